@@ -1,0 +1,45 @@
+"""Set up (once) and enter the project's virtual environment, so the README's two commands need only python3.
+
+The environment lives in .venv/ and is reinstalled whenever pyproject.toml changes (its sha256 is
+stamped inside). Versions are pinned in pyproject.toml, so every machine gets the same packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+STAMP = VENV / "zoomnews-installed.sha256"
+
+
+def venv_bin(name: str) -> Path:
+    return VENV / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_environment() -> None:
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted and venv_bin("zoomnews").exists():
+        return
+    print(f"setting up {VENV} (pinned versions from pyproject.toml)...", flush=True)
+    if not venv_bin("python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pip = [str(venv_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted + "\n")
+
+
+def run(argv: list[str], env: dict | None = None) -> int:
+    ensure_environment()
+    environment = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
+    environment["PATH"] = f"{venv_bin('python').parent}{os.pathsep}{environment.get('PATH', '')}"
+    return subprocess.run(argv, cwd=ROOT, env=environment).returncode
+
+
+if __name__ == "__main__":
+    ensure_environment()

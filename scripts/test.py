@@ -1,0 +1,11 @@
+"""The whole test suite: set up the environment if needed, then run pytest (extra arguments pass through).
+
+    python3 scripts/test.py
+"""
+
+import sys
+
+from bootstrap import run, venv_bin
+
+if __name__ == "__main__":
+    sys.exit(run([str(venv_bin("python")), "-m", "pytest", *sys.argv[1:]]))

@@ -1,0 +1,37 @@
+"""zoomnews: an annotated news corpus with its loader, validators and release tooling.
+
+Library first: every CLI command is a function here.
+
+    >>> import zoomnews
+    >>> zoomnews.CONFIGS[:3]
+    ('default', 'documents', 'articles')
+"""
+
+from zoomnews.configs import CONFIGS
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.repo import CorpusRepo
+
+__version__ = "0.1.0"
+
+__all__ = ["CONFIGS", "CorpusRepo", "Problem", "ZoomnewsError", "build", "load", "validate", "__version__"]
+
+
+def build(repo=None, version=None):
+    """Build the release for the sources in `repo` (see zoomnews.building.build_release)."""
+    from zoomnews.building import build_release
+
+    return build_release(CorpusRepo.find(repo), version=version)
+
+
+def validate(repo=None, **options):
+    """Validate the corpus repository at `repo`; returns a zoomnews.validation.Report."""
+    from zoomnews.validation import validate_repo
+
+    return validate_repo(CorpusRepo.find(repo), **options)
+
+
+def load(config, version=None, *, repo=None, streaming=False, **kwargs):
+    """Load one config of one release (default: the current one) as a `datasets` split."""
+    from zoomnews.loading import load_release
+
+    return load_release(config, version=version, repo=repo, streaming=streaming, **kwargs)

@@ -1,0 +1,99 @@
+"""Build a release: sources -> validated corpus -> Arrow tables -> Parquet + manifest, atomically.
+
+The release is written to a temporary folder beside its final place and renamed into place, so a
+failed or interrupted build never leaves a half-written release. Building is deterministic: the
+same sources give byte-identical files, so rebuilding an existing version is a no-op, and building
+different content under an existing version is refused (released versions are immutable).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.manifest import MANIFEST, make_manifest
+from zoomnews.repo import CorpusRepo
+from zoomnews.sources import read_corpus
+from zoomnews.validation import validate_corpus
+
+SPLIT = "train"
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=9, use_dictionary=True, write_statistics=True, row_group_size=10_000)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    version: str
+    path: Path
+    status: str  # "created" or "unchanged"
+    rows: dict[str, int]
+
+
+def shard_name(index: int, count: int) -> str:
+    return f"{SPLIT}-{index:05d}-of-{count:05d}.parquet"
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write one file; an empty table gets no row group at all (readers choke on a 0-row group)."""
+    options = dict(PARQUET_OPTIONS)
+    row_group_size = options.pop("row_group_size")
+    with pq.ParquetWriter(path, table.schema, **options) as writer:
+        if table.num_rows:
+            writer.write_table(table, row_group_size=row_group_size)
+
+
+def build_release(repo: CorpusRepo, version: str | None = None) -> BuildResult:
+    version = version or repo.dataset_version
+    corpus = read_corpus(repo)
+    report = validate_corpus(corpus)
+    if report.problems:
+        summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
+        raise ZoomnewsError([*report.problems, summary])
+    tables = make_tables(corpus)
+    _check_counts(corpus, tables)
+    features = config_features(corpus.kinds)
+    final = repo.release_dir(version)
+    repo.releases_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=repo.releases_dir))
+    try:
+        files = {}
+        for name in CONFIGS:
+            relative = f"{name}/{shard_name(0, 1)}"
+            (tmp / name).mkdir()
+            write_parquet(tables[name], tmp / relative)
+            files[name] = [relative]
+        manifest = make_manifest(repo, version, tmp, files, features)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        rows = {name: tables[name].num_rows for name in CONFIGS}
+        if final.exists():
+            if not _same_tree(tmp, final):
+                raise ZoomnewsError(Problem(repo.rel(final), None, "ZN901", f"release {version} exists and the sources now build different files"))
+            return BuildResult(version, final, "unchanged", rows)
+        tmp.rename(final)
+        return BuildResult(version, final, "created", rows)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def _check_counts(corpus, tables: dict[str, pa.Table]) -> None:
+    """Counts in = counts out: every source record is one row, every document one default row."""
+    for config, kind in FLAT.items():
+        if tables[config].num_rows != len(corpus.records[kind]):
+            raise AssertionError(f"{config}: {len(corpus.records[kind])} records in, {tables[config].num_rows} rows out")
+    if tables["default"].num_rows != tables["documents"].num_rows:
+        raise AssertionError("default: one row per document")
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)

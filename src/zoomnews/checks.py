@@ -1,0 +1,77 @@
+"""The catalogue of checks: stable codes grouped by level, each with a rule and a hint.
+
+Codes never change meaning once released; retired codes stay listed. Level 1 is files, 2 schema,
+3 spans, 4 references and meaning, 5 releases; level 9 is for refused operations (build, load).
+`zoomnews validate --explain CODE` prints an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    level: int
+    title: str
+    rule: str
+    hint: str
+
+
+_CHECKS = [
+    # Level 1: files
+    Check("ZN101", 1, "file-missing", "Every source file of the repository layout exists.",
+          "Create the file (an empty file is a valid, empty layer)."),
+    Check("ZN102", 1, "not-utf8", "Source files are UTF-8 without a byte-order mark.",
+          "Re-save the file as UTF-8 without BOM."),
+    Check("ZN103", 1, "bad-json-line", "Each line of a JSONL file is exactly one JSON object.",
+          "Fix the JSON syntax; one record per line, no blank lines."),
+    Check("ZN104", 1, "duplicate-key", "A JSON object never repeats a key.",
+          "Remove the repeated key."),
+    Check("ZN105", 1, "raw-unregistered", "Every file in corpus/raw/ is registered in corpus/documents.jsonl.",
+          "Register the file with a documents.jsonl record, or remove it."),
+    Check("ZN106", 1, "raw-missing", "Every document in corpus/documents.jsonl has its raw file corpus/raw/<doc_id>.txt.",
+          "Add the raw capture or remove the record."),
+    Check("ZN107", 1, "raw-not-utf8", "Raw texts are UTF-8 without a byte-order mark.",
+          "Store the capture as UTF-8; keep every other byte as collected."),
+    # Level 2: schema
+    Check("ZN201", 2, "schema", "Every record validates against its JSON Schema in schema/.",
+          "Compare the record with the schema named in the message."),
+    # Level 3: spans
+    Check("ZN301", 3, "offset-range", "0 <= start < end <= len(document text).",
+          "Offsets are code points into the raw text; recompute them."),
+    Check("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
+          "Recompute the offsets from the text (code points, not bytes or UTF-16 units)."),
+    Check("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records."),
+    # Level 4: references and meaning
+    Check("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.",
+          "Fix the doc_id or register the document."),
+    Check("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its raw file's bytes.",
+          "The raw file changed since it was registered: restore it, or re-register it on purpose."),
+    Check("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.",
+          "Add the registry entry or fix the reference."),
+    Check("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.",
+          "Add the article record or fix the index."),
+    # Level 5: releases
+    Check("ZN501", 5, "release-checksum", "Released files match their manifest's sha256, size and row counts.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN502", 5, "card-release", "README configs point at an existing release.",
+          "Run `zoomnews build` (or fix the README YAML)."),
+    # Level 9: refused operations
+    Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
+          "Bump [tool.zoomnews] dataset-version in pyproject.toml (see issue: releases) and build again."),
+    Check("ZN902", 9, "invalid-sources", "A release is only built from sources that validate.",
+          "Run `zoomnews validate` and fix what it reports."),
+    Check("ZN903", 9, "unknown-config-or-version", "load() asks for an existing config and release.",
+          "`zoomnews info` lists configs and versions."),
+    Check("ZN904", 9, "not-a-repository", "The path is a zoomnews corpus repository (has schema/ and corpus/).",
+          "Run from a checkout, or pass its path."),
+]
+
+CHECKS: dict[str, Check] = {c.code: c for c in _CHECKS}
+
+
+def explain(code: str) -> str:
+    check = CHECKS[code.upper()]
+    return f"{check.code} (level {check.level}, {check.title})\n  rule: {check.rule}\n  hint: {check.hint}"

@@ -1,0 +1,111 @@
+"""The `zoomnews` command: a thin shell over the library. Exit codes: 0 ok, 1 problems found, 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zoomnews.checks import CHECKS, explain
+from zoomnews.errors import ZoomnewsError
+from zoomnews.repo import CorpusRepo
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+MAX_SHOWN = 200
+
+
+def _fail(error: ZoomnewsError) -> None:
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+        if problem.code in CHECKS:
+            click.echo(f"    hint: {CHECKS[problem.code].hint}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="zoomnews")
+def main():
+    """zoomnews: build, validate and load the annotated Zoom/China news corpus."""
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--version", "version", help="Release version (default: [tool.zoomnews] dataset-version).")
+def build(path, version):
+    """Build releases/<version>/ from the sources of the repository at PATH."""
+    from zoomnews.building import build_release
+    from zoomnews.card import point_card_at
+
+    try:
+        repo = CorpusRepo.find(path)
+        result = build_release(repo, version)
+    except ZoomnewsError as e:
+        _fail(e)
+    if result.version == repo.dataset_version:
+        point_card_at(repo, result.version)
+    click.echo(f"release {result.version}: {result.status} at {repo.rel(result.path)}")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--explain", "code", help="Explain one check code and exit.")
+def validate(path, fmt, code):
+    """Validate the corpus repository at PATH (default: the current directory)."""
+    from zoomnews.validation import validate_repo
+
+    if code:
+        if code.upper() not in CHECKS:
+            raise click.BadParameter(f"unknown code {code}", param_hint="--explain")
+        click.echo(explain(code))
+        return
+    try:
+        report = validate_repo(CorpusRepo.find(path))
+    except ZoomnewsError as e:
+        _fail(e)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": report.ok, "counts": report.counts, "problems": [p.as_dict() for p in report.problems]}, indent=2))
+    else:
+        for problem in report.problems[:MAX_SHOWN]:
+            click.echo(f"{problem}\n    hint: {CHECKS[problem.code].hint}")
+        if len(report.problems) > MAX_SHOWN:
+            click.echo(f"... and {len(report.problems) - MAX_SHOWN} more problem(s)")
+        records = sum(report.counts.values())
+        click.echo(f"{'OK' if report.ok else 'FAILED'}: {records} records, {len(report.problems)} problem(s)")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+def info(path):
+    """Rows per config and release, as a table."""
+    from zoomnews.info import release_rows
+
+    try:
+        repo = CorpusRepo.find(path)
+    except ZoomnewsError as e:
+        _fail(e)
+    versions, rows = release_rows(repo)
+    table = Table(title=f"zoomnews releases in {repo.root}")
+    table.add_column("config")
+    for version in versions:
+        table.add_column(version, justify="right")
+    for config, counts in rows.items():
+        table.add_row(config, *(str(counts.get(v, "")) for v in versions))
+    console.print(table)
+
+
+@main.command(name="all")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+def run_all(path):
+    """The main job: build, validate, load every config through load_dataset, print a summary."""
+    from zoomnews.summary import main_job
+
+    try:
+        ok = main_job(CorpusRepo.find(path), console)
+    except ZoomnewsError as e:
+        _fail(e)
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,100 @@
+"""The release configs — the public data contract — and how each becomes an Arrow table.
+
+Flat configs are the source records as they are (field names and order from the schemas), with
+closed label sets encoded as ClassLabel integers; `documents` adds the raw `text`; `default` is one
+row per document with every layer nested, grouped in Arrow rather than in Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import ClassLabel, Features, List, Value
+
+from zoomnews.features import features_for
+from zoomnews.schemas import Kind
+from zoomnews.sources import Corpus, canonical_key
+
+# config name -> source kind, for configs that are one source file each
+FLAT = {
+    "documents": "document",
+    "articles": "article",
+    "zones": "zone",
+    "entities": "entity",
+    "timexes": "timex",
+    "quotes": "quote",
+    "entity_registry": "registry_entity",
+    "speaker_registry": "registry_speaker",
+    "statement_registry": "registry_statement",
+}
+# nested lists of the `default` config: column -> config it nests (without doc_id)
+NESTED = {"articles": "articles", "zones": "zones", "entities": "entities", "timexes": "timexes", "quotes": "quotes"}
+CONFIGS = ("default", *FLAT)
+
+
+def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
+    features = {name: features_for(kinds[kind].schema) for name, kind in FLAT.items()}
+    doc = dict(features["documents"])
+    features["documents"] = Features({"doc_id": doc.pop("doc_id"), "text": Value("string"), **doc})
+    default = dict(features["documents"])
+    for column, config in NESTED.items():
+        default[column] = List({k: v for k, v in features[config].items() if k != "doc_id"})
+    return {"default": Features(default), **features}
+
+
+def _plain(feature):
+    """The Arrow type a feature has before ClassLabel strings are encoded as integers."""
+    if isinstance(feature, ClassLabel):
+        return pa.string()
+    if isinstance(feature, dict):
+        return pa.struct([pa.field(k, _plain(v)) for k, v in feature.items()])
+    if isinstance(feature, List):
+        return pa.list_(_plain(feature.feature))
+    return Features({"x": feature}).arrow_schema.field("x").type
+
+
+def _encode(array: pa.Array, feature) -> pa.Array:
+    if isinstance(feature, ClassLabel):
+        return pc.index_in(array, value_set=pa.array(feature.names)).cast(pa.int64())
+    if isinstance(feature, dict):
+        children = [_encode(array.field(k), v) for k, v in feature.items()]
+        return pa.StructArray.from_arrays(children, names=list(feature), mask=array.is_null())
+    if isinstance(feature, List):
+        return pa.ListArray.from_arrays(array.offsets, _encode(array.flatten(), feature.feature), mask=array.is_null())
+    return array
+
+
+def table_from_rows(rows: list[dict], features: Features) -> pa.Table:
+    plain = pa.schema([pa.field(k, _plain(v)) for k, v in features.items()])
+    table = pa.Table.from_pylist(rows, schema=plain)
+    columns = [_encode(table.column(k).combine_chunks(), v) for k, v in features.items()]
+    return pa.Table.from_arrays(columns, schema=features.arrow_schema)
+
+
+def make_tables(corpus: Corpus) -> dict[str, pa.Table]:
+    """Every config's table, rows in canonical order. Assumes the corpus validated."""
+    features = config_features(corpus.kinds)
+    tables = {}
+    for config, kind in FLAT.items():
+        rows = sorted(corpus.rows(kind), key=canonical_key(corpus.kinds[kind]))
+        if config == "documents":
+            rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
+        tables[config] = table_from_rows(rows, features[config])
+    tables["default"] = nest_by_document(tables, features["default"])
+    return {name: tables[name] for name in CONFIGS}
+
+
+def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:
+    documents = tables["documents"]
+    doc_ids = documents.column("doc_id")
+    columns = {name: documents.column(name) for name in documents.column_names}
+    for column, config in NESTED.items():
+        layer = tables[config]  # already sorted by doc_id first
+        positions = pc.index_in(layer.column("doc_id"), value_set=doc_ids).to_numpy(zero_copy_only=False)
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(positions, minlength=len(doc_ids)))]).astype(np.int32)
+        fields = [name for name in layer.column_names if name != "doc_id"]
+        struct = pa.StructArray.from_arrays([layer.column(f).combine_chunks() for f in fields], names=fields)
+        columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)
+    return pa.Table.from_arrays([columns[name] for name in features], schema=features.arrow_schema)
+

@@ -1,0 +1,38 @@
+"""Problems found in a corpus repository, and the one exception the library raises for bad input."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One violated rule, located as precisely as we can: file, line, field."""
+
+    file: str
+    line: int | None
+    code: str
+    message: str
+    field: str | None = None
+
+    @property
+    def level(self) -> int:
+        from zoomnews.checks import CHECKS
+
+        return CHECKS[self.code].level
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "level": self.level}
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" [{self.field}]" if self.field else ""
+        return f"{where}: L{self.level} {self.code}{field} {self.message}"
+
+
+class ZoomnewsError(Exception):
+    """Bad input or a refused operation. Carries the problems; the CLI prints them, never a traceback."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

@@ -1,0 +1,85 @@
+"""Strict JSONL reading and canonical writing.
+
+Reading reports every bad line as a Problem instead of raising, so one run shows all of them.
+Writing is canonical: keys in schema order, records in canonical order, UTF-8, LF, no escapes for
+non-ASCII, one record per line — so a pull request's diff reads like the change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from zoomnews.errors import Problem
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_line(line: str):
+    return json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
+def read_jsonl(path: Path, label: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """Records with their 1-based line numbers, and the problems of the lines that are not records."""
+    records: list[tuple[int, dict]] = []
+    problems: list[Problem] = []
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return records, [Problem(label, None, "ZN101", "file is missing")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(label, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        return records, [*problems, Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}")]
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line == "" and number == text.count("\n") + 1:
+            break  # the final newline
+        try:
+            record = parse_line(line)
+        except _DuplicateKey as e:
+            problems.append(Problem(label, number, "ZN104", f"key {e.args[0]!r} appears twice", field=e.args[0]))
+            continue
+        except (ValueError, RecursionError) as e:
+            problems.append(Problem(label, number, "ZN103", f"not a JSON object: {_short(e)}"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
+            continue
+        records.append((number, record))
+    return records, problems
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def dumps(record: dict, fields: tuple[str, ...]) -> str:
+    ordered = {name: record[name] for name in fields if name in record}
+    ordered.update((k, v) for k, v in record.items() if k not in ordered)
+    return json.dumps(ordered, ensure_ascii=False, separators=(", ", ": "))
+
+
+def iter_lines(records: list[dict], fields: tuple[str, ...]) -> Iterator[str]:
+    for record in records:
+        yield dumps(record, fields) + "\n"

@@ -1,0 +1,30 @@
+"""Load any release by version through `datasets`, using the files and features its manifest lists."""
+
+from __future__ import annotations
+
+from datasets import Features, load_dataset
+
+from zoomnews.card import card_version
+from zoomnews.configs import CONFIGS
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.manifest import read_manifest
+from zoomnews.repo import CorpusRepo
+
+
+def release_files(config: str, version: str | None = None, repo=None) -> tuple[list[str], Features]:
+    """Absolute Parquet paths and declared features of one config of one release."""
+    repo = CorpusRepo.find(repo)
+    if config not in CONFIGS:
+        raise ZoomnewsError(Problem(config, None, "ZN903", f"unknown config; choose one of {', '.join(CONFIGS)}"))
+    versions = repo.released_versions()
+    version = version or card_version(repo) or (versions[-1] if versions else None)
+    if version not in versions:
+        raise ZoomnewsError(Problem(f"releases/{version}", None, "ZN903", f"no release {version}; released: {', '.join(versions) or 'none'}"))
+    folder = repo.release_dir(version)
+    entry = read_manifest(folder)["configs"][config]
+    return [str(folder / f["path"]) for f in entry["files"]], Features.from_dict(entry["features"])
+
+
+def load_release(config: str, version: str | None = None, repo=None, streaming: bool = False, **kwargs):
+    files, features = release_files(config, version, repo)
+    return load_dataset("parquet", data_files={"train": files}, split="train", features=features, streaming=streaming, **kwargs)

@@ -1,0 +1,80 @@
+"""A release's manifest: what it was built from, what it holds, and checksums to prove it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from zoomnews.schemas import KINDS
+
+MANIFEST = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_files(repo) -> list[Path]:
+    """The files a build reads: schemas, provenance, raw texts, registries and layers."""
+    from zoomnews.schemas import load_kinds
+
+    kinds = load_kinds(repo)
+    files = [repo.path(f"schema/{k}.schema.json") for k in KINDS]
+    files += [repo.path(kinds[k].source) for k in KINDS]
+    files += sorted(repo.raw_dir.glob("*.txt"))
+    return sorted(set(files))
+
+
+def sources_sha256(repo) -> str:
+    digest = hashlib.sha256()
+    for path in source_files(repo):
+        digest.update(f"{repo.rel(path)}\0{sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def features_fingerprint(features: dict) -> str:
+    canonical = json.dumps({name: f.to_dict() for name, f in sorted(features.items())}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict) -> dict:
+    from zoomnews import __version__
+
+    configs = {}
+    for name, relatives in files.items():
+        entries = []
+        for relative in relatives:
+            path = folder / relative
+            entries.append({
+                "path": relative,
+                "sha256": sha256_file(path),
+                "bytes": path.stat().st_size,
+                "rows": pq.ParquetFile(path).metadata.num_rows,
+            })
+        configs[name] = {
+            "rows": sum(e["rows"] for e in entries),
+            "features": features[name].to_dict(),
+            "files": entries,
+        }
+    return {
+        "name": "zoomnews",
+        "version": version,
+        "sources_sha256": sources_sha256(repo),
+        "schema_fingerprint": features_fingerprint(features),
+        "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": datasets.__version__},
+        "configs": configs,
+    }
+
+
+def read_manifest(release_dir: Path) -> dict:
+    with open(release_dir / MANIFEST, encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,75 @@
+"""The JSON Schemas in schema/: the one source of truth for every record's shape.
+
+Each schema names, under `x-zoomnews`, the source file it governs, the record key and the
+canonical order of records, so readers, validators, `fmt` and `build` all take them from here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jsonschema
+
+from zoomnews.repo import SCHEMA_DIR, CorpusRepo
+
+# Source kinds in data-flow order; registries before the layers that reference them.
+KINDS = (
+    "document",
+    "article",
+    "registry_entity",
+    "registry_speaker",
+    "registry_statement",
+    "zone",
+    "entity",
+    "timex",
+    "quote",
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    schema: dict
+
+    @property
+    def source(self) -> str:
+        return self.schema["x-zoomnews"]["source"]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(self.schema["x-zoomnews"]["key"])
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self.schema["x-zoomnews"]["order"])
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.schema["properties"])
+
+    @cached_property
+    def validator(self) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+
+
+def load_schema(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def load_kinds(repo: CorpusRepo | None = None) -> dict[str, Kind]:
+    """Every source kind with its schema, read from the repository's schema/ folder."""
+    folder = (repo.root if repo else package_root()) / SCHEMA_DIR
+    return {name: Kind(name, load_schema(folder / f"{name}.schema.json")) for name in KINDS}
+
+
+def package_root() -> Path:
+    """The checkout this package was installed from (editable install) — the default repository."""
+    return Path(__file__).resolve().parents[2]

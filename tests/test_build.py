@@ -1,0 +1,76 @@
+import hashlib
+
+import pyarrow.parquet as pq
+import pytest
+
+from zoomnews.building import build_release
+from zoomnews.configs import CONFIGS
+from zoomnews.errors import ZoomnewsError
+from zoomnews.manifest import read_manifest, sha256_file
+
+
+def tree_digest(folder):
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_sources_build_byte_identical_releases(built_copy, repo_copy):
+    first = build_release(built_copy, version="9.0.0")
+    second = build_release(repo_copy, version="9.0.0")
+    assert first.status == second.status == "created"
+    assert tree_digest(first.path) == tree_digest(second.path)
+
+
+def test_the_committed_release_is_what_the_sources_build(repo_copy):
+    version = repo_copy.dataset_version
+    committed = tree_digest(repo_copy.release_dir(version))
+    assert build_release(repo_copy).status == "unchanged"
+    assert tree_digest(repo_copy.release_dir(version)) == committed
+
+
+def test_rebuilding_an_existing_version_is_a_no_op(built_copy):
+    before = tree_digest(built_copy.release_dir(built_copy.dataset_version))
+    assert build_release(built_copy).status == "unchanged"
+    assert tree_digest(built_copy.release_dir(built_copy.dataset_version)) == before
+
+
+def test_different_content_under_an_existing_version_is_refused(repo_copy):
+    path = repo_copy.path("corpus/articles.jsonl")
+    path.write_text(path.read_text(encoding="utf-8").replace("Dateline", "The dateline"), encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as error:
+        build_release(repo_copy)
+    assert [p.code for p in error.value.problems] == ["ZN901"]
+    assert not list(repo_copy.releases_dir.glob(".tmp-*")), "no temporary folder is left behind"
+
+
+def test_invalid_sources_are_not_built_and_nothing_is_left_behind(repo_copy):
+    path = repo_copy.path("corpus/articles.jsonl")
+    path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as error:
+        build_release(repo_copy)
+    assert {p.code for p in error.value.problems} == {"ZN103", "ZN902"}
+    assert repo_copy.released_versions() == [repo_copy.dataset_version]
+    assert not list(repo_copy.releases_dir.glob(".tmp-*"))
+
+
+def test_manifest_lists_every_config_with_checksums_and_counts(built_copy):
+    folder = built_copy.release_dir(built_copy.dataset_version)
+    manifest = read_manifest(folder)
+    assert manifest["version"] == built_copy.dataset_version
+    assert list(manifest["configs"]) == list(CONFIGS)
+    for config, entry in manifest["configs"].items():
+        for f in entry["files"]:
+            assert sha256_file(folder / f["path"]) == f["sha256"]
+            assert pq.ParquetFile(folder / f["path"]).metadata.num_rows == f["rows"]
+        assert entry["rows"] == sum(f["rows"] for f in entry["files"])
+    assert len(manifest["sources_sha256"]) == len(manifest["schema_fingerprint"]) == 64
+
+
+def test_counts_in_equal_counts_out(built_copy):
+    from zoomnews.configs import FLAT
+    from zoomnews.sources import read_corpus
+
+    corpus = read_corpus(built_copy)
+    manifest = read_manifest(built_copy.release_dir(built_copy.dataset_version))
+    for config, kind in FLAT.items():
+        assert manifest["configs"][config]["rows"] == len(corpus.records[kind])
+    assert manifest["configs"]["default"]["rows"] == len(corpus.records["document"])

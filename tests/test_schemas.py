@@ -1,0 +1,51 @@
+"""schema/ is the one source of truth: features are derived from it and every record satisfies it."""
+
+import jsonschema
+import pytest
+from datasets import ClassLabel, List, Value
+
+from conftest import ROOT
+from zoomnews.configs import FLAT, config_features
+from zoomnews.features import feature_for
+from zoomnews.schemas import KINDS, load_kinds
+from zoomnews.sources import read_corpus
+from zoomnews import CorpusRepo
+
+
+def test_every_schema_is_valid_draft_2020_12():
+    for kind in load_kinds(CorpusRepo(ROOT)).values():
+        assert kind.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        jsonschema.Draft202012Validator.check_schema(kind.schema)
+        assert kind.schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    "node, feature",
+    [
+        ({"type": "string"}, Value("string")),
+        ({"type": "integer", "minimum": 0, "maximum": 2147483647}, Value("int32")),
+        ({"type": "integer"}, Value("int64")),
+        ({"type": ["integer", "null"], "minimum": 0, "maximum": 10}, Value("int32")),
+        ({"type": "boolean"}, Value("bool")),
+        ({"enum": ["a", "b"]}, ClassLabel(names=["a", "b"])),
+        ({"enum": [None, "a"]}, Value("string")),
+        ({"type": "array", "items": {"type": "string"}}, List(Value("string"))),
+    ],
+)
+def test_schema_nodes_map_to_features(node, feature):
+    assert feature_for(node) == feature
+
+
+def test_config_columns_are_the_schema_properties_in_order():
+    kinds = load_kinds(CorpusRepo(ROOT))
+    features = config_features(kinds)
+    for config, kind in FLAT.items():
+        columns = [c for c in features[config] if not (config == "documents" and c == "text")]
+        assert columns == list(kinds[kind].schema["properties"])
+
+
+def test_every_source_record_validates_against_its_schema():
+    corpus = read_corpus(CorpusRepo(ROOT))
+    for name in KINDS:
+        for record in corpus.records[name]:
+            corpus.kinds[name].validator.validate(record.data)
