@@ -43,12 +43,15 @@ def test_different_content_under_an_existing_version_is_refused(repo_copy):
 
 
 def test_invalid_sources_are_not_built_and_nothing_is_left_behind(repo_copy):
+    before = repo_copy.released_versions()
     path = repo_copy.path("corpus/articles.jsonl")
     path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
     with pytest.raises(ZoomnewsError) as error:
         build_release(repo_copy)
     assert {p.code for p in error.value.problems} == {"ZN103", "ZN902"}
-    assert repo_copy.released_versions() == [repo_copy.dataset_version]
+    with pytest.raises(ZoomnewsError):
+        build_release(repo_copy, version="9.0.0")
+    assert repo_copy.released_versions() == before
     assert not list(repo_copy.releases_dir.glob(".tmp-*"))
 
 

@@ -50,7 +50,8 @@ def test_broken_record_is_reported_with_its_code_file_and_line(repo_copy, relati
 def test_edited_raw_text_breaks_its_sha256(repo_copy):
     path = repo_copy.raw_path("crn-2020-08-03")
     path.write_bytes(path.read_bytes() + b"!")
-    assert [p.code for p in validate_repo(repo_copy).problems] == ["ZN402"]
+    # the sha256 no longer matches, and the added "!" lies in no zone
+    assert sorted(p.code for p in validate_repo(repo_copy).problems) == ["ZN306", "ZN402"]
 
 
 def test_unregistered_and_missing_raw_files(repo_copy):
@@ -82,3 +83,63 @@ def test_not_a_repository_is_a_coded_error_not_a_traceback(tmp_path):
 def test_explain_prints_the_rule():
     result = CliRunner().invoke(main, ["validate", "--explain", "zn302"])
     assert result.exit_code == 0 and "text[start:end]" in result.output
+
+
+def rewrite_first(repo, relative, change, where=lambda record, text: True):
+    """Apply `change` to the first record of `relative` for which `where` holds."""
+    path = repo.path(relative)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    index = next(i for i, r in enumerate(records) if where(r, repo.raw_path(r["doc_id"]).read_text(encoding="utf-8")))
+    text = repo.raw_path(records[index]["doc_id"]).read_text(encoding="utf-8")
+    records[index] = change(records[index], text)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def test_span_starting_on_white_space(repo_copy):
+    rewrite_first(
+        repo_copy,
+        "annotations/entities.jsonl",
+        lambda r, text: dict(r, start=r["start"] - 1, text=text[r["start"] - 1 : r["end"]]),
+        where=lambda r, text: r["start"] > 0 and text[r["start"] - 1].isspace(),
+    )
+    assert {p.code for p in validate_repo(repo_copy).problems} == {"ZN304"}
+
+
+def test_zone_gap(repo_copy):
+    rewrite_first(repo_copy, "annotations/zones.jsonl", lambda r, text: dict(r, end=r["end"] - 1, text=r["text"][:-1]))
+    assert {p.code for p in validate_repo(repo_copy).problems} == {"ZN306"}
+
+
+def test_timex_in_another_articles_zone(repo_copy):
+    rewrite_first(
+        repo_copy,
+        "annotations/timexes.jsonl",
+        lambda r, text: dict(r, article_index=1),
+        where=lambda r, text: r["doc_id"] == "itpro-2020-08-04" and r["article_index"] == 0,
+    )
+    assert {p.code for p in validate_repo(repo_copy).problems} == {"ZN405"}
+
+
+def test_overlapping_entities_are_reported(repo_copy):
+    path = repo_copy.path("annotations/entities.jsonl")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    twin = dict(records[0], id="e999")
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [records[0], twin, *records[1:]]), encoding="utf-8")
+    assert "ZN305" in {p.code for p in validate_repo(repo_copy).problems}
+
+
+def test_shuffled_source_is_not_canonical_until_fmt(repo_copy):
+    from zoomnews.formatting import format_repo
+
+    path = repo_copy.path("annotations/entities.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(reversed(lines)), encoding="utf-8")
+    assert "ZN307" in {p.code for p in validate_repo(repo_copy).problems}
+    assert format_repo(repo_copy) == ["annotations/entities.jsonl"]
+    assert path.read_text(encoding="utf-8") == "".join(lines)
+    assert validate_repo(repo_copy).problems == []
+
+
+def test_quote_speaker_must_be_its_statements_speaker(repo_copy):
+    rewrite_first(repo_copy, "annotations/quotes.jsonl", lambda r, text: dict(r, speaker="zoom" if r["speaker"] != "zoom" else "zoom-spokesperson"))
+    assert {p.code for p in validate_repo(repo_copy).problems} == {"ZN406"}

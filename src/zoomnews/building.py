@@ -91,6 +91,11 @@ def _check_counts(corpus, tables: dict[str, pa.Table]) -> None:
             raise AssertionError(f"{config}: {len(corpus.records[kind])} records in, {tables[config].num_rows} rows out")
     if tables["default"].num_rows != tables["documents"].num_rows:
         raise AssertionError("default: one row per document")
+    if tables["statements"].num_rows != tables["statement_registry"].num_rows:
+        raise AssertionError("statements: one row per registered statement")
+    aligned = sum(len(q) for q in tables["statements"].column("quotes").to_pylist())
+    if aligned != tables["quotes"].num_rows:
+        raise AssertionError(f"statements: {aligned} quotes aligned, {tables['quotes'].num_rows} quotes")
 
 
 def _same_tree(a: Path, b: Path) -> bool:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zoomnews.checks import CHECKS, explain
-from zoomnews.errors import ZoomnewsError
+from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import CorpusRepo
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -109,3 +109,80 @@ def run_all(path):
     except ZoomnewsError as e:
         _fail(e)
     sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
+def fmt(path, check):
+    """Rewrite the sources at PATH canonically (sorted records, schema key order, one per line)."""
+    from zoomnews.formatting import format_repo
+
+    try:
+        changed = format_repo(CorpusRepo.find(path), check=check)
+    except ZoomnewsError as e:
+        _fail(e)
+    for name in changed:
+        click.echo(f"{'not canonical' if check else 'formatted'}: {name}")
+    sys.exit(1 if check and changed else 0)
+
+
+@main.command()
+@click.argument("a", type=click.Path(exists=True, file_okay=False))
+@click.argument("b", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def agree(a, b, fmt):
+    """Inter-annotator agreement between two folders of layer files (zones/entities/timexes/quotes.jsonl); A is the reference."""
+    from zoomnews.agreement import compare
+    from zoomnews.layers import read_layers
+
+    try:
+        result = compare(read_layers(a), read_layers(b))
+    except ZoomnewsError as e:
+        _fail(e)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"agreement: A={a}  B={b}")
+    for column in ("layer", "A", "B", "exact F1", "overlap F1", "unlabelled exact F1", "attributes"):
+        table.add_column(column, justify="left" if column in ("layer", "attributes") else "right")
+    for layer, r in result.items():
+        extras = {k: v for k, v in r.items() if k not in ("a", "b", "exact", "overlap", "exact_unlabelled")}
+        shown = ", ".join(f"{k}={v['f1'] if isinstance(v, dict) else v:.3f}" for k, v in extras.items() if v is not None)
+        table.add_row(layer, str(r["a"]), str(r["b"]), f"{r['exact']['f1']:.3f}", f"{r['overlap']['f1']:.3f}", f"{r['exact_unlabelled']['f1']:.3f}", shown)
+    console.print(table)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--id", "statement_id", help="Only this statement.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def statements(path, statement_id, fmt):
+    """Each statement with every outlet's quote of it; word differences against the fullest version."""
+    from zoomnews.statements import render_alignment, statement_alignment
+
+    try:
+        rows = statement_alignment(CorpusRepo.find(path), statement_id)
+    except ZoomnewsError as e:
+        _fail(e)
+    if statement_id and not rows:
+        _fail(ZoomnewsError(Problem("annotations/registry/statements.jsonl", None, "ZN403", f"no statement {statement_id!r}")))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if fmt == "json" else render_alignment(rows))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--write", is_flag=True, help="Refresh the generated blocks of DATASHEET.md.")
+def stats(path, write):
+    """The figures DATASHEET.md quotes: counts per layer, document and label; agreement."""
+    from zoomnews.stats import blocks, write_datasheet
+
+    try:
+        repo = CorpusRepo.find(path)
+        if write:
+            click.echo("DATASHEET.md " + ("updated" if write_datasheet(repo) else "already up to date"))
+            return
+        for name, body in blocks(repo).items():
+            click.echo(f"## {name}\n\n{body}\n")
+    except ZoomnewsError as e:
+        _fail(e)

@@ -30,7 +30,10 @@ FLAT = {
 }
 # nested lists of the `default` config: column -> config it nests (without doc_id)
 NESTED = {"articles": "articles", "zones": "zones", "entities": "entities", "timexes": "timexes", "quotes": "quotes"}
-CONFIGS = ("default", *FLAT)
+# `statements`: one row per registered statement with every outlet's quote of it, side by side
+ALIGNED_QUOTE_FIELDS = ("doc_id", "id", "start", "end", "text", "type", "source_text", "speaker")
+CONFIGS = ("default", "documents", "articles", "zones", "entities", "timexes", "quotes", "statements",
+           "entity_registry", "speaker_registry", "statement_registry")
 
 
 def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
@@ -40,7 +43,9 @@ def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
     default = dict(features["documents"])
     for column, config in NESTED.items():
         default[column] = List({k: v for k, v in features[config].items() if k != "doc_id"})
-    return {"default": Features(default), **features}
+    aligned = {"outlet": Value("string"), **{f: features["quotes"][f] for f in ALIGNED_QUOTE_FIELDS}}
+    statements = Features({**features["statement_registry"], "outlets": Value("int32"), "quotes": List(aligned)})
+    return {"default": Features(default), "statements": statements, **features}
 
 
 def _plain(feature):
@@ -82,6 +87,7 @@ def make_tables(corpus: Corpus) -> dict[str, pa.Table]:
             rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
         tables[config] = table_from_rows(rows, features[config])
     tables["default"] = nest_by_document(tables, features["default"])
+    tables["statements"] = table_from_rows(align_statements(corpus), features["statements"])
     return {name: tables[name] for name in CONFIGS}
 
 
@@ -98,3 +104,17 @@ def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Tabl
         columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)
     return pa.Table.from_arrays([columns[name] for name in features], schema=features.arrow_schema)
 
+
+
+def align_statements(corpus: Corpus) -> list[dict]:
+    """Each registered statement with its quotes from every document, in document order."""
+    outlets = {r["doc_id"]: r["outlet"] for r in corpus.rows("document")}
+    quotes: dict[str, list[dict]] = {}
+    for quote in sorted(corpus.rows("quote"), key=canonical_key(corpus.kinds["quote"])):
+        aligned = {"outlet": outlets[quote["doc_id"]], **{f: quote[f] for f in ALIGNED_QUOTE_FIELDS}}
+        quotes.setdefault(quote["statement_id"], []).append(aligned)
+    rows = []
+    for statement in sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"])):
+        members = quotes.get(statement["id"], [])
+        rows.append({**statement, "outlets": len({q["doc_id"] for q in members}), "quotes": members})
+    return rows

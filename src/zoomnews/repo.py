@@ -17,6 +17,9 @@ SCHEMA_DIR = "schema"
 class CorpusRepo:
     root: Path
 
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root).resolve())
+
     @classmethod
     def find(cls, path: str | Path | None = None) -> "CorpusRepo":
         """The repository at `path`, or the one containing the current directory."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from datasets import load_dataset
+from datasets import disable_progress_bars, load_dataset
 from rich.table import Table
 
 from zoomnews.building import build_release
@@ -16,6 +16,7 @@ from zoomnews.validation import validate_repo
 
 
 def main_job(repo, console) -> bool:
+    disable_progress_bars()
     result = build_release(repo)
     point_card_at(repo, result.version)
     console.print(f"build: release {result.version} {result.status} at {repo.rel(result.path)}")

@@ -10,12 +10,14 @@ from zoomnews.repo import CorpusRepo
 from zoomnews.sources import Corpus, Record, read_corpus
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
+FLAT_LAYERS = ("zone", "entity", "timex")
 # (kind, field, registry kind) for references into registries
 REFERENCES = (
     ("entity", "entity_id", "registry_entity"),
     ("quote", "speaker", "registry_speaker"),
     ("quote", "statement_id", "registry_statement"),
     ("registry_statement", "speaker", "registry_speaker"),
+    ("registry_speaker", "affiliation", "registry_entity"),
 )
 
 
@@ -66,6 +68,12 @@ def validate_corpus(corpus: Corpus) -> Report:
             value = record.data.get(fieldname)
             if value is not None and value not in known:
                 problems.append(Problem(record.file, record.line, "ZN403", f"{fieldname} {value!r} is not in {corpus.kinds[registry].source}", field=fieldname))
+    problems.extend(speaker_problems(valid["quote"], valid["registry_statement"]))
+    for name in FLAT_LAYERS:
+        problems.extend(overlap_problems(valid[name]))
+    problems.extend(tiling_problems(corpus.texts, valid["zone"]))
+    problems.extend(article_problems(valid["zone"], valid["timex"]))
+    problems.extend(canonical_problems(corpus))
     counts = {name: len(records) for name, records in corpus.records.items()}
     return Report(problems, counts)
 
@@ -127,4 +135,75 @@ def span_problems(record: Record, text: str) -> list[Problem]:
             continue
         if text[start:end] != covered:
             problems.append(Problem(record.file, record.line, "ZN302", f"{prefix or ''}text {covered[:40]!r} but text[{start}:{end}] is {text[start:end][:40]!r}", field=f"{prefix}text"))
+        elif covered[0].isspace() or covered[-1].isspace():
+            problems.append(Problem(record.file, record.line, "ZN304", f"{prefix}span {covered[:40]!r} starts or ends on white space", field=start_field))
+    return problems
+
+
+def _by_document(records: list[Record]) -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = {}
+    for record in sorted(records, key=lambda r: (r.data["doc_id"], r.data["start"], r.data["end"])):
+        grouped.setdefault(record.data["doc_id"], []).append(record)
+    return grouped
+
+
+def overlap_problems(records: list[Record]) -> list[Problem]:
+    problems = []
+    for spans in _by_document(records).values():
+        reach = None  # the span reaching furthest right so far
+        for record in spans:
+            if reach is not None and record.data["start"] < reach.data["end"]:
+                problems.append(Problem(record.file, record.line, "ZN305", f"{record.data['id']} overlaps {reach.data['id']} ({reach.data['start']}-{reach.data['end']})", field="start"))
+            if reach is None or record.data["end"] > reach.data["end"]:
+                reach = record
+    return problems
+
+
+def tiling_problems(texts: dict[str, str], zones: list[Record]) -> list[Problem]:
+    problems = []
+    grouped = _by_document(zones)
+    for doc_id, text in texts.items():
+        covered = bytearray(len(text))
+        for zone in grouped.get(doc_id, []):
+            covered[zone.data["start"] : zone.data["end"]] = b"\x01" * (zone.data["end"] - zone.data["start"])
+        uncovered = [i for i, ch in enumerate(text) if not covered[i] and not ch.isspace()]
+        if uncovered:
+            first = uncovered[0]
+            line = text.count("\n", 0, first) + 1
+            problems.append(Problem("annotations/zones.jsonl", None, "ZN306", f"{doc_id}: {len(uncovered)} non-blank character(s) in no zone, first at offset {first} (raw line {line}: {text[first:first + 30]!r})"))
+    return problems
+
+
+def article_problems(zones: list[Record], timexes: list[Record]) -> list[Problem]:
+    problems = []
+    grouped = _by_document(zones)
+    for timex in timexes:
+        data = timex.data
+        inside = [z for z in grouped.get(data["doc_id"], []) if z.data["start"] <= data["start"] and data["end"] <= z.data["end"]]
+        if inside and inside[0].data["article_index"] != data["article_index"]:
+            problems.append(Problem(timex.file, timex.line, "ZN405", f"article_index {data['article_index']} but its zone {inside[0].data['id']} belongs to article {inside[0].data['article_index']}", field="article_index"))
+    return problems
+
+
+def speaker_problems(quotes: list[Record], statements: list[Record]) -> list[Problem]:
+    speaker_of = {r.data["id"]: r.data["speaker"] for r in statements}
+    return [
+        Problem(q.file, q.line, "ZN406", f"speaker {q.data['speaker']!r} but statement {q.data['statement_id']!r} was made by {speaker_of[q.data['statement_id']]!r}", field="speaker")
+        for q in quotes
+        if q.data["statement_id"] in speaker_of and speaker_of[q.data["statement_id"]] != q.data["speaker"]
+    ]
+
+
+def canonical_problems(corpus: Corpus) -> list[Problem]:
+    from zoomnews.formatting import canonical_text
+
+    problems = []
+    for name, kind in corpus.kinds.items():
+        path = corpus.repo.path(kind.source)
+        if not path.exists() or any(p.file == kind.source for p in corpus.problems):
+            continue
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if current != canonical_text(corpus.rows(name), kind):
+            first = next((i for i, (a, b) in enumerate(zip(current.splitlines(), canonical_text(corpus.rows(name), kind).splitlines()), 1) if a != b), None)
+            problems.append(Problem(kind.source, first, "ZN307", "not in canonical form (record order, key order or spacing)"))
     return problems
