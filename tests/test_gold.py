@@ -12,7 +12,8 @@ from conftest import ROOT
 from zoomnews import CorpusRepo
 from zoomnews.cli import main
 from zoomnews.sources import read_corpus
-from zoomnews.stats import blocks, refresh
+from zoomnews.markdown import refresh
+from zoomnews.stats import blocks
 
 SPOKESPERSON = "zoom-spokesperson-2020-08-03"
 GUIDELINE = re.search(r"\*\*Version (\d+\.\d+\.\d+)\.\*\*", (ROOT / "annotations/GUIDELINES.md").read_text(encoding="utf-8")).group(1)
@@ -73,7 +74,7 @@ def test_guideline_covers_every_hard_case():
 
 def test_datasheet_figures_are_current():
     text = (ROOT / "DATASHEET.md").read_text(encoding="utf-8")
-    assert refresh(text, blocks(CorpusRepo(ROOT))) == text, "run `zoomnews stats --write`"
+    assert refresh(text, blocks(CorpusRepo(ROOT))) == text, "run `zoomnews docs`"
 
 
 def test_agreement_snapshots_hold_both_passes():

@@ -35,6 +35,18 @@ _CHECKS = [
           "Add the raw capture or remove the record."),
     Check("ZN107", 1, "raw-not-utf8", "Raw texts are UTF-8 without a byte-order mark.",
           "Store the capture as UTF-8; keep every other byte as collected."),
+    Check("ZN108", 1, "crlf", "Lines end with LF alone (no CR), in sources and raw texts.",
+          "Convert the file's line endings to LF (git: core.autocrlf=false)."),
+    Check("ZN109", 1, "not-finite", "Numbers are finite: no NaN, Infinity, or literals too large for a 64-bit float.",
+          "Write a real number; offsets are integers."),
+    Check("ZN110", 1, "not-nfc", "Raw texts are in Unicode NFC.",
+          "Normalise the capture to NFC before registering it (offsets are code points of the stored text)."),
+    Check("ZN111", 1, "unsafe-path", "No symbolic links or paths leaving the repository among the files read.",
+          "Replace the link with the real file inside the repository."),
+    Check("ZN112", 1, "unsafe-name", "Raw file names are <doc_id>.txt with a safe doc_id (a-z, 0-9, inner hyphens, at most 64 characters).",
+          "Rename the file (and its doc_id) to a safe slug such as outlet-2020-08-03."),
+    Check("ZN113", 1, "schema-file", "Every file in schema/ is a readable, valid JSON Schema 2020-12 (record schemas carry x-zoomnews).",
+          "Fix the schema file; `python -m jsonschema` or an editor with JSON Schema support shows where."),
     # Level 2: schema
     Check("ZN201", 2, "schema", "Every record validates against its JSON Schema in schema/.",
           "Compare the record with the schema named in the message."),
@@ -63,13 +75,29 @@ _CHECKS = [
           "Add the article record or fix the index."),
     Check("ZN405", 4, "article-mismatch", "A timex lies inside a zone of the same article_index.",
           "Fix the timex's article_index (it is resolved against that article's creation time)."),
+    Check("ZN407", 4, "timex-value", "A TIMEX3 value is well-formed TimeML for its type (DATE 2020-08-03, DURATION P90D, SET P1M, …).",
+          "See annotations/GUIDELINES.md §3 for the value forms."),
+    Check("ZN408", 4, "timex-inconsistent", "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
+          "Resolve the expression again against the article's creation time (corpus/articles.jsonl)."),
+    Check("ZN409", 4, "published-date", "Publication dates are plausible (1990 to today) and a document's date is its first article's.",
+          "Check the date and its evidence in corpus/documents.jsonl and corpus/articles.jsonl."),
+    Check("ZN410", 4, "entity-link", "PERSON/NORP/FAC/ORG/GPE/LOC/PRODUCT mentions link to a registry entity of the same type; other types take no entity_id.",
+          "Fix the label, the entity_id or the registry entry's type."),
     Check("ZN406", 4, "speaker-statement", "A quote's speaker is the speaker of its statement.",
           "The speaker is whoever made the original communication: take it from the statement registry."),
     # Level 5: releases
-    Check("ZN501", 5, "release-checksum", "Released files match their manifest's sha256, size and row counts.",
+    Check("ZN501", 5, "release-checksum", "Released files exist and match their manifest's sha256 and size.",
           "Released versions are immutable: restore the files from version control."),
     Check("ZN502", 5, "card-release", "README configs point at an existing release.",
           "Run `zoomnews build` (or fix the README YAML)."),
+    Check("ZN503", 5, "release-rows", "A released file has the row count its manifest states.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN504", 5, "release-schema", "A released file's Parquet schema equals the features its manifest declares.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN505", 5, "release-extra-file", "A release holds only the files its manifest lists.",
+          "Remove the stray file; releases are written only by `zoomnews build`."),
+    Check("ZN506", 5, "release-manifest", "A release's manifest.json is readable, matches schema/manifest.schema.json and names its folder's version.",
+          "Released versions are immutable: restore the manifest from version control."),
     # Level 9: refused operations
     Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
           "Bump [tool.zoomnews] dataset-version in pyproject.toml (see issue: releases) and build again."),
@@ -87,3 +115,12 @@ CHECKS: dict[str, Check] = {c.code: c for c in _CHECKS}
 def explain(code: str) -> str:
     check = CHECKS[code.upper()]
     return f"{check.code} (level {check.level}, {check.title})\n  rule: {check.rule}\n  hint: {check.hint}"
+
+
+LEVELS = {1: "files", 2: "schema", 3: "spans", 4: "references and meaning", 5: "releases", 9: "refused operations"}
+
+
+def checks_table() -> str:
+    from zoomnews.markdown import table
+
+    return table(["code", "level", "name", "rule", "hint"], [[c.code, f"{c.level} {LEVELS[c.level]}", c.title, c.rule, c.hint] for c in sorted(CHECKS.values(), key=lambda c: c.code)])

@@ -18,10 +18,10 @@ MAX_SHOWN = 200
 
 
 def _fail(error: ZoomnewsError) -> None:
+    from zoomnews.reporting import render_problem
+
     for problem in error.problems:
-        click.echo(str(problem), err=True)
-        if problem.code in CHECKS:
-            click.echo(f"    hint: {CHECKS[problem.code].hint}", err=True)
+        click.echo(render_problem(problem), err=True)
     sys.exit(1)
 
 
@@ -51,30 +51,28 @@ def build(path, version):
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="github: workflow-command annotations for pull requests.")
+@click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
 @click.option("--explain", "code", help="Explain one check code and exit.")
-def validate(path, fmt, code):
-    """Validate the corpus repository at PATH (default: the current directory)."""
+def validate(path, fmt, limit, code):
+    """Validate the corpus repository at PATH (default: the current directory).
+
+    Exit status: 0 valid, 1 problems found, 2 usage error.
+    """
+    from zoomnews.reporting import render_report
     from zoomnews.validation import validate_repo
 
     if code:
         if code.upper() not in CHECKS:
-            raise click.BadParameter(f"unknown code {code}", param_hint="--explain")
+            raise click.BadParameter(f"unknown code {code}; codes are listed in README.md (Validation)", param_hint="--explain")
         click.echo(explain(code))
         return
     try:
         report = validate_repo(CorpusRepo.find(path))
     except ZoomnewsError as e:
         _fail(e)
-    if fmt == "json":
-        click.echo(json.dumps({"ok": report.ok, "counts": report.counts, "problems": [p.as_dict() for p in report.problems]}, indent=2))
-    else:
-        for problem in report.problems[:MAX_SHOWN]:
-            click.echo(f"{problem}\n    hint: {CHECKS[problem.code].hint}")
-        if len(report.problems) > MAX_SHOWN:
-            click.echo(f"... and {len(report.problems) - MAX_SHOWN} more problem(s)")
-        records = sum(report.counts.values())
-        click.echo(f"{'OK' if report.ok else 'FAILED'}: {records} records, {len(report.problems)} problem(s)")
+    click.echo(render_report(report, fmt, limit))
     sys.exit(0 if report.ok else 1)
 
 
@@ -172,17 +170,29 @@ def statements(path, statement_id, fmt):
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
-@click.option("--write", is_flag=True, help="Refresh the generated blocks of DATASHEET.md.")
-def stats(path, write):
+def stats(path):
     """The figures DATASHEET.md quotes: counts per layer, document and label; agreement."""
-    from zoomnews.stats import blocks, write_datasheet
+    from zoomnews.stats import blocks
 
     try:
-        repo = CorpusRepo.find(path)
-        if write:
-            click.echo("DATASHEET.md " + ("updated" if write_datasheet(repo) else "already up to date"))
-            return
-        for name, body in blocks(repo).items():
-            click.echo(f"## {name}\n\n{body}\n")
+        rendered = blocks(CorpusRepo.find(path))
     except ZoomnewsError as e:
         _fail(e)
+    for name, body in rendered.items():
+        click.echo(f"## {name}\n\n{body}\n")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--check", is_flag=True, help="Only report stale files (exit 1 if any).")
+def docs(path, check):
+    """Refresh the generated blocks of README.md (checks table) and DATASHEET.md (figures)."""
+    from zoomnews.docs import refresh_docs
+
+    try:
+        stale = refresh_docs(CorpusRepo.find(path), write=not check)
+    except ZoomnewsError as e:
+        _fail(e)
+    for name in stale:
+        click.echo(f"{'stale' if check else 'updated'}: {name}")
+    sys.exit(1 if check and stale else 0)

@@ -8,6 +8,7 @@ non-ASCII, one record per line — so a pull request's diff reads like the chang
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,22 +28,38 @@ def _no_duplicates(pairs):
     return obj
 
 
+class _NotFinite(ValueError):
+    pass
+
+
 def _no_constants(name):
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotFinite(f"{name} is not valid JSON")
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value) or math.isnan(value):
+        raise _NotFinite(f"{text} does not fit a 64-bit float")
+    return value
 
 
 def parse_line(line: str):
-    return json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    return json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float)
 
 
-def read_jsonl(path: Path, label: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """Records with their 1-based line numbers, and the problems of the lines that are not records."""
     records: list[tuple[int, dict]] = []
     problems: list[Problem] = []
+    unsafe = unsafe_path(path, root) if root is not None else None
+    if unsafe:
+        return records, [Problem(label, None, "ZN111", unsafe)]
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return records, [Problem(label, None, "ZN101", "file is missing")]
+    except IsADirectoryError:
+        return records, [Problem(label, None, "ZN101", "a folder where a file belongs")]
     if data.startswith(b"\xef\xbb\xbf"):
         problems.append(Problem(label, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
         data = data[3:]
@@ -51,6 +68,9 @@ def read_jsonl(path: Path, label: str) -> tuple[list[tuple[int, dict]], list[Pro
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         return records, [*problems, Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}")]
+    if "\r" in text:
+        problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: lines must end with LF alone"))
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     for number, line in enumerate(text.split("\n"), start=1):
         if line == "" and number == text.count("\n") + 1:
             break  # the final newline
@@ -58,6 +78,9 @@ def read_jsonl(path: Path, label: str) -> tuple[list[tuple[int, dict]], list[Pro
             record = parse_line(line)
         except _DuplicateKey as e:
             problems.append(Problem(label, number, "ZN104", f"key {e.args[0]!r} appears twice", field=e.args[0]))
+            continue
+        except _NotFinite as e:
+            problems.append(Problem(label, number, "ZN109", f"NaN or infinite number: {_short(e)}"))
             continue
         except (ValueError, RecursionError) as e:
             problems.append(Problem(label, number, "ZN103", f"not a JSON object: {_short(e)}"))
@@ -67,6 +90,22 @@ def read_jsonl(path: Path, label: str) -> tuple[list[tuple[int, dict]], list[Pro
             continue
         records.append((number, record))
     return records, problems
+
+
+def unsafe_path(path: Path, root: Path) -> str | None:
+    """Why reading `path` could leave the repository (a symbolic link on the way, or `..`), or None."""
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return "path lies outside the repository"
+    current = root
+    for part in relative.parts:
+        if part == "..":
+            return "path escapes the repository"
+        current = current / part
+        if current.is_symlink():
+            return f"{current.relative_to(root).as_posix()} is a symbolic link"
+    return None
 
 
 def _short(error: Exception) -> str:

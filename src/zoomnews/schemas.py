@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 
+from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import SCHEMA_DIR, CorpusRepo
 
 # Source kinds in data-flow order; registries before the layers that reference them.
@@ -58,9 +59,17 @@ class Kind:
 
 
 def load_schema(path: Path) -> dict:
-    with open(path, encoding="utf-8") as f:
-        schema = json.load(f)
-    jsonschema.Draft202012Validator.check_schema(schema)
+    """A schema file, checked against the 2020-12 metaschema; a broken one is a coded error, not a crash."""
+    label = f"{SCHEMA_DIR}/{path.name}"
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ZoomnewsError(Problem(label, None, "ZN113", f"unreadable schema: {str(e)[:160]}")) from None
+    except jsonschema.SchemaError as e:
+        raise ZoomnewsError(Problem(label, None, "ZN113", f"not a valid JSON Schema 2020-12: {e.message[:160]}")) from None
+    if path.stem in KINDS and not isinstance(schema.get("x-zoomnews"), dict):
+        raise ZoomnewsError(Problem(label, None, "ZN113", "missing the x-zoomnews block (source, key, order)"))
     return schema
 
 

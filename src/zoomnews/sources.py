@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import unicodedata
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from zoomnews.errors import Problem
-from zoomnews.jsonl import read_jsonl
+from zoomnews.jsonl import read_jsonl, unsafe_path
 from zoomnews.repo import RAW_DIR, CorpusRepo
 from zoomnews.schemas import Kind, load_kinds
 
@@ -31,9 +35,18 @@ class Corpus:
         return [r.data for r in self.records[kind]]
 
 
+def _sortable(value) -> tuple:
+    """Orders values of one type naturally, and never fails on a mix of types (invalid input is sorted too)."""
+    if value is None:
+        return (2, "", 0)
+    if isinstance(value, (int, float)):
+        return (0, "", value)
+    return (1, value if isinstance(value, str) else json.dumps(value, sort_keys=True), 0)
+
+
 def canonical_key(kind: Kind):
     def key(record: dict):
-        return tuple((record.get(f) is None, record.get(f)) for f in kind.order)
+        return tuple(_sortable(record.get(f)) for f in kind.order)
 
     return key
 
@@ -42,21 +55,47 @@ def read_corpus(repo: CorpusRepo) -> Corpus:
     """Everything in the sources, with the file- and line-level problems found while reading."""
     corpus = Corpus(repo, load_kinds(repo))
     for name, kind in corpus.kinds.items():
-        records, problems = read_jsonl(repo.path(kind.source), kind.source)
+        records, problems = read_jsonl(repo.path(kind.source), kind.source, repo.root)
         corpus.records[name] = [Record(kind.source, line, data) for line, data in records]
         corpus.problems.extend(problems)
     _read_raw(corpus)
     return corpus
 
 
+RAW_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.txt$")
+
+
+def _raw_files(corpus: Corpus) -> dict[str, Path]:
+    """The raw files by doc_id; names that are not a safe `<doc_id>.txt` are reported, not read."""
+    raw_dir = corpus.repo.raw_dir
+    unsafe = unsafe_path(raw_dir, corpus.repo.root)
+    if unsafe:
+        corpus.problems.append(Problem(RAW_DIR, None, "ZN111", unsafe))
+        return {}
+    if not raw_dir.is_dir():
+        return {}
+    present = {}
+    for path in sorted(raw_dir.iterdir()):
+        label = f"{RAW_DIR}/{path.name}"
+        if not RAW_NAME.match(path.name):
+            corpus.problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
+        elif path.is_symlink() or not path.is_file():
+            corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link or not a regular file"))
+        else:
+            present[path.stem] = path
+    return present
+
+
 def _read_raw(corpus: Corpus) -> None:
     registered = {r.data.get("doc_id"): r for r in corpus.records["document"] if isinstance(r.data.get("doc_id"), str)}
-    raw_dir = corpus.repo.raw_dir
-    present = {p.stem: p for p in raw_dir.glob("*.txt")} if raw_dir.is_dir() else {}
+    present = _raw_files(corpus)
+    reported = {p.file for p in corpus.problems}
     for stem in sorted(set(present) - set(registered)):
         corpus.problems.append(Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl"))
     for doc_id, record in registered.items():
         path = present.get(doc_id)
+        if path is None and f"{RAW_DIR}/{doc_id}.txt" in reported:
+            continue
         if path is None:
             corpus.problems.append(Problem(record.file, record.line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
             continue
@@ -67,6 +106,13 @@ def _read_raw(corpus: Corpus) -> None:
             corpus.problems.append(Problem(label, 1, "ZN107", "raw text starts with a byte-order mark"))
             continue
         try:
-            corpus.texts[doc_id] = data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             corpus.problems.append(Problem(label, data[: e.start].count(b"\n") + 1, "ZN107", f"invalid UTF-8 at byte {e.start}"))
+            continue
+        if "\r" in text:
+            corpus.problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: raw texts use LF newlines"))
+        if not unicodedata.is_normalized("NFC", text):
+            first = next(i for i, ch in enumerate(text) if not unicodedata.is_normalized("NFC", text[max(0, i - 1) : i + 2]))
+            corpus.problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (near offset {first})"))
+        corpus.texts[doc_id] = text

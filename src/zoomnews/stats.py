@@ -1,28 +1,21 @@
 """Corpus figures the datasheet quotes, computed from the sources, rendered as Markdown tables.
 
 DATASHEET.md holds the rendered blocks between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
-markers; `zoomnews stats --write` refreshes them and a test fails when they are stale.
+markers; `zoomnews docs` refreshes them and a test fails when they are stale.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from pathlib import Path
 
 from zoomnews.agreement import compare
 from zoomnews.layers import LAYERS, read_layers
+from zoomnews.markdown import table
 from zoomnews.sources import read_corpus
 
 LABEL = {"zone": "label", "entity": "label", "timex": "type", "quote": "type"}
 LAYER_OF = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
 AGREEMENT_DIR = "annotations/agreement"
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def counts_block(corpus) -> str:
@@ -36,10 +29,10 @@ def counts_block(corpus) -> str:
         "speaker registry": len(corpus.records["registry_speaker"]),
         "statement registry": len(corpus.records["registry_statement"]),
     }
-    text = _table(["layer", *doc_ids, "total"], rows)
-    text += "\n\n" + _table(["registry", "entries"], [[k, v] for k, v in registries.items()])
+    text = table(["layer", *doc_ids, "total"], rows)
+    text += "\n\n" + table(["registry", "entries"], [[k, v] for k, v in registries.items()])
     chars = {d: len(corpus.texts[d]) for d in doc_ids}
-    text += "\n\n" + _table(["document", "characters", "articles"], [[d, chars[d], sum(1 for a in corpus.records["article"] if a.data["doc_id"] == d)] for d in doc_ids])
+    text += "\n\n" + table(["document", "characters", "articles"], [[d, chars[d], sum(1 for a in corpus.records["article"] if a.data["doc_id"] == d)] for d in doc_ids])
     return text
 
 
@@ -61,25 +54,9 @@ def agreement_block(repo) -> str:
         extras = {k: v for k, v in r.items() if k not in ("a", "b", "exact", "overlap", "exact_unlabelled")}
         shown = "; ".join(f"{k} {(v['f1'] if isinstance(v, dict) else v):.3f}" for k, v in extras.items() if v is not None)
         rows.append([layer, r["a"], r["b"], f"{r['exact']['f1']:.3f}", f"{r['overlap']['f1']:.3f}", f"{r['exact_unlabelled']['f1']:.3f}", shown or "–"])
-    return _table(["layer", "a1", "a2", "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows)
+    return table(["layer", "a1", "a2", "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows)
 
 
 def blocks(repo) -> dict[str, str]:
     corpus = read_corpus(repo)
     return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo)}
-
-
-def refresh(text: str, rendered: dict[str, str]) -> str:
-    for name, body in rendered.items():
-        pattern = re.compile(rf"(<!-- {name}:begin -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-    return text
-
-
-def write_datasheet(repo, path: Path | None = None) -> bool:
-    path = path or repo.path("DATASHEET.md")
-    text = path.read_text(encoding="utf-8")
-    new = refresh(text, blocks(repo))
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text

@@ -9,9 +9,9 @@ from rich.table import Table
 
 from zoomnews.building import build_release
 from zoomnews.card import point_card_at
-from zoomnews.checks import CHECKS
 from zoomnews.configs import CONFIGS
 from zoomnews.manifest import read_manifest
+from zoomnews.reporting import render_problem
 from zoomnews.validation import validate_repo
 
 
@@ -22,7 +22,7 @@ def main_job(repo, console) -> bool:
     console.print(f"build: release {result.version} {result.status} at {repo.rel(result.path)}")
     report = validate_repo(repo)
     for problem in report.problems:
-        console.print(f"  {problem}\n    hint: {CHECKS[problem.code].hint}")
+        console.print(render_problem(problem), markup=False)
     console.print(f"validate: {sum(report.counts.values())} source records, {len(report.problems)} problem(s)")
     manifest = read_manifest(result.path)
     table = Table(title=f"zoomnews {result.version}: every config through datasets.load_dataset")

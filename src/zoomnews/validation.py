@@ -1,10 +1,20 @@
-"""Validate a corpus repository: numbered checks by level (see zoomnews.checks), all problems in one run."""
+"""Validate a corpus repository: numbered checks by level (see zoomnews.checks), all problems in one run.
+
+Level 1 (files) happens while reading (zoomnews.sources); level 2 is jsonschema per record; level 3
+runs vectorised over whole layers (zoomnews.spans); level 4 resolves references and meaning;
+level 5 checks releases (zoomnews.release_check). A record that fails a level is not looked at by
+the levels after it, so one mistake is reported once, under its own code.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from zoomnews import spans as span_checks
+from zoomnews import timeml
 from zoomnews.errors import Problem
 from zoomnews.repo import CorpusRepo
 from zoomnews.sources import Corpus, Record, read_corpus
@@ -19,6 +29,8 @@ REFERENCES = (
     ("registry_statement", "speaker", "registry_speaker"),
     ("registry_speaker", "affiliation", "registry_entity"),
 )
+LINKED_TYPES = {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT"}
+EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 
 
 @dataclass
@@ -38,44 +50,41 @@ def validate_repo(repo: CorpusRepo, releases: bool = True) -> Report:
         from zoomnews.release_check import check_releases
 
         report.problems.extend(check_releases(repo))
-    report.problems.sort(key=lambda p: (p.file, p.line or 0, p.code))
+    report.problems.sort(key=lambda p: (p.file, p.line or 0, p.code, p.message))
     return report
 
 
 def validate_corpus(corpus: Corpus) -> Report:
     problems = list(corpus.problems)
-    valid: dict[str, list[Record]] = {}
+    valid = {name: schema_valid(corpus, name, problems) for name in corpus.kinds}
     for name, kind in corpus.kinds.items():
-        valid[name] = []
-        for record in corpus.records[name]:
-            errors = schema_problems(record, kind)
-            problems.extend(errors)
-            if not errors:
-                valid[name].append(record)
-    for name, kind in corpus.kinds.items():
-        problems.extend(duplicate_keys(valid[name], kind.key))
-    problems.extend(document_problems(corpus, valid["document"]))
+        mask = span_checks.duplicate_key_mask([[r.data[k] for r in valid[name]] for k in kind.key])
+        problems.extend(Problem(r.file, r.line, "ZN303", f"key {({k: r.data[k] for k in kind.key})} is used more than once", field=kind.key[-1]) for r, dup in zip(valid[name], mask) if dup)
+    problems.extend(document_problems(corpus, valid["document"], valid["article"]))
     doc_ids = {r.data["doc_id"] for r in valid["document"]}
-    articles = {(r.data["doc_id"], r.data["article_index"]) for r in valid["article"]}
+    articles = {(r.data["doc_id"], r.data["article_index"]): r.data for r in valid["article"]}
     for name in ("article", *SPAN_KINDS):
+        kept = []
         for record in valid[name]:
-            problems.extend(reference_problems(record, doc_ids, articles))
-            if name in SPAN_KINDS and record.data["doc_id"] in corpus.texts:
-                problems.extend(span_problems(record, corpus.texts[record.data["doc_id"]]))
-    for kind, fieldname, registry in REFERENCES:
-        known = {r.data["id"] for r in valid[registry]}
-        for record in valid[kind]:
-            value = record.data.get(fieldname)
-            if value is not None and value not in known:
-                problems.append(Problem(record.file, record.line, "ZN403", f"{fieldname} {value!r} is not in {corpus.kinds[registry].source}", field=fieldname))
-    problems.extend(speaker_problems(valid["quote"], valid["registry_statement"]))
-    for name in FLAT_LAYERS:
-        problems.extend(overlap_problems(valid[name]))
-    problems.extend(tiling_problems(corpus.texts, valid["zone"]))
-    problems.extend(article_problems(valid["zone"], valid["timex"]))
+            found = reference_problems(record, doc_ids, articles)
+            problems.extend(found)
+            if not found:
+                kept.append(record)
+        valid[name] = kept
+    problems.extend(registry_problems(corpus, valid))
+    problems.extend(layer_problems(corpus, valid, articles))
     problems.extend(canonical_problems(corpus))
-    counts = {name: len(records) for name, records in corpus.records.items()}
-    return Report(problems, counts)
+    return Report(problems, {name: len(records) for name, records in corpus.records.items()})
+
+
+def schema_valid(corpus: Corpus, name: str, problems: list[Problem]) -> list[Record]:
+    kind, kept = corpus.kinds[name], []
+    for record in corpus.records[name]:
+        errors = schema_problems(record, kind)
+        problems.extend(errors)
+        if not errors:
+            kept.append(record)
+    return kept
 
 
 def schema_problems(record: Record, kind) -> list[Problem]:
@@ -84,31 +93,33 @@ def schema_problems(record: Record, kind) -> list[Problem]:
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             path = error.message.split("'")[1] if "'" in error.message else path
+        elif error.validator == "additionalProperties":
+            extra = sorted(set(record.data) - set(kind.fields))
+            path = extra[0] if extra else path
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
         problems.append(Problem(record.file, record.line, "ZN201", f"{message} ({kind.name}.schema.json: {error.validator})", field=path or None))
     return problems
 
 
-def duplicate_keys(records: list[Record], key: tuple[str, ...]) -> list[Problem]:
-    seen = Counter(tuple(r.data[k] for k in key) for r in records)
-    return [
-        Problem(r.file, r.line, "ZN303", f"key {dict(zip(key, k))} is used {seen[k]} times", field=key[-1])
-        for r in records
-        if seen[k := tuple(r.data[f] for f in key)] > 1
-    ]
-
-
-def document_problems(corpus: Corpus, documents: list[Record]) -> list[Problem]:
+def document_problems(corpus: Corpus, documents: list[Record], articles: list[Record]) -> list[Problem]:
     problems = []
+    first_article = {r.data["doc_id"]: r.data for r in articles if r.data["article_index"] == 0}
+    today = dt.date.today()
     for record in documents:
-        doc_id = record.data["doc_id"]
-        actual = corpus.raw_sha256.get(doc_id)
-        if actual is not None and actual != record.data["sha256"]:
-            problems.append(Problem(record.file, record.line, "ZN402", f"sha256 {record.data['sha256'][:12]}… but the raw file's is {actual[:12]}…", field="sha256"))
+        data = record.data
+        actual = corpus.raw_sha256.get(data["doc_id"])
+        if actual is not None and actual != data["sha256"]:
+            problems.append(Problem(record.file, record.line, "ZN402", f"sha256 {data['sha256'][:12]}… but the raw file's is {actual[:12]}…", field="sha256"))
+        if data["doc_id"] in first_article and first_article[data["doc_id"]]["published"] != data["published"]:
+            problems.append(Problem(record.file, record.line, "ZN409", f"published {data['published']} but its first article's is {first_article[data['doc_id']]['published']}", field="published"))
+    for record in [*documents, *articles]:
+        published = dt.date.fromisoformat(record.data["published"])
+        if not EARLIEST_PUBLISHED <= published <= today:
+            problems.append(Problem(record.file, record.line, "ZN409", f"published {published} is not between {EARLIEST_PUBLISHED} and today", field="published"))
     return problems
 
 
-def reference_problems(record: Record, doc_ids: set[str], articles: set[tuple[str, int]]) -> list[Problem]:
+def reference_problems(record: Record, doc_ids: set[str], articles: dict) -> list[Problem]:
     data = record.data
     if data["doc_id"] not in doc_ids:
         return [Problem(record.file, record.line, "ZN401", f"doc_id {data['doc_id']!r} is not registered", field="doc_id")]
@@ -117,93 +128,95 @@ def reference_problems(record: Record, doc_ids: set[str], articles: set[tuple[st
     return []
 
 
-def span_problems(record: Record, text: str) -> list[Problem]:
+def registry_problems(corpus: Corpus, valid: dict[str, list[Record]]) -> list[Problem]:
     problems = []
-    for prefix in ("", "cue_", "source_"):
-        start_field = f"{prefix}start" if prefix else "start"
-        if start_field not in record.data:
-            continue
-        start, end = record.data[start_field], record.data[f"{prefix}end" if prefix else "end"]
-        covered = record.data.get(f"{prefix}text" if prefix else "text")
-        if start is None and end is None and covered is None:
-            continue
-        if start is None or end is None or covered is None:
-            problems.append(Problem(record.file, record.line, "ZN301", f"{prefix}start, {prefix}end and {prefix}text are null only together", field=start_field))
-            continue
-        if not 0 <= start < end <= len(text):
-            problems.append(Problem(record.file, record.line, "ZN301", f"{start_field}={start}, end={end} outside 0..{len(text)} or not start < end", field=start_field))
-            continue
-        if text[start:end] != covered:
-            problems.append(Problem(record.file, record.line, "ZN302", f"{prefix or ''}text {covered[:40]!r} but text[{start}:{end}] is {text[start:end][:40]!r}", field=f"{prefix}text"))
-        elif covered[0].isspace() or covered[-1].isspace():
-            problems.append(Problem(record.file, record.line, "ZN304", f"{prefix}span {covered[:40]!r} starts or ends on white space", field=start_field))
+    for kind, fieldname, registry in REFERENCES:
+        known = {r.data["id"] for r in valid[registry]}
+        for record in valid[kind]:
+            value = record.data.get(fieldname)
+            if value is not None and value not in known:
+                problems.append(Problem(record.file, record.line, "ZN403", f"{fieldname} {value!r} is not in {corpus.kinds[registry].source}", field=fieldname))
+    types = {r.data["id"]: r.data["type"] for r in valid["registry_entity"]}
+    for record in valid["entity"]:
+        label, entity_id = record.data["label"], record.data["entity_id"]
+        if (label in LINKED_TYPES) != (entity_id is not None):
+            problems.append(Problem(record.file, record.line, "ZN410", f"{label} mention {'needs' if label in LINKED_TYPES else 'takes no'} entity_id", field="entity_id"))
+        elif entity_id in types and types[entity_id] != label:
+            problems.append(Problem(record.file, record.line, "ZN410", f"{label} mention linked to {entity_id!r}, a {types[entity_id]}", field="label"))
+    speaker_of = {r.data["id"]: r.data["speaker"] for r in valid["registry_statement"]}
+    for quote in valid["quote"]:
+        expected = speaker_of.get(quote.data["statement_id"])
+        if expected is not None and expected != quote.data["speaker"]:
+            problems.append(Problem(quote.file, quote.line, "ZN406", f"speaker {quote.data['speaker']!r} but statement {quote.data['statement_id']!r} was made by {expected!r}", field="speaker"))
     return problems
 
 
-def _by_document(records: list[Record]) -> dict[str, list[Record]]:
-    grouped: dict[str, list[Record]] = {}
-    for record in sorted(records, key=lambda r: (r.data["doc_id"], r.data["start"], r.data["end"])):
-        grouped.setdefault(record.data["doc_id"], []).append(record)
-    return grouped
-
-
-def overlap_problems(records: list[Record]) -> list[Problem]:
-    problems = []
-    for spans in _by_document(records).values():
-        reach = None  # the span reaching furthest right so far
-        for record in spans:
-            if reach is not None and record.data["start"] < reach.data["end"]:
-                problems.append(Problem(record.file, record.line, "ZN305", f"{record.data['id']} overlaps {reach.data['id']} ({reach.data['start']}-{reach.data['end']})", field="start"))
-            if reach is None or record.data["end"] > reach.data["end"]:
-                reach = record
+def layer_problems(corpus: Corpus, valid: dict[str, list[Record]], articles: dict) -> list[Problem]:
+    documents = span_checks.Documents.of(corpus.texts)
+    problems, tables, good = [], {}, {}
+    for name in SPAN_KINDS:
+        for prefix in ("", "cue_", "source_") if name == "quote" else ("",):
+            spans = span_checks.Spans.of(valid[name], documents, prefix)
+            found, ok = span_checks.offset_and_text_problems(spans, documents)
+            problems.extend(found)
+            tables[name + prefix], good[name + prefix] = spans, ok
+        if name == "quote":
+            problems.extend(null_together_problems(valid[name]))
+    for name in FLAT_LAYERS:
+        problems.extend(span_checks.overlap_problems(tables[name], documents, good[name]))
+    problems.extend(span_checks.tiling_problems(tables["zone"], documents, good["zone"], sorted(corpus.texts)))
+    problems.extend(timex_problems(tables, good, documents, valid["timex"], valid["zone"], articles))
     return problems
 
 
-def tiling_problems(texts: dict[str, str], zones: list[Record]) -> list[Problem]:
+def null_together_problems(quotes: list[Record]) -> list[Problem]:
     problems = []
-    grouped = _by_document(zones)
-    for doc_id, text in texts.items():
-        covered = bytearray(len(text))
-        for zone in grouped.get(doc_id, []):
-            covered[zone.data["start"] : zone.data["end"]] = b"\x01" * (zone.data["end"] - zone.data["start"])
-        uncovered = [i for i, ch in enumerate(text) if not covered[i] and not ch.isspace()]
-        if uncovered:
-            first = uncovered[0]
-            line = text.count("\n", 0, first) + 1
-            problems.append(Problem("annotations/zones.jsonl", None, "ZN306", f"{doc_id}: {len(uncovered)} non-blank character(s) in no zone, first at offset {first} (raw line {line}: {text[first:first + 30]!r})"))
+    for record in quotes:
+        for prefix in ("cue_", "source_"):
+            values = [record.data[f"{prefix}{f}"] for f in ("start", "end", "text")]
+            if any(v is None for v in values) and not all(v is None for v in values):
+                problems.append(Problem(record.file, record.line, "ZN301", f"{prefix}start, {prefix}end and {prefix}text are null only together", field=f"{prefix}start"))
     return problems
 
 
-def article_problems(zones: list[Record], timexes: list[Record]) -> list[Problem]:
+def timex_problems(tables, good, documents, timexes: list[Record], zones: list[Record], articles: dict) -> list[Problem]:
     problems = []
-    grouped = _by_document(zones)
-    for timex in timexes:
-        data = timex.data
-        inside = [z for z in grouped.get(data["doc_id"], []) if z.data["start"] <= data["start"] and data["end"] <= z.data["end"]]
-        if inside and inside[0].data["article_index"] != data["article_index"]:
-            problems.append(Problem(timex.file, timex.line, "ZN405", f"article_index {data['article_index']} but its zone {inside[0].data['id']} belongs to article {inside[0].data['article_index']}", field="article_index"))
+    spans, zone_spans = tables["timex"], tables["zone"]
+    timex_at = {r.line: r.data for r in timexes}
+    article_of_zone = {r.line: r.data["article_index"] for r in zones}
+    rows, zone_rows = span_checks.containing(spans, zone_spans, documents, good["timex"], good["zone"])
+    for i, z in zip(rows, zone_rows):
+        if z < 0:
+            continue  # in no zone: the tiling check reports the gap
+        data, zone_line = timex_at[int(spans.lines[i])], int(zone_spans.lines[z])
+        if article_of_zone[zone_line] != data["article_index"]:
+            problems.append(spans.problem(i, "ZN405", f"article_index {data['article_index']} but its zone {zone_spans.ids[z]} belongs to article {article_of_zone[zone_line]}", field="article_index"))
+    for record in timexes:
+        data = record.data
+        if not timeml.well_formed(data["type"], data["value"]):
+            problems.append(Problem(record.file, record.line, "ZN407", f"{data['value']!r} is not a TimeML {data['type']} value", field="value"))
+            continue
+        dct = articles.get((data["doc_id"], data["article_index"]), {}).get("published")
+        if data["creation_time"] and data["value"] != dct:
+            problems.append(Problem(record.file, record.line, "ZN408", f"flagged as creation time, but {data['value']} is not the article's date {dct}", field="value"))
+        if data["type"] == "DATE":
+            for message in timeml.inconsistencies(data["text"], data["value"]):
+                problems.append(Problem(record.file, record.line, "ZN408", message, field="value"))
     return problems
-
-
-def speaker_problems(quotes: list[Record], statements: list[Record]) -> list[Problem]:
-    speaker_of = {r.data["id"]: r.data["speaker"] for r in statements}
-    return [
-        Problem(q.file, q.line, "ZN406", f"speaker {q.data['speaker']!r} but statement {q.data['statement_id']!r} was made by {speaker_of[q.data['statement_id']]!r}", field="speaker")
-        for q in quotes
-        if q.data["statement_id"] in speaker_of and speaker_of[q.data["statement_id"]] != q.data["speaker"]
-    ]
 
 
 def canonical_problems(corpus: Corpus) -> list[Problem]:
     from zoomnews.formatting import canonical_text
 
     problems = []
+    unreadable = {p.file for p in corpus.problems}
     for name, kind in corpus.kinds.items():
         path = corpus.repo.path(kind.source)
-        if not path.exists() or any(p.file == kind.source for p in corpus.problems):
+        if kind.source in unreadable or not path.is_file():
             continue
         current = path.read_text(encoding="utf-8", errors="replace")
-        if current != canonical_text(corpus.rows(name), kind):
-            first = next((i for i, (a, b) in enumerate(zip(current.splitlines(), canonical_text(corpus.rows(name), kind).splitlines()), 1) if a != b), None)
+        canonical = canonical_text(corpus.rows(name), kind)
+        if current != canonical:
+            first = next((i for i, (a, b) in enumerate(zip(current.splitlines(), canonical.splitlines()), 1) if a != b), None)
             problems.append(Problem(kind.source, first, "ZN307", "not in canonical form (record order, key order or spacing)"))
     return problems

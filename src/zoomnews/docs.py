@@ -1,0 +1,25 @@
+"""Refresh every generated block in the repository's documents (README checks table, DATASHEET figures)."""
+
+from __future__ import annotations
+
+from zoomnews.checks import checks_table
+from zoomnews.markdown import refresh
+from zoomnews.stats import blocks
+
+
+def generated(repo) -> dict[str, dict[str, str]]:
+    return {"README.md": {"checks": checks_table()}, "DATASHEET.md": blocks(repo)}
+
+
+def refresh_docs(repo, write: bool = True) -> list[str]:
+    """The documents whose generated blocks were (or, without write, would be) changed."""
+    stale = []
+    for name, rendered in generated(repo).items():
+        path = repo.path(name)
+        text = path.read_text(encoding="utf-8")
+        new = refresh(text, rendered)
+        if new != text:
+            stale.append(name)
+            if write:
+                path.write_text(new, encoding="utf-8")
+    return stale
