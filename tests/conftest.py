@@ -8,6 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+# Profiles: `default` keeps the suite to a few minutes on 2 cores (derandomised under CI, so a
+# failure reproduces), `thorough` for long runs: HYPOTHESIS_PROFILE=thorough python3 scripts/test.py
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+settings.register_profile("default", max_examples=40, derandomize=bool(os.environ.get("CI")),
+                          database=None if os.environ.get("CI") else DirectoryBasedExampleDatabase(".hypothesis/examples"), **_common)
+settings.register_profile("thorough", max_examples=1000, **_common)
+# scripts/mutants.py only needs to know that a property fails, not the smallest example: no shrinking
+settings.register_profile("mutants", max_examples=40, derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate], **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -20,6 +33,7 @@ def copy_sources(dest: Path) -> Path:
         shutil.copytree(ROOT / name, dest / name)
     shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
     shutil.copy(ROOT / "README.md", dest / "README.md")
+    shutil.copy(ROOT / "CHANGELOG.md", dest / "CHANGELOG.md")
     return dest
 
 

@@ -18,14 +18,17 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zoomnews.croissant import CROISSANT, croissant_text
 from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.manifest import MANIFEST, make_manifest
+from zoomnews.manifest import MANIFEST, file_entry, make_manifest
 from zoomnews.repo import CorpusRepo
 from zoomnews.sources import read_corpus
 from zoomnews.validation import validate_corpus
+from zoomnews.views import NER_TAGS, OVERLAP
 
 SPLIT = "train"
+SHARD_ROWS = 100_000  # rows per Parquet file; more files feed more DataLoader workers / ranks
 PARQUET_OPTIONS = dict(compression="zstd", compression_level=9, use_dictionary=True, write_statistics=True, row_group_size=10_000)
 
 
@@ -50,7 +53,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
             writer.write_table(table, row_group_size=row_group_size)
 
 
-def build_release(repo: CorpusRepo, version: str | None = None) -> BuildResult:
+def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int = SHARD_ROWS) -> BuildResult:
     version = version or repo.dataset_version
     corpus = read_corpus(repo)
     report = validate_corpus(corpus)
@@ -66,11 +69,17 @@ def build_release(repo: CorpusRepo, version: str | None = None) -> BuildResult:
     try:
         files = {}
         for name in CONFIGS:
-            relative = f"{name}/{shard_name(0, 1)}"
             (tmp / name).mkdir()
-            write_parquet(tables[name], tmp / relative)
-            files[name] = [relative]
+            table = tables[name]
+            count = max(1, -(-table.num_rows // shard_rows))
+            files[name] = []
+            for index in range(count):
+                relative = f"{name}/{shard_name(index, count)}"
+                write_parquet(table.slice(index * shard_rows, shard_rows), tmp / relative)
+                files[name].append(relative)
         manifest = make_manifest(repo, version, tmp, files, features)
+        (tmp / CROISSANT).write_text(croissant_text(repo, manifest), encoding="utf-8")
+        manifest["metadata_files"] = [file_entry(tmp, CROISSANT)]
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         rows = {name: tables[name].num_rows for name in CONFIGS}
         if final.exists():
@@ -96,6 +105,13 @@ def _check_counts(corpus, tables: dict[str, pa.Table]) -> None:
     aligned = sum(len(q) for q in tables["statements"].column("quotes").to_pylist())
     if aligned != tables["quotes"].num_rows:
         raise AssertionError(f"statements: {aligned} quotes aligned, {tables['quotes'].num_rows} quotes")
+    if tables["attribution"].num_rows != tables["quotes"].num_rows:
+        raise AssertionError("attribution: one row per quotation")
+    tags = [tag for sentence in tables["ner"].column("ner_tags").to_pylist() for tag in sentence]
+    begun = sum(1 for tag in tags if NER_TAGS[tag].startswith("B-"))
+    left_out = sum(1 for sentence in tables["ner"].column("adjusted").to_pylist() for a in sentence if a["reason"] == OVERLAP)
+    if begun + left_out != tables["entities"].num_rows + tables["timexes"].num_rows:
+        raise AssertionError(f"ner: {begun} spans tagged + {left_out} left out != {tables['entities'].num_rows} entities + {tables['timexes'].num_rows} timexes")
 
 
 def _same_tree(a: Path, b: Path) -> bool:

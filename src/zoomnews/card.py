@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyarrow.parquet as pq
 import yaml
+from datasets import Features
+from datasets.info import DatasetInfo, DatasetInfosDict
+from datasets.splits import SplitDict, SplitInfo
 
 from zoomnews.configs import CONFIGS
 
@@ -31,11 +37,31 @@ def configs_block(version: str, files: dict[str, list[str]] | None = None) -> li
     return block
 
 
+def dataset_info_block(folder: Path, manifest: dict) -> list[dict]:
+    """The card's `dataset_info` (features, rows, sizes per config), written by `datasets` itself from the manifest."""
+    infos = DatasetInfosDict()
+    for name, entry in manifest["configs"].items():
+        # uncompressed Parquet bytes: what the Hub shows as the dataset size, read from metadata only
+        size = sum(pq.ParquetFile(folder / f["path"]).metadata.row_group(i).total_byte_size
+                   for f in entry["files"] for i in range(pq.ParquetFile(folder / f["path"]).metadata.num_row_groups))
+        splits = SplitDict()
+        splits.add(SplitInfo("train", num_bytes=size, num_examples=entry["rows"]))
+        infos[name] = DatasetInfo(features=Features.from_dict(entry["features"]), splits=splits,
+                                  download_size=sum(f["bytes"] for f in entry["files"]), dataset_size=size)
+    header: dict = {}
+    infos.to_dataset_card_data(header)
+    return header["dataset_info"]
+
+
 def point_card_at(repo, version: str) -> bool:
-    """Point the README's configs at `version`; True when the file changed."""
+    """Point the README's configs and dataset_info at release `version`; True when the file changed."""
+    from zoomnews.manifest import read_manifest
+
     text = repo.readme.read_text(encoding="utf-8") if repo.readme.exists() else ""
     header, body = split_card(text)
     header["configs"] = configs_block(version)
+    folder = repo.release_dir(version)
+    header["dataset_info"] = dataset_info_block(folder, read_manifest(folder))
     new = join_card(header, body)
     if new == text:
         return False

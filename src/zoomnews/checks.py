@@ -1,7 +1,8 @@
 """The catalogue of checks: stable codes grouped by level, each with a rule and a hint.
 
 Codes never change meaning once released; retired codes stay listed. Level 1 is files, 2 schema,
-3 spans, 4 references and meaning, 5 releases; level 9 is for refused operations (build, load).
+3 spans, 4 references and meaning, 5 releases; level 6 is for imports from annotation tools; level 9
+is for refused operations (build, release, load).
 `zoomnews validate --explain CODE` prints an entry.
 """
 
@@ -83,6 +84,8 @@ _CHECKS = [
           "Check the date and its evidence in corpus/documents.jsonl and corpus/articles.jsonl."),
     Check("ZN410", 4, "entity-link", "PERSON/NORP/FAC/ORG/GPE/LOC/PRODUCT mentions link to a registry entity of the same type; other types take no entity_id.",
           "Fix the label, the entity_id or the registry entry's type."),
+    Check("ZN411", 4, "provenance-todo", "No provenance field still says TODO (the stub `zoomnews new-document` writes).",
+          "Answer the question in the field: evidence for the outlet and date, the rights statement."),
     Check("ZN406", 4, "speaker-statement", "A quote's speaker is the speaker of its statement.",
           "The speaker is whoever made the original communication: take it from the statement registry."),
     # Level 5: releases
@@ -100,13 +103,27 @@ _CHECKS = [
           "Released versions are immutable: restore the manifest from version control."),
     # Level 9: refused operations
     Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
-          "Bump [tool.zoomnews] dataset-version in pyproject.toml (see issue: releases) and build again."),
+          "Cut a new version with `zoomnews release --bump patch|minor|major`."),
     Check("ZN902", 9, "invalid-sources", "A release is only built from sources that validate.",
           "Run `zoomnews validate` and fix what it reports."),
     Check("ZN903", 9, "unknown-config-or-version", "load() asks for an existing config and release.",
           "`zoomnews info` lists configs and versions."),
     Check("ZN904", 9, "not-a-repository", "The path is a zoomnews corpus repository (has schema/ and corpus/).",
           "Run from a checkout, or pass its path."),
+    Check("ZN601", 6, "import-offset", "An imported offset lies inside the document text and on a character boundary in the format's unit.",
+          "Check the format's offset unit (README: Annotation tools); re-export from the tool without editing the text."),
+    Check("ZN602", 6, "import-unreadable", "An import file is in the format named by --format.",
+          "Pass the folder or file the tool exported, unedited, with the right --format."),
+    Check("ZN603", 6, "import-text-changed", "An imported document's text is byte-identical to corpus/raw/<doc_id>.txt.",
+          "Annotation tools must not edit the text: re-import the raw file into the tool, or fix the text through a provenance change."),
+    Check("ZN905", 9, "version-released", "`release` never reuses a released version: releases are immutable.",
+          "Choose the next version (`--bump patch|minor|major`)."),
+    Check("ZN906", 9, "bump-too-small", "A release bumps at least as far as its changes need (policy: README, Releases and versioning).",
+          "Use the bump the message names; `zoomnews release --dry-run` lists each change and its level."),
+    Check("ZN907", 9, "bad-version", "A release version is MAJOR.MINOR.PATCH and later than the latest release.",
+          "`zoomnews info` lists the releases."),
+    Check("ZN908", 9, "nothing-to-release", "A release changes something (data or schema) unless --allow-unchanged.",
+          "Make the change first, or pass --allow-unchanged to re-declare the same data."),
 ]
 
 CHECKS: dict[str, Check] = {c.code: c for c in _CHECKS}
@@ -117,7 +134,7 @@ def explain(code: str) -> str:
     return f"{check.code} (level {check.level}, {check.title})\n  rule: {check.rule}\n  hint: {check.hint}"
 
 
-LEVELS = {1: "files", 2: "schema", 3: "spans", 4: "references and meaning", 5: "releases", 9: "refused operations"}
+LEVELS = {1: "files", 2: "schema", 3: "spans", 4: "references and meaning", 5: "releases", 6: "imports", 9: "refused operations"}
 
 
 def checks_table() -> str:

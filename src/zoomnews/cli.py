@@ -196,3 +196,115 @@ def docs(path, check):
     for name in stale:
         click.echo(f"{'stale' if check else 'updated'}: {name}")
     sys.exit(1 if check and stale else 0)
+
+
+@main.command(name="diff")
+@click.argument("a")
+@click.argument("b", default="working")
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff_command(a, b, path, fmt):
+    """Semantic diff from release A to release B (or `working`, the sources): per layer added, removed, changed."""
+    from zoomnews.diff import as_json, diff, render
+
+    try:
+        result = diff(CorpusRepo.find(path), a, b)
+    except ZoomnewsError as e:
+        _fail(e)
+    click.echo(json.dumps(as_json(result), indent=2, ensure_ascii=False) if fmt == "json" else render(result, a, b))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--bump", "target", required=True, metavar="patch|minor|major|X.Y.Z",
+              help="How far to move from the latest release, or an explicit version.")
+@click.option("--allow-unchanged", is_flag=True, help="Release even when nothing changed (e.g. to declare 1.0.0 stable).")
+@click.option("--dry-run", is_flag=True, help="Only say what the release would be and why.")
+def release(path, target, allow_unchanged, dry_run):
+    """Cut a new immutable release from the sources: refuses to overwrite a version or to bump less than the change needs."""
+    from zoomnews.releasing import plan_release, release as cut_release
+
+    try:
+        repo = CorpusRepo.find(path)
+        if dry_run:
+            plan = plan_release(repo, target, allow_unchanged)
+            click.echo(f"would release {plan.version} ({plan.bump}; changes require: {plan.required or 'none'})")
+            for change in plan.changes:
+                click.echo(f"  {change.level:5}  {change.what}")
+            return
+        result = cut_release(repo, target, allow_unchanged)
+    except ZoomnewsError as e:
+        _fail(e)
+    click.echo(f"release {result.plan.version}: {result.build.status} at {repo.rel(result.build.path)}")
+    click.echo(result.changelog_entry)
+
+
+FORMAT_NAMES = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
+
+
+@main.command(name="export")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable).")
+@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
+def export_command(out, fmt, path, doc_ids, units):
+    """Write the corpus for an annotation or training tool into folder OUT."""
+    from pathlib import Path
+
+    from zoomnews.formats import export_corpus
+
+    try:
+        notes = export_corpus(CorpusRepo.find(path), fmt, Path(out), list(doc_ids) or None, units)
+    except ZoomnewsError as e:
+        _fail(e)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"exported {fmt} to {out}")
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
+@click.option("--dry-run", is_flag=True, help="Only report what would change.")
+def import_command(source, fmt, path, units, dry_run):
+    """Replace the annotations of the documents in SOURCE (a tool's export) with the tool's; then run validate."""
+    from pathlib import Path
+
+    from zoomnews.formats import import_corpus
+
+    try:
+        result = import_corpus(CorpusRepo.find(path), fmt, Path(source), units, write=not dry_run)
+    except ZoomnewsError as e:
+        _fail(e)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for layer, (before, after) in result.counts.items():
+        click.echo(f"{layer}: {before} -> {after} record(s) in {len(result.documents)} document(s)")
+    click.echo("dry run: nothing written" if dry_run else "written; run `zoomnews validate` and `zoomnews diff <latest release>`")
+
+
+@main.command(name="new-document")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--outlet", required=True, help="Who published the capture.")
+@click.option("--url", help="Where it was captured from.")
+@click.option("--published", required=True, help="Publication date, YYYY-MM-DD.")
+@click.option("--title", help="Headline (default: the first non-blank line).")
+@click.option("--doc-id", "doc_id", help="The document id (default: <outlet slug>-<published>).")
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+def new_document_command(file, outlet, url, published, title, doc_id, path):
+    """Register a raw capture: copy it byte for byte, compute its sha256 and id, add a provenance stub to complete."""
+    from pathlib import Path
+
+    from zoomnews.registering import new_document
+
+    try:
+        repo = CorpusRepo.find(path)
+        result = new_document(repo, Path(file), outlet, url, published, title, doc_id)
+    except ZoomnewsError as e:
+        _fail(e)
+    click.echo(f"registered {result.doc_id} at {repo.rel(result.raw)} (sha256 {result.sha256[:12]}…); to complete:")
+    for item in result.todo:
+        click.echo(f"  - {item}")

@@ -15,6 +15,7 @@ from datasets import ClassLabel, Features, List, Value
 from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, view_rows
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -33,7 +34,7 @@ NESTED = {"articles": "articles", "zones": "zones", "entities": "entities", "tim
 # `statements`: one row per registered statement with every outlet's quote of it, side by side
 ALIGNED_QUOTE_FIELDS = ("doc_id", "id", "start", "end", "text", "type", "source_text", "speaker")
 CONFIGS = ("default", "documents", "articles", "zones", "entities", "timexes", "quotes", "statements",
-           "entity_registry", "speaker_registry", "statement_registry")
+           "ner", "attribution", "entity_registry", "speaker_registry", "statement_registry")
 
 
 def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
@@ -45,7 +46,7 @@ def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
         default[column] = List({k: v for k, v in features[config].items() if k != "doc_id"})
     aligned = {"outlet": Value("string"), **{f: features["quotes"][f] for f in ALIGNED_QUOTE_FIELDS}}
     statements = Features({**features["statement_registry"], "outlets": Value("int32"), "quotes": List(aligned)})
-    return {"default": Features(default), "statements": statements, **features}
+    return {"default": Features(default), "statements": statements, "ner": NER_FEATURES, "attribution": ATTRIBUTION_FEATURES, **features}
 
 
 def _plain(feature):
@@ -88,6 +89,8 @@ def make_tables(corpus: Corpus) -> dict[str, pa.Table]:
         tables[config] = table_from_rows(rows, features[config])
     tables["default"] = nest_by_document(tables, features["default"])
     tables["statements"] = table_from_rows(align_statements(corpus), features["statements"])
+    for view, rows in view_rows(corpus).items():
+        tables[view] = table_from_rows(rows, features[view])
     return {name: tables[name] for name in CONFIGS}
 
 

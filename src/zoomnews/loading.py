@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasets import Features, load_dataset
+from datasets import ClassLabel, Features, List, load_dataset
 
 from zoomnews.card import card_version
 from zoomnews.configs import CONFIGS
@@ -28,3 +28,19 @@ def release_files(config: str, version: str | None = None, repo=None) -> tuple[l
 def load_release(config: str, version: str | None = None, repo=None, streaming: bool = False, **kwargs):
     files, features = release_files(config, version, repo)
     return load_dataset("parquet", data_files={"train": files}, split="train", features=features, streaming=streaming, **kwargs)
+
+
+def decode_rows(rows: list[dict], features: Features) -> list[dict]:
+    """Rows as read from Parquet/datasets with ClassLabel integers turned back into their names:
+    exactly the source records (plus derived columns such as `text` in documents)."""
+    return [_decode(row, features) for row in rows]
+
+
+def _decode(value, feature):
+    if isinstance(feature, ClassLabel):
+        return None if value is None else feature.int2str(value)
+    if isinstance(feature, (dict, Features)):
+        return None if value is None else {k: _decode(value[k], f) for k, f in feature.items()}
+    if isinstance(feature, List):
+        return None if value is None else [_decode(v, feature.feature) for v in value]
+    return value

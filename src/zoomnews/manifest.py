@@ -46,6 +46,11 @@ def features_fingerprint(features: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def file_entry(folder: Path, relative: str) -> dict:
+    path = folder / relative
+    return {"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
 def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict) -> dict:
     from zoomnews import __version__
 
@@ -53,13 +58,7 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
     for name, relatives in files.items():
         entries = []
         for relative in relatives:
-            path = folder / relative
-            entries.append({
-                "path": relative,
-                "sha256": sha256_file(path),
-                "bytes": path.stat().st_size,
-                "rows": pq.ParquetFile(path).metadata.num_rows,
-            })
+            entries.append({**file_entry(folder, relative), "rows": pq.ParquetFile(folder / relative).metadata.num_rows})
         configs[name] = {
             "rows": sum(e["rows"] for e in entries),
             "features": features[name].to_dict(),

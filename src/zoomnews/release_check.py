@@ -44,6 +44,11 @@ def check_release(repo, version: str, validator) -> list[Problem]:
         for entry in config["files"]:
             listed.add(entry["path"])
             problems.extend(check_file(repo, folder, entry, declared))
+    for entry in manifest.get("metadata_files", []):
+        listed.add(entry["path"])
+        path = folder / entry["path"]
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            problems.append(Problem(repo.rel(path), None, "ZN501", "released file missing or changed since release (sha256 differs from the manifest)"))
     for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
         if path.relative_to(folder).as_posix() not in listed:
             problems.append(Problem(repo.rel(path), None, "ZN505", "file in a release that its manifest does not list"))

@@ -101,18 +101,24 @@ def _read_raw(corpus: Corpus) -> None:
             continue
         data = path.read_bytes()
         corpus.raw_sha256[doc_id] = hashlib.sha256(data).hexdigest()
-        label = f"{RAW_DIR}/{doc_id}.txt"
-        if data.startswith(b"\xef\xbb\xbf"):
-            corpus.problems.append(Problem(label, 1, "ZN107", "raw text starts with a byte-order mark"))
-            continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            corpus.problems.append(Problem(label, data[: e.start].count(b"\n") + 1, "ZN107", f"invalid UTF-8 at byte {e.start}"))
-            continue
-        if "\r" in text:
-            corpus.problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: raw texts use LF newlines"))
-        if not unicodedata.is_normalized("NFC", text):
-            first = next(i for i, ch in enumerate(text) if not unicodedata.is_normalized("NFC", text[max(0, i - 1) : i + 2]))
-            corpus.problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (near offset {first})"))
-        corpus.texts[doc_id] = text
+        text, problems = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
+        corpus.problems.extend(problems)
+        if text is not None:
+            corpus.texts[doc_id] = text
+
+
+def decode_raw(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
+    """A raw capture's text, and what is wrong with it: BOM or invalid UTF-8 (no text), CR, not NFC."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(label, 1, "ZN107", "raw text starts with a byte-order mark")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, [Problem(label, data[: e.start].count(b"\n") + 1, "ZN107", f"invalid UTF-8 at byte {e.start}")]
+    problems = []
+    if "\r" in text:
+        problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: raw texts use LF newlines"))
+    if not unicodedata.is_normalized("NFC", text):
+        first = next(i for i, ch in enumerate(text) if not unicodedata.is_normalized("NFC", text[max(0, i - 1) : i + 2]))
+        problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (near offset {first})"))
+    return text, problems

@@ -116,6 +116,9 @@ def document_problems(corpus: Corpus, documents: list[Record], articles: list[Re
         published = dt.date.fromisoformat(record.data["published"])
         if not EARLIEST_PUBLISHED <= published <= today:
             problems.append(Problem(record.file, record.line, "ZN409", f"published {published} is not between {EARLIEST_PUBLISHED} and today", field="published"))
+        for name, value in record.data.items():
+            if isinstance(value, str) and value.startswith("TODO"):
+                problems.append(Problem(record.file, record.line, "ZN411", f"provenance left to complete: {value[:80]!r}", field=name))
     return problems
 
 

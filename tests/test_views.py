@@ -1,0 +1,110 @@
+"""Training views: the `ner` and `attribution` configs keep every span, on any generated corpus and on the gold one."""
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+
+from strategies import corpora, scratch_dir
+from zoomnews.sources import read_corpus
+from zoomnews.views import NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
+
+
+def check_ner(corpus, rows):
+    by_doc = {}
+    for row in rows:
+        by_doc.setdefault(row["doc_id"], []).append(row)
+    gold = {(e["doc_id"], "entities", e["id"]): (e["start"], e["end"], e["label"]) for e in corpus.rows("entity")}
+    gold |= {(t["doc_id"], "timexes", t["id"]): (t["start"], t["end"], TIMEX_TO_ONTONOTES[t["type"]]) for t in corpus.rows("timex")}
+    tagged, left_out, widened = [], set(), set()
+    for doc_id, sentences in by_doc.items():
+        text = corpus.texts[doc_id]
+        assert [s["sentence"] for s in sentences] == list(range(len(sentences)))
+        assert all(a["end"] <= b["start"] for a, b in zip(sentences, sentences[1:]))
+        for s in sentences:
+            assert s["tokens"] and s["tokens"] == [text[a:b] for a, b in zip(s["token_starts"], s["token_ends"])]
+            assert (s["token_starts"][0], s["token_ends"][-1]) == (s["start"], s["end"])
+            assert all(set(tag) and (tag == "O" or tag[2:] in ONTONOTES) for tag in s["ner_tags"])
+            for i, tag in enumerate(s["ner_tags"]):  # IOB2: an I- continues a span of its own type
+                if tag.startswith("I-"):
+                    assert i > 0 and s["ner_tags"][i - 1][2:] == tag[2:] and s["ner_tags"][i - 1] != "O"
+            for first, last, label in iob2_spans(s["ner_tags"]):
+                tagged.append((doc_id, s["token_starts"][first], s["token_ends"][last - 1], label))
+            for a in s["adjusted"]:
+                (left_out if a["reason"] == OVERLAP else widened).add((doc_id, a["layer"], a["id"]))
+    # every gold span is tagged exactly where it is (or on the tokens covering it), or reported
+    expected = Counter()
+    for key, (start, end, label) in gold.items():
+        if key in left_out:
+            continue
+        if key not in widened:
+            expected[(key[0], start, end, label)] += 1
+    found = Counter(t for t in tagged)
+    assert sum(found.values()) + len(left_out) == len(gold)
+    assert expected - found == Counter()
+
+
+def check_attribution(corpus, rows):
+    quotes = {(q["doc_id"], q["id"]): q for q in corpus.rows("quote")}
+    assert sorted((r["doc_id"], r["id"]) for r in rows) == sorted(quotes)
+    for row in rows:
+        quote, text = quotes[(row["doc_id"], row["id"])], corpus.texts[row["doc_id"]]
+        assert row["paragraph"] == text[row["paragraph_start"]:row["paragraph_end"]]
+        for part, prefix in (("content", ""), ("source", "source_"), ("cue", "cue_")):
+            span = row[part]
+            if quote[f"{prefix}start"] is None:
+                assert span is None
+                continue
+            assert row["paragraph"][span["start"]:span["end"]] == text[quote[f"{prefix}start"]:quote[f"{prefix}end"]]
+            assert row["token_starts"][span["start_token"]] <= span["start"] and span["end"] <= row["token_ends"][span["end_token"] - 1]
+
+
+@settings(max_examples=max(20, settings.default.max_examples // 2))
+@given(corpora())
+def test_views_keep_every_span_of_any_corpus(spec):
+    corpus = read_corpus(spec.write(scratch_dir("views-") / "repo"))
+    rows = view_rows(corpus)
+    check_ner(corpus, rows["ner"])
+    check_attribution(corpus, rows["attribution"])
+
+
+def test_views_of_the_gold_corpus(gold_corpus):
+    rows = view_rows(gold_corpus)
+    check_ner(gold_corpus, rows["ner"])
+    check_attribution(gold_corpus, rows["attribution"])
+    adjusted = [a for s in rows["ner"] for a in s["adjusted"]]
+    assert all(a["reason"] == WIDENED for a in adjusted) and len(adjusted) <= 2
+
+
+def test_misaligned_and_overlapping_spans_are_reported_not_dropped():
+    text = "Zoom’s shares rose at ZoomInfo on Monday. Then they fell."
+    entities = [{"id": "e1", "start": 0, "end": 4, "label": "ORG"},   # "Zoom" before ’s: aligned
+                {"id": "e2", "start": 22, "end": 26, "label": "ORG"},  # "Zoom" inside "ZoomInfo": widened
+                {"id": "e3", "start": 34, "end": 40, "label": "DATE"}]  # overlaps the timex below
+    timexes = [{"id": "t1", "start": 34, "end": 40, "type": "DATE"}]
+    rows = ner_rows("d", text, entities, timexes)
+    assert [r["tokens"] for r in rows] == [["Zoom", "’s", "shares", "rose", "at", "ZoomInfo", "on", "Monday", "."], ["Then", "they", "fell", "."]]
+    assert rows[0]["ner_tags"] == ["B-ORG", "O", "O", "O", "O", "B-ORG", "O", "B-DATE", "O"]
+    assert rows[0]["adjusted"] == [{"layer": "entities", "id": "e2", "reason": WIDENED}, {"layer": "timexes", "id": "t1", "reason": OVERLAP}]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("He said “it ends.” Then more.", ["He said “ it ends . ”", "Then more ."]),
+    ("Shares rose 6.27 percent. Zoom’s U.S. unit grew.", ["Shares rose 6.27 percent .", "Zoom ’s U.S. unit grew ."]),
+    ("It rose. and fell.", ["It rose . and fell ."]),
+])
+def test_sentence_splitter(text, expected):
+    assert [" ".join(r["tokens"]) for r in ner_rows("d", text, [], [])] == expected
+
+
+def test_tag_names_are_ontonotes_iob2():
+    assert NER_TAGS[0] == "O" and len(NER_TAGS) == 37
+    assert NER_TAGS[1:5] == ("B-PERSON", "I-PERSON", "B-NORP", "I-NORP")
+
+
+@pytest.fixture(scope="module")
+def gold_corpus():
+    from conftest import ROOT
+    from zoomnews import CorpusRepo
+
+    return read_corpus(CorpusRepo(ROOT))
