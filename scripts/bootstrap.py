@@ -34,6 +34,22 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+BROWSER = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
+
+def ensure_browser() -> None:
+    """Debian's Chromium and ChromeDriver for the viewer's browser test (tests/test_render_browser.py)."""
+    if all(Path(p).exists() for p in BROWSER):
+        return
+    if not Path("/usr/bin/apt-get").exists() or os.geteuid() != 0:
+        print("note: Chromium is not installed and cannot be installed here (needs apt-get as root); the browser test will fail", flush=True)
+        return
+    print("installing Debian's chromium and chromium-driver for the browser test...", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=True, **quiet)
+
+
 def run(argv: list[str], env: dict | None = None) -> int:
     ensure_environment()
     environment = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", **(env or {})}

@@ -5,7 +5,8 @@
 
 import sys
 
-from bootstrap import run, venv_bin
+from bootstrap import ensure_browser, run, venv_bin
 
 if __name__ == "__main__":
+    ensure_browser()
     sys.exit(run([str(venv_bin("python")), "-m", "pytest", *sys.argv[1:]]))

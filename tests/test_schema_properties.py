@@ -2,7 +2,7 @@
 level-2 validator and survives the Arrow encoding of its config's derived features unchanged."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
 from strategies import KINDS
@@ -56,5 +56,38 @@ def test_stored_label_integers_are_the_schema_enum_positions(kind):
         for name, names in enums.items():
             if record.get(name) is not None:
                 assert stored[name] == names.index(record[name]), name
+
+    check()
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.text(max_size=12),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+@st.composite
+def near_records(draw, kind):
+    """Records the schema admits, then often one edit away from it: a key dropped, a value replaced, a key added."""
+    record = dict(draw(from_schema(_schema_for_generation(kind))))
+    edit = draw(st.sampled_from(["none", "drop", "replace", "add"]))
+    if edit == "drop" and record:
+        record.pop(draw(st.sampled_from(sorted(record))))
+    elif edit == "replace" and record:
+        record[draw(st.sampled_from(sorted(record)))] = draw(json_values)
+    elif edit == "add":
+        record[draw(st.text(min_size=1, max_size=8))] = draw(json_values)
+    return record
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_fast_validator_accepts_only_what_jsonschema_accepts(kind):
+    """validate takes jsonschema-rs's yes and asks jsonschema about every no: so it accepts and rejects
+    exactly what the reference jsonschema does, as long as jsonschema-rs never accepts more."""
+    fast, reference = KINDS[kind].fast_validator, KINDS[kind].validator
+
+    @settings(max_examples=max(50, settings.default.max_examples * 2))
+    @given(near_records(kind))
+    def check(record):
+        if fast.is_valid(record):
+            assert reference.is_valid(record), record
 
     check()

@@ -308,3 +308,90 @@ def new_document_command(file, outlet, url, published, title, doc_id, path):
     click.echo(f"registered {result.doc_id} at {repo.rel(result.raw)} (sha256 {result.sha256[:12]}…); to complete:")
     for item in result.todo:
         click.echo(f"  - {item}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="site", show_default=True, help="Folder to write the site into.")
+@click.option("--release", "version", help="Release to render (default: the one the README card points at).")
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+def render(out, version, path):
+    """Write a release as a static HTML site (works offline, from file://)."""
+    from pathlib import Path
+
+    from zoomnews.card import card_version
+    from zoomnews.render import render_site
+
+    try:
+        repo = CorpusRepo.find(path)
+        version = version or card_version(repo) or repo.dataset_version
+        pages = render_site(repo, Path(out), version)
+    except ZoomnewsError as e:
+        _fail(e)
+    click.echo(f"rendered release {version}: " + ", ".join(f"{n} {kind}" for kind, n in pages.items()) + f" -> {Path(out) / 'index.html'}")
+
+
+@main.command()
+@click.option("--gold", default=None, help="Gold: a release version, or `working` (default: the current release).")
+@click.option("--pred", "pred", required=True, type=click.Path(exists=True), help="Predictions: a folder of layer files, or a tool's export.")
+@click.option("--pred-format", "pred_format", type=click.Choice(["records", *FORMAT_NAMES]), default="records", show_default=True)
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def score(gold, pred, pred_format, path, fmt):
+    """Score predictions against the gold: NER (SemEval-2013 schemas), TIMEX (TempEval-3), attribution."""
+    from zoomnews.card import card_version
+    from zoomnews.scoring import SCHEMAS, gold_bundle, prediction_bundle, score as run_score
+
+    try:
+        repo = CorpusRepo.find(path)
+        gold_set = gold_bundle(repo, gold or card_version(repo) or repo.dataset_version)
+        predictions, notes = prediction_bundle(repo, pred, pred_format, gold_set.texts)
+        result = run_score(gold_set, predictions)
+    except ZoomnewsError as e:
+        _fail(e)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"NER on {len(result['documents'])} document(s) (micro)")
+    for column in ("schema", "COR", "INC", "PAR", "MIS", "SPU", "P", "R", "F1", "macro F1"):
+        table.add_column(column, justify="left" if column == "schema" else "right")
+    for schema in SCHEMAS:
+        m = result["ner"]["micro"][schema]
+        table.add_row(schema, *(str(m[k]) for k in ("correct", "incorrect", "partial", "missed", "spurious")),
+                      *(f"{m[k]:.3f}" for k in ("precision", "recall", "f1")), f"{result['ner']['macro'][schema]['f1']:.3f}")
+    console.print(table)
+    t, a = result["timex"], result["attribution"]
+    console.print(f"TIMEX: strict F1 {t['strict']['f1']:.3f}, relaxed F1 {t['relaxed']['f1']:.3f}, "
+                  f"type accuracy {t['type_accuracy'] or 0:.3f}, value accuracy {t['value_accuracy'] or 0:.3f}")
+    console.print(f"attribution: content F1 exact {a['content_exact']['f1']:.3f}, overlap {a['content_overlap']['f1']:.3f}; "
+                  f"speaker accuracy {a['speaker_accuracy'] or 0:.3f}; statement pairwise F1 {a['statement_pairwise']['f1']:.3f}")
+
+
+@main.command(name="suggest")
+@click.argument("target", required=False)
+@click.option("--published", help="Creation time for a file (YYYY-MM-DD); a corpus document uses its article's date.")
+@click.option("--doc-id", "doc_id", help="doc_id for a file's suggestions (default: from its name).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the suggestions (default: suggestions/<doc_id>).")
+@click.option("--format", "fmt", type=click.Choice(["records", "labelstudio"]), default="records", show_default=True)
+@click.option("--evaluate", is_flag=True, help="Score suggest against the gold (entities leave-one-document-out) and exit.")
+@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+def suggest_command(target, published, doc_id, out, fmt, evaluate, path):
+    """Rule-based pre-annotation of a document (DOC_ID or FILE): suggestions to accept, never gold."""
+    from zoomnews.suggest import evaluate_suggestions, evaluation_table, suggest_for, write_suggestions
+
+    try:
+        repo = CorpusRepo.find(path)
+        if evaluate:
+            from zoomnews.sources import read_corpus
+
+            click.echo(evaluation_table(evaluate_suggestions(read_corpus(repo))))
+            return
+        if not target:
+            raise click.UsageError("give a DOC_ID or FILE (or --evaluate)")
+        result = suggest_for(repo, target, published, doc_id)
+        written = write_suggestions(repo, result, out or f"suggestions/{result.doc_id}", fmt)
+    except ZoomnewsError as e:
+        _fail(e)
+    counts = ", ".join(f"{len(records)} {layer}" for layer, records in result.layers.items())
+    click.echo(f"suggested for {result.doc_id}: {counts} (method: rule) -> {', '.join(written)}")

@@ -8,7 +8,11 @@ from zoomnews.stats import blocks
 
 
 def generated(repo) -> dict[str, dict[str, str]]:
-    return {"README.md": {"checks": checks_table()}, "DATASHEET.md": blocks(repo)}
+    from zoomnews.sources import read_corpus
+    from zoomnews.suggest import evaluate_suggestions, evaluation_table
+
+    readme = {"checks": checks_table(), "suggest": evaluation_table(evaluate_suggestions(read_corpus(repo)))}
+    return {"README.md": readme, "DATASHEET.md": blocks(repo)}
 
 
 def refresh_docs(repo, write: bool = True) -> list[str]:

@@ -11,22 +11,29 @@ from zoomnews.sources import read_corpus
 WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
-def word_diff(reference: str, other: str) -> str:
-    """`other` against the part of `reference` it reproduces, in git's word-diff style:
-    [-removed-] {+added+}; an ellipsis stands for the rest of the statement, which it does not quote."""
+def word_ops(reference: str, other: str) -> list[tuple[str, str]]:
+    """`other` against the part of `reference` it reproduces, as (op, words): op is `same`, `removed`
+    (in the reference, not in this quote), `added` (in this quote only) or `elided` (the rest of the
+    statement, which this quote does not reproduce)."""
     a, b = WORD.findall(reference), WORD.findall(other)
     blocks = [m for m in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks() if m.size]
     lo, hi = (blocks[0].a, blocks[-1].a + blocks[-1].size) if blocks else (0, len(a))
-    out = ["…"] if lo > 0 else []
+    ops = [("elided", "…")] if lo > 0 else []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a[lo:hi], b=b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.extend(b[j1:j2])
+            ops.append(("same", " ".join(b[j1:j2])))
             continue
         if i2 > i1:
-            out.append("[-" + " ".join(a[lo + i1 : lo + i2]) + "-]")
+            ops.append(("removed", " ".join(a[lo + i1 : lo + i2])))
         if j2 > j1:
-            out.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(out + (["…"] if hi < len(a) else []))
+            ops.append(("added", " ".join(b[j1:j2])))
+    return ops + ([("elided", "…")] if hi < len(a) else [])
+
+
+def word_diff(reference: str, other: str) -> str:
+    """word_ops in git's word-diff style: [-removed-] {+added+}, … for what is not reproduced."""
+    marks = {"same": "{}", "removed": "[-{}-]", "added": "{{+{}+}}", "elided": "{}"}
+    return " ".join(marks[op].format(words) for op, words in word_ops(reference, other))
 
 
 def similarity(reference: str, other: str) -> float:

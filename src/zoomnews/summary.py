@@ -11,8 +11,12 @@ from zoomnews.building import build_release
 from zoomnews.card import point_card_at
 from zoomnews.configs import CONFIGS
 from zoomnews.manifest import read_manifest
+from zoomnews.render import render_site
 from zoomnews.reporting import render_problem
 from zoomnews.validation import validate_repo
+
+
+SITE = "site"  # the rendered viewer; not committed (see .gitignore)
 
 
 def main_job(repo, console) -> bool:
@@ -42,5 +46,8 @@ def main_job(repo, console) -> bool:
         ok &= good
         table.add_row(config, str(expected), str(len(loaded)), str(streamed), str(len(loaded.column_names)), "yes" if good else "NO")
     console.print(table)
+    pages = render_site(repo, repo.root / SITE, result.version)
+    console.print(f"viewer: {pages['documents']} documents, {pages['statements']} statements, {pages['entities']} entities, "
+                  f"{pages['speakers']} speakers -> open {repo.rel(repo.root / SITE / 'index.html')} in a browser")
     console.print("all checks passed" if ok else "FAILED")
     return ok

@@ -25,31 +25,45 @@ def _region(rid, layer, start, end, text, labels):
             "value": {"start": start, "end": end, "text": text, "labels": labels}}
 
 
-def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
+def task_results(bundle: Bundle, doc_id: str, convert: Units) -> list[dict]:
+    """The Label Studio results (regions, per-region text areas, relations) of one document's records."""
+    text = bundle.texts[doc_id]
+    results = []
+    for layer in LAYERS:
+        for r in bundle.records(layer, doc_id):
+            rid = f"{layer}/{r['id']}"
+            start, end = convert.out(text, r["start"]), convert.out(text, r["end"])
+            results.append(_region(rid, layer, start, end, r["text"], [r[LABEL_FIELD[layer]]]))
+            for name, value in attributes(layer, r).items():
+                if value is None:
+                    continue
+                shown = value if isinstance(value, str) else json.dumps(value)
+                results.append({"id": rid, "from_name": f"{layer}.{name}", "to_name": "text", "type": "textarea",
+                                "value": {"start": start, "end": end, "text": [shown]}})
+            if layer == "quote":
+                for part in SPAN_PARTS:
+                    if r[f"{part}_start"] is None:
+                        continue
+                    pid = f"{rid}/{part}"
+                    results.append(_region(pid, part, convert.out(text, r[f"{part}_start"]), convert.out(text, r[f"{part}_end"]),
+                                           r[f"{part}_text"], [part]))
+                    results.append({"type": "relation", "from_id": rid, "to_id": pid, "direction": "right", "labels": [part]})
+    return results
+
+
+def export(bundle: Bundle, out: Path, repo, units: str = UNIT, predictions: str | None = None) -> list[str]:
+    """Tasks with the records as annotations, or (with `predictions` = a model version) as predictions
+    for an annotator to accept."""
     convert = Units(units)
     tasks = []
-    for n, (doc_id, text) in enumerate(sorted(bundle.texts.items()), start=1):
-        results = []
-        for layer in LAYERS:
-            for r in bundle.records(layer, doc_id):
-                rid = f"{layer}/{r['id']}"
-                start, end = convert.out(text, r["start"]), convert.out(text, r["end"])
-                results.append(_region(rid, layer, start, end, r["text"], [r[LABEL_FIELD[layer]]]))
-                for name, value in attributes(layer, r).items():
-                    if value is None:
-                        continue
-                    shown = value if isinstance(value, str) else json.dumps(value)
-                    results.append({"id": rid, "from_name": f"{layer}.{name}", "to_name": "text", "type": "textarea",
-                                    "value": {"start": start, "end": end, "text": [shown]}})
-                if layer == "quote":
-                    for part in SPAN_PARTS:
-                        if r[f"{part}_start"] is None:
-                            continue
-                        pid = f"{rid}/{part}"
-                        results.append(_region(pid, part, convert.out(text, r[f"{part}_start"]), convert.out(text, r[f"{part}_end"]),
-                                               r[f"{part}_text"], [part]))
-                        results.append({"type": "relation", "from_id": rid, "to_id": pid, "direction": "right", "labels": [part]})
-        tasks.append({"id": n, "data": {"doc_id": doc_id, "text": text}, "annotations": [{"id": n, "result": results}]})
+    for n, doc_id in enumerate(sorted(bundle.texts), start=1):
+        results = task_results(bundle, doc_id, convert)
+        task = {"id": n, "data": {"doc_id": doc_id, "text": bundle.texts[doc_id]}}
+        if predictions:
+            task["predictions"] = [{"model_version": predictions, "result": results}]
+        else:
+            task["annotations"] = [{"id": n, "result": results}]
+        tasks.append(task)
     out.mkdir(parents=True, exist_ok=True)
     (out / TASKS).write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / CONFIG).write_text(label_config(repo), encoding="utf-8")

@@ -1,0 +1,157 @@
+"""The scorer: perfect predictions score 1.0, removing k of n gold spans gives recall (n-k)/n exactly,
+scores do not depend on record order, and NER scores agree with seqeval and nervaluate on the same data."""
+
+import random
+
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from conftest import ROOT
+from strategies import corpora, scratch_dir
+from zoomnews import CorpusRepo
+from zoomnews.formats.common import LAYERS, Bundle, bundle_from_repo
+from zoomnews.scoring import SCHEMAS, Span, score, score_ner
+from zoomnews.views import ONTONOTES, iob2_spans, ner_rows
+
+GOLD = bundle_from_repo(CorpusRepo(ROOT))
+
+
+def copy_of(bundle: Bundle) -> Bundle:
+    return Bundle(dict(bundle.texts), {layer: [dict(r) for r in records] for layer, records in bundle.layers.items()})
+
+
+def bundle_of(spec) -> Bundle:
+    return bundle_from_repo(spec.write(scratch_dir("score-") / "repo"))
+
+
+def all_scores(result: dict) -> list[float]:
+    ner = [result["ner"]["micro"][s][m] for s in SCHEMAS for m in ("precision", "recall", "f1")]
+    t, a = result["timex"], result["attribution"]
+    return ner + [t["strict"]["f1"], t["relaxed"]["f1"], t["type_accuracy"] or 1.0, t["value_accuracy"] or 1.0,
+                  a["content_exact"]["f1"], a["content_overlap"]["f1"], a["speaker_accuracy"] or 1.0, a["statement_pairwise"]["f1"]]
+
+
+def test_perfect_predictions_score_one_on_the_gold_corpus():
+    assert set(all_scores(score(GOLD, copy_of(GOLD)))) == {1.0}
+
+
+@settings(max_examples=max(15, settings.default.max_examples // 3))
+@given(corpora())
+def test_perfect_predictions_score_one(spec):
+    gold = bundle_of(spec)
+    assume(gold.layers["entity"] or gold.layers["timex"])
+    result = score(gold, copy_of(gold))
+    assert all(result["ner"]["micro"][s]["f1"] == 1.0 for s in SCHEMAS)
+
+
+@given(st.data())
+def test_removing_k_of_n_gold_spans_gives_recall_exactly(data):
+    pred = copy_of(GOLD)
+    n = len(GOLD.layers["entity"]) + len(GOLD.layers["timex"])
+    k = data.draw(st.integers(0, n))
+    dropped = set(data.draw(st.permutations(range(n)))[:k])
+    spans = [("entity", r) for r in pred.layers["entity"]] + [("timex", r) for r in pred.layers["timex"]]
+    for layer in ("entity", "timex"):
+        pred.layers[layer] = [r for i, (l, r) in enumerate(spans) if l == layer and i not in dropped]
+    micro = score(GOLD, pred)["ner"]["micro"]
+    for schema in SCHEMAS:
+        assert micro[schema]["recall"] == (n - k) / n
+        assert micro[schema]["precision"] == (1.0 if k < n else 0.0)
+
+
+@given(st.integers(0, 2**32))
+def test_scores_do_not_depend_on_record_order(seed):
+    rng = random.Random(seed)  # one seed, many draws: shuffling hundreds of records
+    pred = perturbed(GOLD, rng)
+    shuffled_pred, shuffled_gold = copy_of(pred), copy_of(GOLD)
+    for bundle in (shuffled_pred, shuffled_gold):
+        for records in bundle.layers.values():
+            rng.shuffle(records)
+    assert score(shuffled_gold, shuffled_pred) == score(GOLD, pred)
+
+
+def perturbed(gold: Bundle, rng: random.Random) -> Bundle:
+    """Predictions a model might make: spans dropped, relabelled, moved to neighbouring tokens, invented."""
+    pred = copy_of(gold)
+    for layer in ("entity", "timex", "quote"):
+        kept = []
+        for r in pred.layers[layer]:
+            roll = rng.random()
+            if roll < 0.1:
+                continue
+            if roll < 0.2 and layer == "entity":
+                r["label"] = rng.choice(ONTONOTES[:7])
+            if roll < 0.3 and layer == "quote":
+                r["speaker"] = "someone-else"
+            kept.append(r)
+        pred.layers[layer] = kept
+    return pred
+
+
+# ---- agreement with seqeval and nervaluate ---------------------------------------------------------
+
+def tagged_sentences(bundle: Bundle, sentences_of: dict[str, list[dict]]) -> list[list[str]]:
+    """IOB2 tags of `bundle`'s spans on fixed token sequences (the gold sentences)."""
+    out = []
+    for doc_id, sentences in sentences_of.items():
+        spans = sorted([(e["start"], e["end"], e["label"]) for e in bundle.records("entity", doc_id)] +
+                       [(t["start"], t["end"], {"TIME": "TIME"}.get(t["type"], "DATE")) for t in bundle.records("timex", doc_id)])
+        for sentence in sentences:
+            tags = ["O"] * len(sentence["tokens"])
+            for start, end, label in spans:
+                covered = [i for i, (a, b) in enumerate(zip(sentence["token_starts"], sentence["token_ends"])) if start <= a and b <= end]
+                if covered and all(tags[i] == "O" for i in covered):
+                    tags[covered[0]] = f"B-{label}"
+                    for i in covered[1:]:
+                        tags[i] = f"I-{label}"
+            out.append(tags)
+    return out
+
+
+def spans_from_tags(all_tags: list[list[str]]) -> dict[str, list[Span]]:
+    return {f"s{i}": [Span(a, b, label) for a, b, label in iob2_spans(tags)] for i, tags in enumerate(all_tags)}
+
+
+def moved(gold: Bundle, rng: random.Random) -> Bundle:
+    """Perturbed predictions whose spans still sit on the gold sentences' tokens: some boundaries move by a token."""
+    pred = perturbed(gold, rng)
+    for e in pred.layers["entity"]:
+        if rng.random() < 0.15:
+            e["end"] = e["end"] + 1 + pred.texts[e["doc_id"]][e["end"]:].find(" ") if " " in pred.texts[e["doc_id"]][e["end"]:e["end"] + 12] else e["end"]
+    return pred
+
+
+@given(st.integers(0, 2**32))
+@settings(max_examples=max(10, settings.default.max_examples // 4))
+def test_ner_scores_agree_with_seqeval_and_nervaluate(seed):
+    rng = random.Random(seed)
+    from nervaluate import Evaluator
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    sentences = {doc: ner_rows(doc, GOLD.texts[doc], GOLD.records("entity", doc), GOLD.records("timex", doc)) for doc in sorted(GOLD.texts)}
+    pred = moved(GOLD, rng)
+    true_tags, pred_tags = tagged_sentences(GOLD, sentences), tagged_sentences(pred, sentences)
+    ours = score_ner(spans_from_tags(true_tags), spans_from_tags(pred_tags))
+    strict = ours["micro"]["strict"]
+    assert strict["precision"] == pytest.approx(precision_score(true_tags, pred_tags))
+    assert strict["recall"] == pytest.approx(recall_score(true_tags, pred_tags))
+    assert strict["f1"] == pytest.approx(f1_score(true_tags, pred_tags))
+    theirs = Evaluator(true_tags, pred_tags, tags=list(ONTONOTES), loader="list").evaluate()
+    overall = theirs["overall"]
+    for schema, name in (("strict", "strict"), ("exact", "exact"), ("partial", "partial"), ("type", "ent_type")):
+        mine, other = ours["micro"][schema], overall[name]
+        assert [mine[k] for k in ("correct", "incorrect", "partial", "missed", "spurious")] == \
+               [other.correct, other.incorrect, other.partial, other.missed, other.spurious], schema
+        assert (mine["precision"], mine["recall"], mine["f1"]) == pytest.approx((other.precision, other.recall, other.f1)), schema
+
+
+def test_cli_score_json_on_the_gold(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    out = CliRunner().invoke(main, ["score", "--pred", str(ROOT / "annotations"), "--repo", str(ROOT), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["ner"]["micro"]["strict"]["f1"] == 1.0
