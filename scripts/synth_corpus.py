@@ -16,7 +16,6 @@ import datetime
 import hashlib
 import json
 import random
-import shutil
 import sys
 from pathlib import Path
 
@@ -149,16 +148,11 @@ def write_corpus(out: Path, documents: int, seed: int = 0) -> dict[str, int]:
     from zoomnews.jsonl import iter_lines
     from zoomnews.schemas import load_kinds
     from zoomnews import CorpusRepo
+    from zoomnews.repo import scaffold
 
     kinds = load_kinds(CorpusRepo(ROOT))
     rng = random.Random(seed)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "corpus" / "raw").mkdir(parents=True)
-    (out / "annotations" / "registry").mkdir(parents=True)
-    shutil.copytree(ROOT / "schema", out / "schema")
-    (out / "pyproject.toml").write_text('[tool.zoomnews]\ndataset-version = "1.0.0"\n', encoding="utf-8")
-    (out / "README.md").write_text("---\nconfigs: []\n---\n# synthetic zoomnews corpus\n", encoding="utf-8")
+    scaffold(out, ROOT / "schema", "1.0.0", "synthetic zoomnews corpus")
     counts = {}
     for kind, records in registries(rng).items():
         (out / kinds[kind].source).write_text("".join(iter_lines(records, kinds[kind].fields)), encoding="utf-8")

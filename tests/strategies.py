@@ -22,6 +22,7 @@ from zoomnews.formatting import canonical_text
 from zoomnews.offsets import tokenize
 from zoomnews.schemas import load_kinds
 from zoomnews import CorpusRepo, timeml
+from zoomnews.repo import scaffold
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = load_kinds(CorpusRepo(ROOT))
@@ -91,12 +92,7 @@ class CorpusSpec:
 
     def write(self, root: Path, version: str = "1.0.0") -> CorpusRepo:
         """The corpus as a new repository on disk, canonical form, schemas from this checkout."""
-        if root.exists():
-            shutil.rmtree(root)
-        (root / "corpus" / "raw").mkdir(parents=True)
-        (root / "annotations" / "registry").mkdir(parents=True)
-        shutil.copytree(ROOT / "schema", root / "schema")
-        (root / "README.md").write_text("---\nconfigs: []\n---\n# generated corpus\n", encoding="utf-8")
+        scaffold(root, ROOT / "schema", version, "generated corpus")
         return self.write_sources(root, version)
 
     def write_sources(self, root: Path, version: str) -> CorpusRepo:

@@ -23,8 +23,7 @@ from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.manifest import MANIFEST, file_entry, make_manifest
 from zoomnews.repo import CorpusRepo
-from zoomnews.sources import read_corpus
-from zoomnews.validation import validate_corpus
+from zoomnews.validation import validate_repo
 from zoomnews.views import NER_TAGS, OVERLAP
 
 SPLIT = "train"
@@ -53,15 +52,15 @@ def write_parquet(table: pa.Table, path: Path) -> None:
             writer.write_table(table, row_group_size=row_group_size)
 
 
-def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int = SHARD_ROWS) -> BuildResult:
+def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int = SHARD_ROWS, jobs: int = 1) -> BuildResult:
     version = version or repo.dataset_version
-    corpus = read_corpus(repo)
-    report = validate_corpus(corpus)
+    report = validate_repo(repo, releases=False, jobs=jobs)
     if report.problems:
         summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
         raise ZoomnewsError([*report.problems, summary])
-    tables = make_tables(corpus)
-    _check_counts(corpus, tables)
+    corpus = report.corpus
+    tables = make_tables(corpus, report.span_tables, jobs=jobs)
+    _check_counts(report.counts, tables)
     features = config_features(corpus.kinds)
     final = repo.release_dir(version)
     repo.releases_dir.mkdir(parents=True, exist_ok=True)
@@ -93,11 +92,11 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
             shutil.rmtree(tmp)
 
 
-def _check_counts(corpus, tables: dict[str, pa.Table]) -> None:
+def _check_counts(counts: dict[str, int], tables: dict[str, pa.Table]) -> None:
     """Counts in = counts out: every source record is one row, every document one default row."""
     for config, kind in FLAT.items():
-        if tables[config].num_rows != len(corpus.records[kind]):
-            raise AssertionError(f"{config}: {len(corpus.records[kind])} records in, {tables[config].num_rows} rows out")
+        if tables[config].num_rows != counts[kind]:
+            raise AssertionError(f"{config}: {counts[kind]} records in, {tables[config].num_rows} rows out")
     if tables["default"].num_rows != tables["documents"].num_rows:
         raise AssertionError("default: one row per document")
     if tables["statements"].num_rows != tables["statement_registry"].num_rows:

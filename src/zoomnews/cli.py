@@ -34,14 +34,15 @@ def main():
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--version", "version", help="Release version (default: [tool.zoomnews] dataset-version).")
-def build(path, version):
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for the training views.")
+def build(path, version, jobs):
     """Build releases/<version>/ from the sources of the repository at PATH."""
     from zoomnews.building import build_release
     from zoomnews.card import point_card_at
 
     try:
         repo = CorpusRepo.find(path)
-        result = build_release(repo, version)
+        result = build_release(repo, version, jobs=jobs)
     except ZoomnewsError as e:
         _fail(e)
     if result.version == repo.dataset_version:
@@ -55,7 +56,8 @@ def build(path, version):
               help="github: workflow-command annotations for pull requests.")
 @click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
 @click.option("--explain", "code", help="Explain one check code and exit.")
-def validate(path, fmt, limit, code):
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Threads reading the span layers.")
+def validate(path, fmt, limit, code, jobs):
     """Validate the corpus repository at PATH (default: the current directory).
 
     Exit status: 0 valid, 1 problems found, 2 usage error.
@@ -69,7 +71,7 @@ def validate(path, fmt, limit, code):
         click.echo(explain(code))
         return
     try:
-        report = validate_repo(CorpusRepo.find(path))
+        report = validate_repo(CorpusRepo.find(path), jobs=jobs)
     except ZoomnewsError as e:
         _fail(e)
     click.echo(render_report(report, fmt, limit))

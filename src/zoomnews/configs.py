@@ -15,7 +15,7 @@ from datasets import ClassLabel, Features, List, Value
 from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
-from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, view_rows
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, Layer, view_chunks
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -78,20 +78,66 @@ def table_from_rows(rows: list[dict], features: Features) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=features.arrow_schema)
 
 
-def make_tables(corpus: Corpus) -> dict[str, pa.Table]:
-    """Every config's table, rows in canonical order. Assumes the corpus validated."""
+def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
+    """A span layer read by the fast path (plain Arrow types, canonical order) as its config's table."""
+    schema = features.arrow_schema
+    columns = [pc.cast(_encode(table.column(name).combine_chunks(), feature), schema.field(name).type) for name, feature in features.items()]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, jobs: int = 1) -> dict[str, pa.Table]:
+    """Every config's table, rows in canonical order. Assumes the corpus validated. With `span_tables`
+    (the span layers as validate's fast path read them) those layers never become Python records,
+    except a few documents at a time for the training views, which `jobs` processes build in parallel."""
+    span_tables = span_tables or {}
     features = config_features(corpus.kinds)
     tables = {}
     for config, kind in FLAT.items():
+        if kind in span_tables:
+            tables[config] = table_from_arrow(span_tables[kind], features[config])
+            continue
         rows = sorted(corpus.rows(kind), key=canonical_key(corpus.kinds[kind]))
         if config == "documents":
             rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
         tables[config] = table_from_rows(rows, features[config])
     tables["default"] = nest_by_document(tables, features["default"])
-    tables["statements"] = table_from_rows(align_statements(corpus), features["statements"])
-    for view, rows in view_rows(corpus).items():
-        tables[view] = table_from_rows(rows, features[view])
+    quotes = span_tables["quote"].to_pylist() if "quote" in span_tables else None
+    tables["statements"] = table_from_rows(align_statements(corpus, quotes), features["statements"])
+    layers = [Layer(table=span_tables[k]) if k in span_tables else Layer(corpus.rows(k)) for k in ("entity", "timex", "quote")]
+    parts = {"ner": [], "attribution": []}
+    for ner, attribution in _view_tables(corpus.texts, layers, corpus.rows("registry_speaker"), jobs):
+        parts["ner"].append(ner)
+        parts["attribution"].append(attribution)
+    for view, pieces in parts.items():
+        tables[view] = pa.concat_tables(pieces) if pieces else table_from_rows([], features[view])
     return {name: tables[name] for name in CONFIGS}
+
+
+def _views_of(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
+    """The training views of a few documents as tables (runs in a worker process when build has jobs)."""
+    chunks = view_chunks(texts, Layer([r for rs in entities.values() for r in rs]), Layer([r for rs in timexes.values() for r in rs]),
+                         Layer([r for rs in quotes.values() for r in rs]), speakers, chunk=len(texts) or 1)
+    ner, attribution = next(chunks, ([], []))
+    return table_from_rows(ner, NER_FEATURES), table_from_rows(attribution, ATTRIBUTION_FEATURES)
+
+
+VIEW_CHUNK = 2000  # documents per unit of work for the training views
+
+
+def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs: int):
+    """(ner, attribution) tables per chunk of documents, in document order; chunks go to `jobs` processes."""
+    doc_ids = sorted(texts)
+    work = []
+    for lo in range(0, len(doc_ids), VIEW_CHUNK):
+        part = doc_ids[lo:lo + VIEW_CHUNK]
+        work.append(({d: texts[d] for d in part}, *(layer.of(part) for layer in layers), speakers))
+    if jobs <= 1 or len(work) <= 1:
+        yield from (_views_of(*args) for args in work)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_views_of, *zip(*work))
 
 
 def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:
@@ -109,11 +155,11 @@ def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Tabl
 
 
 
-def align_statements(corpus: Corpus) -> list[dict]:
+def align_statements(corpus: Corpus, quote_rows: list[dict] | None = None) -> list[dict]:
     """Each registered statement with its quotes from every document, in document order."""
     outlets = {r["doc_id"]: r["outlet"] for r in corpus.rows("document")}
     quotes: dict[str, list[dict]] = {}
-    for quote in sorted(corpus.rows("quote"), key=canonical_key(corpus.kinds["quote"])):
+    for quote in sorted(corpus.rows("quote") if quote_rows is None else quote_rows, key=canonical_key(corpus.kinds["quote"])):
         aligned = {"outlet": outlets[quote["doc_id"]], **{f: quote[f] for f in ALIGNED_QUOTE_FIELDS}}
         quotes.setdefault(quote["statement_id"], []).append(aligned)
     rows = []

@@ -37,7 +37,11 @@ class CorpusRepo:
 
     def rel(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return Path(path).relative_to(self.root).as_posix()  # the common case, without a system call
+        except ValueError:
+            pass
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
 
@@ -70,6 +74,22 @@ class CorpusRepo:
             return []
         versions = [p.name for p in self.releases_dir.iterdir() if (p / "manifest.json").is_file()]
         return sorted(versions, key=version_key)
+
+
+def scaffold(root: Path, schemas: Path, version: str = "1.0.0", title: str = "zoomnews corpus") -> CorpusRepo:
+    """A new, empty corpus repository at `root` (replacing what is there) with the JSON Schemas copied
+    from `schemas`: for generated corpora (tests, benchmarks) and new projects."""
+    import shutil
+
+    root = Path(root)
+    if root.exists():
+        shutil.rmtree(root)
+    (root / RAW_DIR).mkdir(parents=True)
+    (root / "annotations" / "registry").mkdir(parents=True)
+    shutil.copytree(schemas, root / SCHEMA_DIR)
+    (root / "pyproject.toml").write_text(f'[tool.zoomnews]\ndataset-version = "{version}"\n', encoding="utf-8")
+    (root / "README.md").write_text(f"---\nconfigs: []\n---\n# {title}\n", encoding="utf-8")
+    return CorpusRepo(root)
 
 
 def version_key(version: str) -> tuple:

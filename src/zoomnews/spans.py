@@ -32,12 +32,19 @@ def is_space(codepoints: np.ndarray) -> np.ndarray:
     return np.where(codepoints < _SPACE_LIMIT, table[np.minimum(codepoints, _SPACE_LIMIT - 1)], False)
 
 
-def codepoints(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """All strings' code points in one uint32 array, and each string's start offset (n + 1 entries)."""
-    lengths = pc.utf8_length(pa.array(strings, type=pa.large_string())).to_numpy(zero_copy_only=False)
-    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+def codepoints(strings) -> tuple[np.ndarray, np.ndarray]:
+    """All strings' code points in one uint32 array, and each string's start offset (n + 1 entries).
+    `strings` is a list, or anything with an `.arrow` string array (the fast path's columns)."""
+    array = strings.arrow if hasattr(strings, "arrow") else pa.array(strings, type=pa.large_string())
+    array = array.cast(pa.large_string())
+    lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(array) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32), offsets
+    if not len(array):
+        return np.zeros(0, dtype=np.uint32), offsets
+    value_offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    utf8 = array.buffers()[2].to_pybytes()[value_offsets[0]: value_offsets[-1]]
+    return np.frombuffer(utf8.decode("utf-8").encode("utf-32-le"), dtype=np.uint32), offsets
 
 
 @dataclass

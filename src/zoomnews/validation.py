@@ -37,15 +37,25 @@ EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 class Report:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # what validate read, for build to reuse: the corpus (without the span layers when the fast path
+    # read those as `span_tables`)
+    corpus: Corpus | None = field(default=None, repr=False, compare=False)
+    span_tables: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def validate_repo(repo: CorpusRepo, releases: bool = True) -> Report:
-    corpus = read_corpus(repo)
-    report = validate_corpus(corpus)
+def validate_repo(repo: CorpusRepo, releases: bool = True, fast: bool = True, jobs: int = 1) -> Report:
+    """Every check; the span layers go through the Arrow fast path (zoomnews.fastpath) when it can
+    prove them clean, else through the per-record path that finds and explains each problem.
+    `jobs` threads read the span layers (Arrow releases the GIL while it parses and computes)."""
+    report = fast_report(repo, jobs) if fast else None
+    if report is None:
+        corpus = read_corpus(repo)
+        report = validate_corpus(corpus)
+        report.corpus = corpus
     if releases:
         from zoomnews.release_check import check_releases
 
@@ -54,7 +64,28 @@ def validate_repo(repo: CorpusRepo, releases: bool = True) -> Report:
     return report
 
 
-def validate_corpus(corpus: Corpus) -> Report:
+def fast_report(repo: CorpusRepo, jobs: int = 1) -> Report | None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zoomnews.fastpath import read_layer
+    from zoomnews.schemas import load_kinds
+
+    kinds = load_kinds(repo)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        tables = dict(zip(SPAN_KINDS, pool.map(lambda name: read_layer(repo, kinds[name]), SPAN_KINDS)))
+    if any(table is None for table in tables.values()):
+        return None
+    corpus = read_corpus(repo, skip=SPAN_KINDS)
+    report = validate_corpus(corpus, tables)
+    if report is not None:
+        report.corpus, report.span_tables = corpus, tables
+    return report
+
+
+def validate_corpus(corpus: Corpus, span_tables: dict | None = None) -> Report | None:
+    """All checks on a corpus read as records; with `span_tables` (the span layers as Arrow tables,
+    levels 1-2 already proved clean) the span layers are checked in bulk, and None is returned when
+    they are not provably clean."""
     problems = list(corpus.problems)
     valid = {name: schema_valid(corpus, name, problems) for name in corpus.kinds}
     for name, kind in corpus.kinds.items():
@@ -72,9 +103,17 @@ def validate_corpus(corpus: Corpus) -> Report:
                 kept.append(record)
         valid[name] = kept
     problems.extend(registry_problems(corpus, valid))
-    problems.extend(layer_problems(corpus, valid, articles))
-    problems.extend(canonical_problems(corpus))
-    return Report(problems, {name: len(records) for name, records in corpus.records.items()})
+    counts = {name: len(records) for name, records in corpus.records.items()}
+    if span_tables is None:
+        problems.extend(layer_problems(corpus, valid, articles))
+        problems.extend(canonical_problems(corpus))
+        return Report(problems, counts)
+    from zoomnews.fastpath import layers_clean
+
+    if not layers_clean(corpus, span_tables, valid, doc_ids, articles):
+        return None
+    problems.extend(canonical_problems(corpus, skip=SPAN_KINDS))
+    return Report(problems, {**counts, **{name: table.num_rows for name, table in span_tables.items()}})
 
 
 def schema_valid(corpus: Corpus, name: str, problems: list[Problem]) -> list[Record]:
@@ -212,14 +251,14 @@ def timex_problems(tables, good, documents, timexes: list[Record], zones: list[R
     return problems
 
 
-def canonical_problems(corpus: Corpus) -> list[Problem]:
+def canonical_problems(corpus: Corpus, skip: tuple[str, ...] = ()) -> list[Problem]:
     from zoomnews.formatting import canonical_text
 
     problems = []
     unreadable = {p.file for p in corpus.problems}
     for name, kind in corpus.kinds.items():
         path = corpus.repo.path(kind.source)
-        if kind.source in unreadable or not path.is_file():
+        if name in skip or kind.source in unreadable or not path.is_file():
             continue
         current = path.read_text(encoding="utf-8", errors="replace")
         canonical = canonical_text(corpus.rows(name), kind)

@@ -13,12 +13,12 @@ Deterministic and documented (README: Training views):
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from datasets import ClassLabel, Features, List, Value
 
-from zoomnews.offsets import char_to_token_span, tokenize
+from zoomnews.offsets import tokenize
 
 ONTONOTES = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "DATE", "TIME", "PERCENT", "MONEY",
              "QUANTITY", "ORDINAL", "CARDINAL", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE")
@@ -68,10 +68,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 def sentences(text: str, start: int, end: int, spans: list[Span]) -> list[list[tuple[int, int]]]:
     """The tokens of text[start:end] grouped into sentences, never splitting inside a span."""
     tokens = tokenize(text, start, end)
-    inside = [False] * (len(text) + 1)  # a boundary at position p is inside a span if start < p < end
-    for span in spans:
-        for p in range(max(span.start + 1, start), min(span.end, end)):
-            inside[p] = True
+    inside = {p for span in spans for p in range(max(span.start + 1, start), min(span.end, end))}  # boundaries inside a span
     groups, current = [], []
     for i, token in enumerate(tokens):
         current.append(token)
@@ -84,7 +81,7 @@ def sentences(text: str, start: int, end: int, spans: list[Span]) -> list[list[t
         after = text[following[0]:following[1]]
         if after in CLOSERS:
             continue  # the closing quote belongs to this sentence: decide after it
-        if (after[0].isupper() or after[0].isdigit() or after in OPENERS) and not inside[token[1]]:
+        if (after[0].isupper() or after[0].isdigit() or after in OPENERS) and token[1] not in inside:
             groups.append(current)
             current = []
     if current:
@@ -100,26 +97,28 @@ def gold_spans(entities: list[dict], timexes: list[dict]) -> list[Span]:
 
 def ner_rows(doc_id: str, text: str, entities: list[dict], timexes: list[dict]) -> list[dict]:
     spans = gold_spans(entities, timexes)
+    span_starts = [span.start for span in spans]
     rows, index = [], 0
     for p_start, p_end in paragraphs(text):
-        in_paragraph = [s for s in spans if p_start <= s.start and s.end <= p_end]
+        candidates = spans[bisect_left(span_starts, p_start):bisect_left(span_starts, p_end)]
+        in_paragraph = [s for s in candidates if s.end <= p_end]
         for tokens in sentences(text, p_start, p_end, in_paragraph):
             s_start, s_end = tokens[0][0], tokens[-1][1]
+            starts, ends = [a for a, _ in tokens], [b for _, b in tokens]
             tags, adjusted = ["O"] * len(tokens), []
             for span in (s for s in in_paragraph if s_start <= s.start and s.end <= s_end):
-                covered = [i for i, (a, b) in enumerate(tokens) if a < span.end and span.start < b]
-                if not covered:
+                first, last = bisect_right(ends, span.start), bisect_left(starts, span.end)  # tokens overlapping the span
+                if first >= last:
                     continue
-                first, last = covered[0], covered[-1] + 1
                 if any(tags[i] != "O" for i in range(first, last)):
                     adjusted.append({"layer": span.layer, "id": span.id, "reason": OVERLAP})
                     continue
-                if char_to_token_span(tokens, span.start, span.end) is None:
+                if starts[first] != span.start or ends[last - 1] != span.end:
                     adjusted.append({"layer": span.layer, "id": span.id, "reason": WIDENED})
                 tags[first:last] = [f"B-{span.label}"] + [f"I-{span.label}"] * (last - first - 1)
             rows.append({"doc_id": doc_id, "sentence": index, "start": s_start, "end": s_end,
-                         "tokens": [text[a:b] for a, b in tokens], "token_starts": [a for a, _ in tokens],
-                         "token_ends": [b for _, b in tokens], "ner_tags": tags, "adjusted": adjusted})
+                         "tokens": [text[a:b] for a, b in tokens], "token_starts": starts,
+                         "token_ends": ends, "ner_tags": tags, "adjusted": adjusted})
             index += 1
     return rows
 
@@ -158,24 +157,60 @@ def attribution_rows(doc_id: str, text: str, quotes: list[dict], speakers: dict[
     return rows
 
 
-def _by_document(rows: list[dict]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {}
-    for row in rows:
-        grouped.setdefault(row["doc_id"], []).append(row)
-    return grouped
+class Layer:
+    """One layer's records, handed out a few documents at a time: from Python rows (any order) or
+    from an Arrow table in canonical order (doc_id first), so a big corpus is never all Python objects."""
+
+    def __init__(self, rows: list[dict] | None = None, table=None):
+        self.table = table
+        self.grouped: dict[str, list[dict]] = {}
+        if table is not None:
+            import numpy as np
+            import pyarrow.compute as pc
+
+            codes = pc.dictionary_encode(table.column("doc_id")).combine_chunks()
+            indices = codes.indices.to_numpy(zero_copy_only=False)
+            cuts = np.concatenate([[0], np.flatnonzero(np.diff(indices)) + 1, [len(indices)]]).astype(int)
+            names = codes.dictionary.to_pylist()
+            self.ranges = {names[indices[a]]: (int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a}
+        for row in rows or []:
+            self.grouped.setdefault(row["doc_id"], []).append(row)
+
+    def of(self, doc_ids: list[str]) -> dict[str, list[dict]]:
+        """The records of `doc_ids` (consecutive documents in sorted order), grouped by document."""
+        if self.table is None:
+            return {d: self.grouped.get(d, []) for d in doc_ids}
+        present = [self.ranges[d] for d in doc_ids if d in self.ranges]
+        out = {d: [] for d in doc_ids}
+        if present:
+            lo, hi = present[0][0], present[-1][1]  # canonical order: these documents' rows are one run
+            for row in self.table.slice(lo, hi - lo).to_pylist():
+                out[row["doc_id"]].append(row)
+        return out
+
+
+def view_chunks(texts: dict[str, str], entities: Layer, timexes: Layer, quotes: Layer, speakers: list[dict], chunk: int = 2000):
+    """(ner rows, attribution rows) for `chunk` documents at a time, in document order."""
+    by_id = {s["id"]: s for s in speakers}
+    doc_ids = sorted(texts)
+    for lo in range(0, len(doc_ids), chunk):
+        part = doc_ids[lo:lo + chunk]
+        ents, tims, quos = entities.of(part), timexes.of(part), quotes.of(part)
+        ner, attribution = [], []
+        for doc_id in part:
+            ner += ner_rows(doc_id, texts[doc_id], ents[doc_id], tims[doc_id])
+            ordered = sorted(quos[doc_id], key=lambda q: (q["start"], q["end"], q["id"]))
+            attribution += attribution_rows(doc_id, texts[doc_id], ordered, by_id)
+        yield ner, attribution
 
 
 def view_rows(corpus) -> dict[str, list[dict]]:
-    """Rows of the `ner` and `attribution` configs, in document order."""
-    entities, timexes = _by_document(corpus.rows("entity")), _by_document(corpus.rows("timex"))
-    quotes = _by_document(corpus.rows("quote"))
-    speakers = {s["id"]: s for s in corpus.rows("registry_speaker")}
+    """Rows of the `ner` and `attribution` configs, in document order (all at once: for small corpora and tests)."""
+    layers = [Layer(corpus.rows(kind)) for kind in ("entity", "timex", "quote")]
     ner, attribution = [], []
-    for doc_id in sorted(corpus.texts):
-        text = corpus.texts[doc_id]
-        ner += ner_rows(doc_id, text, entities.get(doc_id, []), timexes.get(doc_id, []))
-        ordered = sorted(quotes.get(doc_id, []), key=lambda q: (q["start"], q["end"], q["id"]))
-        attribution += attribution_rows(doc_id, text, ordered, speakers)
+    for n, a in view_chunks(corpus.texts, *layers, corpus.rows("registry_speaker")):
+        ner += n
+        attribution += a
     return {"ner": ner, "attribution": attribution}
 
 
@@ -191,5 +226,3 @@ def iob2_spans(tags: list[str]) -> list[tuple[int, int, str]]:
             current = (i, None, tag[2:])
     return spans
 
-
-TAG_PATTERN = re.compile(r"^(O|[BI]-[A-Z_]+)$")

@@ -1,0 +1,267 @@
+"""The Arrow fast path of validate: prove in bulk that a span layer (zones, entities, timexes, quotes)
+has no problem at all, so that Python never builds a record of it.
+
+A layer file is read once as bytes and once by Arrow's JSON reader (with the Arrow types the schema
+implies, unknown keys refused). It is proved clean when:
+- level 1: no byte-order mark, no CR, a final LF, no blank line; every line parsed;
+- canonical form (ZN307): each raw line equals the canonical serialisation rebuilt from the columns
+  (which also rules out duplicate keys, missing keys and extra spacing), and the rows are sorted;
+- level 2: every distinct value of every column is valid under its property's subschema (the
+  schemas are per-property: `properties`, `required`, `additionalProperties: false`), checked by
+  jsonschema-rs and, for any value it rejects, by the reference jsonschema;
+- levels 3-4: the same vectorised span checks as the slow path, references by set membership, the
+  timex rules on distinct (type, value) and (text, value) pairs.
+Any doubt at any step returns None, and validate runs the per-record path, which finds and explains
+the problem. So the fast path changes speed, never results (tests/test_fastpath.py).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from zoomnews import spans as span_checks
+from zoomnews import timeml
+from zoomnews.jsonl import unsafe_path
+
+SPAN_KINDS = ("zone", "entity", "timex", "quote")
+SCHEMA_KEYS = {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "x-zoomnews"}
+CONTROL = r"[\x00-\x1f]"
+
+
+class ArrowColumn:
+    """A string column that reads like a list where the span checks format a message."""
+
+    def __init__(self, array: pa.Array):
+        self.arrow = array
+
+    def __getitem__(self, i):
+        return self.arrow[int(i)].as_py()
+
+    def __len__(self):
+        return len(self.arrow)
+
+
+def _arrow_type(node: dict) -> pa.DataType | None:
+    if "enum" in node:
+        values = [v for v in node["enum"] if v is not None]
+        return pa.string() if all(isinstance(v, str) for v in values) else None
+    types = node.get("type", [])
+    types = [t for t in ([types] if isinstance(types, str) else types) if t != "null"]
+    return {("string",): pa.string(), ("integer",): pa.int64(), ("boolean",): pa.bool_()}.get(tuple(types))
+
+
+def _nullable(node: dict) -> bool:
+    types = node.get("type", [])
+    return "null" in ([types] if isinstance(types, str) else types) or None in node.get("enum", [])
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.Array | None:
+    """The column's values as json.dumps(ensure_ascii=False) writes them; None if a string needs more escaping."""
+    column = column.combine_chunks()
+    if pa.types.is_string(column.type):
+        if pc.any(pc.match_substring_regex(column, CONTROL)).as_py():
+            return None
+        escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+        text = pc.binary_join_element_wise('"', escaped, '"', "")
+    elif pa.types.is_boolean(column.type):
+        text = pc.if_else(column, "true", "false")
+    else:
+        text = pc.cast(column, pa.string())
+    return pc.fill_null(text, "null")
+
+
+def _lines(data: bytes) -> pa.Array | None:
+    """The file's lines as an Arrow string array (no copy of the text); None if level 1 is not clean."""
+    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data or (data and not data.endswith(b"\n")) or b"\n\n" in data or data.startswith(b"\n"):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
+    with_newlines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
+    return pc.utf8_rtrim(with_newlines, characters="\n")  # one LF per line: no blank lines, no LF inside JSON
+
+
+def read_layer(repo, kind) -> pa.Table | None:
+    """A span layer as an Arrow table, if levels 1-2 and canonical form are provably clean; else None."""
+    schema = kind.schema
+    if set(schema) - SCHEMA_KEYS or schema.get("additionalProperties") is not False or set(schema.get("required", [])) != set(schema["properties"]):
+        return None
+    path = repo.path(kind.source)
+    if unsafe_path(path, repo.root) or not path.is_file():
+        return None
+    data = path.read_bytes()
+    lines = _lines(data)
+    if lines is None:
+        return None
+    types = {name: _arrow_type(node) for name, node in schema["properties"].items()}
+    if any(t is None for t in types.values()):
+        return None
+    arrow_schema = pa.schema([pa.field(name, t) for name, t in types.items()])
+    if not len(lines):
+        return arrow_schema.empty_table()
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 24),
+                             parse_options=pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    pieces = []
+    for n, name in enumerate(schema["properties"]):
+        encoded = _encoded(table.column(name))
+        if encoded is None:
+            return None
+        pieces += [("{" if n == 0 else ", ") + f'"{name}": ', encoded]
+    canonical = pc.binary_join_element_wise(*pieces, "}", "")
+    if not pc.all(pc.equal(pc.cast(canonical, pa.large_string()), lines)).as_py():
+        return None
+    if not _sorted(table, kind.order) or not _values_valid(table, kind):
+        return None
+    return table
+
+
+def _sorted(table: pa.Table, order: tuple[str, ...]) -> bool:
+    indices = pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in order])
+    return bool(np.array_equal(indices.to_numpy(), np.arange(table.num_rows)))
+
+
+def _values_valid(table: pa.Table, kind) -> bool:
+    import jsonschema
+    import jsonschema_rs
+
+    for name, node in kind.schema["properties"].items():
+        column = table.column(name)
+        if column.null_count and not _nullable(node):
+            return False
+        simple = _simple_check(column, node)
+        if simple is not None:
+            if not simple:
+                return False
+            continue
+        subschema = {"$schema": kind.schema.get("$schema"), **node}
+        fast = jsonschema_rs.validator_for(subschema, validate_formats=True)
+        reference = None
+        for value in pc.unique(column.combine_chunks()).to_pylist():
+            if not fast.is_valid(value):
+                reference = reference or jsonschema.Draft202012Validator(subschema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+                if not reference.is_valid(value):
+                    return False
+    key = [pc.cast(table.column(k), pa.string()) for k in kind.key]
+    joined = pc.binary_join_element_wise(*key, "\x00") if len(key) > 1 else key[0]
+    return pc.count_distinct(joined).as_py() == table.num_rows
+
+
+# keywords whose meaning for a value of the column's (already checked) Arrow type is one vectorised test
+SIMPLE_KEYWORDS = {"type", "description", "title", "minLength", "maxLength", "minimum", "maximum", "enum"}
+
+
+def _simple_check(column: pa.ChunkedArray, node: dict) -> bool | None:
+    """The subschema's verdict on every non-null value at once, or None when it uses other keywords
+    (patterns, formats: those go value by value through the validators). JSON Schema counts string
+    length in code points, as utf8_length does."""
+    if set(node) - SIMPLE_KEYWORDS:
+        return None
+    values = pc.drop_null(column)
+    if not len(values):
+        return True
+    checks = []
+    if "enum" in node:
+        allowed = [v for v in node["enum"] if v is not None]
+        if not all(isinstance(v, str) for v in allowed) or not pa.types.is_string(values.type):
+            return None
+        checks.append(pc.is_in(values, value_set=pa.array(allowed, type=pa.string())))
+    if "minLength" in node or "maxLength" in node:
+        length = pc.utf8_length(values)
+        checks += [pc.greater_equal(length, node["minLength"])] if "minLength" in node else []
+        checks += [pc.less_equal(length, node["maxLength"])] if "maxLength" in node else []
+    checks += [pc.greater_equal(values, node["minimum"])] if "minimum" in node else []
+    checks += [pc.less_equal(values, node["maximum"])] if "maximum" in node else []
+    return all(pc.all(check).as_py() for check in checks)
+
+
+def spans_of(table: pa.Table, documents: span_checks.Documents, prefix: str, file: str) -> span_checks.Spans:
+    start, end, text = (table.column(f"{prefix}{f}") for f in ("start", "end", "text"))
+    keep = pc.and_(pc.and_(pc.is_valid(start), pc.is_valid(end)), pc.is_valid(text))
+    rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+    taken = table.take(pa.array(rows))
+    doc = pc.index_in(taken.column("doc_id"), value_set=pa.array(sorted(documents.index), type=pa.string()))
+    return span_checks.Spans(
+        file=file, lines=rows + 1, ids=ArrowColumn(taken.column("id").combine_chunks()),
+        doc_ids=ArrowColumn(taken.column("doc_id").combine_chunks()),
+        doc=pc.fill_null(doc, -1).to_numpy(zero_copy_only=False).astype(np.int64),
+        start=taken.column(f"{prefix}start").to_numpy().astype(np.int64), end=taken.column(f"{prefix}end").to_numpy().astype(np.int64),
+        texts=ArrowColumn(taken.column(f"{prefix}text").combine_chunks()), prefix=prefix)
+
+
+def _all_in(column, allowed) -> bool:
+    values = pc.drop_null(column)
+    return bool(pc.all(pc.is_in(values, value_set=pa.array(sorted(allowed), type=values.type))).as_py()) if len(values) else True
+
+
+def layers_clean(corpus, tables: dict[str, pa.Table], valid: dict, doc_ids: set[str], articles: dict) -> bool:
+    """Levels 3-4 for the span layers, vectorised; True only if the slow path would find nothing."""
+    from zoomnews.validation import LINKED_TYPES
+
+    # references: documents, articles, registries, entity types, statement speakers (ZN401, ZN404, ZN403, ZN410, ZN406)
+    for name in SPAN_KINDS:
+        if not _all_in(tables[name].column("doc_id"), doc_ids):
+            return False
+    article_keys = {f"{d}\x00{a}" for d, a in articles}
+    for name in ("zone", "timex"):
+        t = tables[name]
+        if len(t) and not _all_in(pc.binary_join_element_wise(t.column("doc_id"), pc.cast(t.column("article_index"), pa.string()), "\x00"), article_keys):
+            return False
+    registry = {name: {r.data["id"]: r.data for r in valid[name]} for name in ("registry_entity", "registry_speaker", "registry_statement")}
+    entities, quotes = tables["entity"], tables["quote"]
+    if not (_all_in(entities.column("entity_id"), registry["registry_entity"]) and _all_in(quotes.column("speaker"), registry["registry_speaker"])
+            and _all_in(quotes.column("statement_id"), registry["registry_statement"])):
+        return False
+    for label, entity_id in {(r["label"], r["entity_id"]) for r in entities.select(["label", "entity_id"]).group_by(["label", "entity_id"]).aggregate([]).to_pylist()}:
+        if (label in LINKED_TYPES) != (entity_id is not None) or (entity_id is not None and registry["registry_entity"][entity_id]["type"] != label):
+            return False
+    for speaker, statement in {(r["speaker"], r["statement_id"]) for r in quotes.select(["speaker", "statement_id"]).group_by(["speaker", "statement_id"]).aggregate([]).to_pylist()}:
+        if registry["registry_statement"][statement]["speaker"] != speaker:
+            return False
+    # level 3: offsets, texts, white space, overlaps, tiling; quote parts null together (ZN301-306)
+    documents = span_checks.Documents.of(corpus.texts)
+    spans, good = {}, {}
+    for name in SPAN_KINDS:
+        for prefix in ("", "cue_", "source_") if name == "quote" else ("",):
+            spans[name + prefix] = spans_of(tables[name], documents, prefix, corpus.kinds[name].source)
+            found, good[name + prefix] = span_checks.offset_and_text_problems(spans[name + prefix], documents)
+            if found:
+                return False
+    for prefix in ("cue_", "source_"):
+        nulls = [pc.is_null(quotes.column(f"{prefix}{f}")) for f in ("start", "end", "text")]
+        if len(quotes) and not pc.all(pc.equal(pc.and_(pc.and_(nulls[0], nulls[1]), nulls[2]), pc.or_(pc.or_(nulls[0], nulls[1]), nulls[2]))).as_py():
+            return False
+    for name in ("zone", "entity", "timex"):
+        if span_checks.overlap_problems(spans[name], documents, good[name]):
+            return False
+    if span_checks.tiling_problems(spans["zone"], documents, good["zone"], sorted(corpus.texts)):
+        return False
+    # timexes (ZN405, ZN407, ZN408)
+    timexes, zones = tables["timex"], tables["zone"]
+    rows, zone_rows = span_checks.containing(spans["timex"], spans["zone"], documents, good["timex"], good["zone"])
+    inside = zone_rows >= 0
+    if np.any(inside):
+        zone_article = zones.column("article_index").to_numpy()[spans["zone"].lines[zone_rows[inside]] - 1]
+        if not np.array_equal(zone_article, timexes.column("article_index").to_numpy()[spans["timex"].lines[rows[inside]] - 1]):
+            return False
+    for r in timexes.select(["type", "value"]).group_by(["type", "value"]).aggregate([]).to_pylist():
+        if not timeml.well_formed(r["type"], r["value"]):
+            return False
+    dates = timexes.filter(pc.equal(timexes.column("type"), "DATE"))
+    for r in dates.select(["text", "value"]).group_by(["text", "value"]).aggregate([]).to_pylist():
+        if timeml.inconsistencies(r["text"], r["value"]):
+            return False
+    created = timexes.filter(timexes.column("creation_time")).select(["doc_id", "article_index", "value"]).to_pylist()
+    return all(articles.get((r["doc_id"], r["article_index"]), {}).get("published") == r["value"] for r in created)
