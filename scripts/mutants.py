@@ -1,6 +1,6 @@
 """Plant known bugs one at a time and check that the property tests catch each (mutation testing).
 
-    .venv/bin/python scripts/mutants.py
+    .venv/bin/python scripts/mutants.py [NAME-PART]
 
 Each mutant is a one-line edit of the library; the file is restored afterwards whatever happens.
 A mutant is *caught* when the named property tests fail with it in place.
@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROPERTIES = ["tests/test_properties.py", "tests/test_offsets.py", "tests/test_workflow.py", "tests/test_schema_properties.py"]
+PROPERTIES = ["tests/test_properties.py", "tests/test_offsets.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
+              "tests/test_fastpath.py", "tests/test_scoring.py"]
 
 # name, file, original text, mutated text
 MUTANTS = [
@@ -38,6 +39,12 @@ MUTANTS = [
      "        matches[rows] = np.add.reduceat(~equal, np.cumsum(lengths) - lengths) == 0", "        matches[rows] = True"),
     ("fmt: records not sorted", "src/zoomnews/formatting.py",
      "    return \"\".join(iter_lines(sorted(records, key=canonical_key(kind)), kind.fields))", "    return \"\".join(iter_lines(list(records), kind.fields))"),
+    ("validate fast path: canonical-line check disabled", "src/zoomnews/fastpath.py",
+     "    return bool(pc.all(pc.equal(pc.cast(canonical, pa.large_string()), lines)).as_py())", "    return True"),
+    ("validate fast path: overlap rule skipped", "src/zoomnews/fastpath.py",
+     "        if span_checks.overlap_problems(spans[name], documents, good[name]):", "        if False:"),
+    ("scorer: partial matches counted as full", "src/zoomnews/scoring.py",
+     "            if schema == \"partial\":\n                counts.partial += 1", "            if schema == \"partial\":\n                counts.correct += 1"),
     ("diff: changed fields ignored", "src/zoomnews/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]
@@ -50,8 +57,10 @@ def run_properties() -> int:
 
 
 def main() -> int:
+    """Every mutant, or those whose name contains the first argument."""
+    chosen = [m for m in MUTANTS if len(sys.argv) < 2 or sys.argv[1] in m[0]]
     missed = 0
-    for name, relative, original, mutated in MUTANTS:
+    for name, relative, original, mutated in chosen:
         path = ROOT / relative
         source = path.read_text(encoding="utf-8")
         if source.count(original) != 1:
@@ -65,7 +74,7 @@ def main() -> int:
             path.write_text(source, encoding="utf-8")
         missed += not caught
         print(f"{'caught ' if caught else 'MISSED '} {name}")
-    print(f"{len(MUTANTS) - missed} of {len(MUTANTS)} mutants caught")
+    print(f"{len(chosen) - missed} of {len(chosen)} mutants caught")
     return 1 if missed else 0
 
 

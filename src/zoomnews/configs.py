@@ -127,17 +127,22 @@ VIEW_CHUNK = 2000  # documents per unit of work for the training views
 def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs: int):
     """(ner, attribution) tables per chunk of documents, in document order; chunks go to `jobs` processes."""
     doc_ids = sorted(texts)
-    work = []
-    for lo in range(0, len(doc_ids), VIEW_CHUNK):
-        part = doc_ids[lo:lo + VIEW_CHUNK]
-        work.append(({d: texts[d] for d in part}, *(layer.of(part) for layer in layers), speakers))
-    if jobs <= 1 or len(work) <= 1:
+    work = (({d: texts[d] for d in part}, *(layer.of(part) for layer in layers), speakers)
+            for part in (doc_ids[lo:lo + VIEW_CHUNK] for lo in range(0, len(doc_ids), VIEW_CHUNK)))
+    if jobs <= 1 or len(doc_ids) <= VIEW_CHUNK:
         yield from (_views_of(*args) for args in work)
         return
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_views_of, *zip(*work))
+        pending = deque()  # at most 2 chunks per worker in flight: the corpus never sits in memory as records
+        for args in work:
+            pending.append(pool.submit(_views_of, *args))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:

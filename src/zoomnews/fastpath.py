@@ -31,6 +31,7 @@ from zoomnews.jsonl import unsafe_path
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 SCHEMA_KEYS = {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "x-zoomnews"}
 CONTROL = r"[\x00-\x1f]"
+CANONICAL_BLOCK = 200_000  # rows whose canonical lines are rebuilt at once
 
 
 class ArrowColumn:
@@ -76,7 +77,8 @@ def _encoded(column: pa.ChunkedArray) -> pa.Array | None:
 
 
 def _lines(data: bytes) -> pa.Array | None:
-    """The file's lines as an Arrow string array (no copy of the text); None if level 1 is not clean."""
+    """The file's lines, each with its LF, as an Arrow string array over the file's bytes (no copy);
+    None if level 1 is not clean."""
     if data.startswith(b"\xef\xbb\xbf") or b"\r" in data or (data and not data.endswith(b"\n")) or b"\n\n" in data or data.startswith(b"\n"):
         return None
     try:
@@ -85,8 +87,7 @@ def _lines(data: bytes) -> pa.Array | None:
         return None
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
-    with_newlines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
-    return pc.utf8_rtrim(with_newlines, characters="\n")  # one LF per line: no blank lines, no LF inside JSON
+    return pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))  # each with its LF
 
 
 def read_layer(repo, kind) -> pa.Table | None:
@@ -107,25 +108,32 @@ def read_layer(repo, kind) -> pa.Table | None:
     arrow_schema = pa.schema([pa.field(name, t) for name, t in types.items()])
     if not len(lines):
         return arrow_schema.empty_table()
-    try:
-        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 24),
-                             parse_options=pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error"))
+    try:  # batch by batch: the parser's working memory stays one block, not the whole file
+        reader = pj.open_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 23),
+                              parse_options=pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error"))
+        table = pa.Table.from_batches(list(reader), schema=arrow_schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != len(lines):
         return None
-    pieces = []
-    for n, name in enumerate(schema["properties"]):
-        encoded = _encoded(table.column(name))
-        if encoded is None:
+    for lo in range(0, table.num_rows, CANONICAL_BLOCK):  # a block at a time: the rebuilt lines are a copy of the file
+        if not _canonical(table.slice(lo, CANONICAL_BLOCK), lines.slice(lo, CANONICAL_BLOCK), schema["properties"]):
             return None
-        pieces += [("{" if n == 0 else ", ") + f'"{name}": ', encoded]
-    canonical = pc.binary_join_element_wise(*pieces, "}", "")
-    if not pc.all(pc.equal(pc.cast(canonical, pa.large_string()), lines)).as_py():
-        return None
     if not _sorted(table, kind.order) or not _values_valid(table, kind):
         return None
     return table
+
+
+def _canonical(table: pa.Table, lines: pa.Array, fields) -> bool:
+    """Each line equals the canonical serialisation of its row, rebuilt from the columns."""
+    pieces = []
+    for n, name in enumerate(fields):
+        encoded = _encoded(table.column(name))
+        if encoded is None:
+            return False
+        pieces += [("{" if n == 0 else ", ") + f'"{name}": ', encoded]
+    canonical = pc.binary_join_element_wise(*pieces, "}\n", "")
+    return bool(pc.all(pc.equal(pc.cast(canonical, pa.large_string()), lines)).as_py())
 
 
 def _sorted(table: pa.Table, order: tuple[str, ...]) -> bool:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from zoomnews.errors import Problem
 
 # str.isspace() is true for no code point above U+3000 (tested), so a small table covers Unicode.
+COMPARE_BLOCK = 2_000_000  # code points compared per block in the text == doc[start:end] check
 _SPACE_LIMIT = 0x3001
 
 
@@ -112,8 +113,11 @@ def offset_and_text_problems(spans: Spans, documents: Documents) -> tuple[list[P
     text_length = np.diff(text_base)
     same_length = in_range & (text_length == spans.end - spans.start)
     matches = np.zeros(len(spans.start), dtype=bool)
-    rows = np.flatnonzero(same_length)
-    if len(rows):
+    candidates = np.flatnonzero(same_length)
+    for block in np.array_split(candidates, max(1, int(text_length[candidates].sum()) // COMPARE_BLOCK + 1)):
+        if not len(block):
+            continue
+        rows = block  # a block of spans at a time keeps the index arrays below a few tens of MB
         lengths = text_length[rows]
         doc_start = documents.base[spans.doc[rows]] + spans.start[rows]
         # position k of span r: doc_start[r] + k in the documents, text_base[r] + k in the texts

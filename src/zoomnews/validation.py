@@ -1,9 +1,11 @@
 """Validate a corpus repository: numbered checks by level (see zoomnews.checks), all problems in one run.
 
-Level 1 (files) happens while reading (zoomnews.sources); level 2 is jsonschema per record; level 3
-runs vectorised over whole layers (zoomnews.spans); level 4 resolves references and meaning;
-level 5 checks releases (zoomnews.release_check). A record that fails a level is not looked at by
-the levels after it, so one mistake is reported once, under its own code.
+Level 1 (files) happens while reading (zoomnews.sources); level 2 is jsonschema per record (with
+jsonschema-rs accepting first); level 3 runs vectorised over whole layers (zoomnews.spans); level 4
+resolves references and meaning; level 5 checks releases (zoomnews.release_check). A record that
+fails a level is not looked at by the levels after it, so one mistake is reported once, under its
+own code. The span layers first try the Arrow fast path (zoomnews.fastpath), which either proves
+them clean in bulk or hands them to this per-record path.
 """
 
 from __future__ import annotations
