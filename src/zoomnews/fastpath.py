@@ -141,10 +141,25 @@ def _sorted(table: pa.Table, order: tuple[str, ...]) -> bool:
     return bool(np.array_equal(indices.to_numpy(), np.arange(table.num_rows)))
 
 
-def _values_valid(table: pa.Table, kind) -> bool:
+def invalid_values(column, node: dict, schema_uri: str | None) -> list:
+    """The distinct values of `column` its property's subschema rejects: jsonschema-rs accepts first,
+    the reference jsonschema decides whatever it rejects."""
     import jsonschema
     import jsonschema_rs
 
+    subschema = {"$schema": schema_uri, **node}
+    fast = jsonschema_rs.validator_for(subschema, validate_formats=True)
+    reference = None
+    rejected = []
+    for value in pc.unique(column).to_pylist():
+        if not fast.is_valid(value):
+            reference = reference or jsonschema.Draft202012Validator(subschema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+            if not reference.is_valid(value):
+                rejected.append(value)
+    return rejected
+
+
+def _values_valid(table: pa.Table, kind) -> bool:
     for name, node in kind.schema["properties"].items():
         column = table.column(name)
         if column.null_count and not _nullable(node):
@@ -154,14 +169,8 @@ def _values_valid(table: pa.Table, kind) -> bool:
             if not simple:
                 return False
             continue
-        subschema = {"$schema": kind.schema.get("$schema"), **node}
-        fast = jsonschema_rs.validator_for(subschema, validate_formats=True)
-        reference = None
-        for value in pc.unique(column.combine_chunks()).to_pylist():
-            if not fast.is_valid(value):
-                reference = reference or jsonschema.Draft202012Validator(subschema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-                if not reference.is_valid(value):
-                    return False
+        if invalid_values(column.combine_chunks(), node, kind.schema.get("$schema")):
+            return False
     key = [pc.cast(table.column(k), pa.string()) for k in kind.key]
     joined = pc.binary_join_element_wise(*key, "\x00") if len(key) > 1 else key[0]
     return pc.count_distinct(joined).as_py() == table.num_rows
@@ -196,13 +205,16 @@ def _simple_check(column: pa.ChunkedArray, node: dict) -> bool | None:
 
 
 def spans_of(table: pa.Table, documents: span_checks.Documents, prefix: str, file: str) -> span_checks.Spans:
+    """The spans (or cue_/source_ spans) of a layer table; lines are the table's `line` column when it
+    has one (a batch of a file), else row number + 1 (the whole file, one record per line)."""
     start, end, text = (table.column(f"{prefix}{f}") for f in ("start", "end", "text"))
     keep = pc.and_(pc.and_(pc.is_valid(start), pc.is_valid(end)), pc.is_valid(text))
     rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-    taken = table.take(pa.array(rows))
+    taken = table.take(pa.array(rows, type=pa.int64()))
     doc = pc.index_in(taken.column("doc_id"), value_set=pa.array(sorted(documents.index), type=pa.string()))
+    lines = taken.column("line").to_numpy() if "line" in table.column_names else rows + 1
     return span_checks.Spans(
-        file=file, lines=rows + 1, ids=ArrowColumn(taken.column("id").combine_chunks()),
+        file=file, lines=lines, ids=ArrowColumn(taken.column("id").combine_chunks()),
         doc_ids=ArrowColumn(taken.column("doc_id").combine_chunks()),
         doc=pc.fill_null(doc, -1).to_numpy(zero_copy_only=False).astype(np.int64),
         start=taken.column(f"{prefix}start").to_numpy().astype(np.int64), end=taken.column(f"{prefix}end").to_numpy().astype(np.int64),
