@@ -105,3 +105,18 @@ def test_ci_workflow_and_hooks_run_real_commands():
 @pytest.mark.parametrize("command", ["zoomnews fmt", "zoomnews validate", "zoomnews diff 1.1.0"])
 def test_every_quoted_check_command_exists(command):
     assert command in GUIDE and shlex.split(command)[1] in main.commands
+
+
+@pytest.mark.parametrize("content, args, code", [
+    (b"Zoom news\r\nline two", ["--published", "2020-08-05"], "ZN108"),                 # CRLF capture
+    (b"\xef\xbb\xbfZoom news", ["--published", "2020-08-05"], "ZN107"),                 # byte-order mark
+    ("Zoom news".encode(), ["--published", "5 Aug 2020"], "ZN201"),                     # not a date
+    (None, ["--published", "2020-08-03"], "ZN402"),                                     # the same capture again
+])
+def test_new_document_refuses_bad_input_with_a_code(repo_copy, tmp_path, content, args, code):
+    capture = tmp_path / "capture.txt"
+    capture.write_bytes(content if content is not None else repo_copy.raw_path("crn-2020-08-03").read_bytes())
+    before = (repo_copy.root / "corpus/documents.jsonl").read_bytes()
+    out = CliRunner().invoke(main, ["new-document", str(capture), "--outlet", "CRN", "--repo", str(repo_copy.root), *args])
+    assert out.exit_code == 1 and code in out.output and "Traceback" not in out.output
+    assert (repo_copy.root / "corpus/documents.jsonl").read_bytes() == before

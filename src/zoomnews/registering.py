@@ -53,9 +53,9 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     if bad:
         raise ZoomnewsError(bad)
     sha256 = hashlib.sha256(data).hexdigest()
+    if repo.raw_path(doc_id).exists() or any(record.get("doc_id") == doc_id for _, record in documents):
+        raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered; pass another --doc-id"))
     for _, record in documents:
-        if record.get("doc_id") == doc_id or repo.raw_path(doc_id).exists():
-            raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered; pass another --doc-id"))
         if record.get("sha256") == sha256:
             raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"this capture is already registered as {record['doc_id']}"))
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
