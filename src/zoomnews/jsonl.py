@@ -20,11 +20,10 @@ class _DuplicateKey(ValueError):
 
 
 def _no_duplicates(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _DuplicateKey(key)
-        obj[key] = value
+    obj = dict(pairs)  # built in C; only a repeated key makes it shorter than the pairs
+    if len(obj) != len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
     return obj
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -79,14 +80,16 @@ def _raw_files(corpus: Corpus) -> dict[str, Path]:
     if not raw_dir.is_dir():
         return {}
     present = {}
-    for path in sorted(raw_dir.iterdir()):
-        label = f"{RAW_DIR}/{path.name}"
-        if not RAW_NAME.match(path.name):
+    with os.scandir(raw_dir) as listing:  # directory entries know their type: no stat per file
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        label = f"{RAW_DIR}/{entry.name}"
+        if not RAW_NAME.match(entry.name):
             corpus.problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
-        elif path.is_symlink() or not path.is_file():
+        elif entry.is_symlink() or not entry.is_file():
             corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link or not a regular file"))
         else:
-            present[path.stem] = path
+            present[entry.name[:-len(".txt")]] = raw_dir / entry.name
     return present
 
 
