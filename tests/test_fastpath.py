@@ -66,3 +66,10 @@ def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit
     path.write_text("".join(lines), encoding="utf-8", newline="")
     assert read_layer(repo_copy, load_kinds(repo_copy)["entity"]) is None
     assert reports_agree(repo_copy).problems  # the record path explains it
+
+
+def test_invalid_utf8_is_never_proved_clean(repo_copy):
+    path = repo_copy.path("annotations/entities.jsonl")
+    path.write_bytes(path.read_bytes().replace(b'"text": "', b'"text": "\xff', 1))
+    assert read_layer(repo_copy, load_kinds(repo_copy)["entity"]) is None
+    assert "ZN102" in {p.code for p in reports_agree(repo_copy).problems}

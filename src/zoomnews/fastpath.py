@@ -9,8 +9,9 @@ implies, unknown keys refused). It is proved clean when:
 - level 2: every distinct value of every column is valid under its property's subschema (the
   schemas are per-property: `properties`, `required`, `additionalProperties: false`), checked by
   jsonschema-rs and, for any value it rejects, by the reference jsonschema;
-- levels 3-4: the same vectorised span checks as the slow path, references by set membership, the
-  timex rules on distinct (type, value) and (text, value) pairs.
+- levels 3-4: the same vectorised span checks as the slow path, a block of documents at a time (so
+  memory stays flat), references by set membership, the timex rules on distinct (type, value) and
+  (text, value) pairs.
 Any doubt at any step returns None, and validate runs the per-record path, which finds and explains
 the problem. So the fast path changes speed, never results (tests/test_fastpath.py).
 """
@@ -27,6 +28,7 @@ import pyarrow.json as pj
 from zoomnews import spans as span_checks
 from zoomnews import timeml
 from zoomnews.jsonl import unsafe_path
+from zoomnews.views import Layer
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 SCHEMA_KEYS = {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "x-zoomnews"}
@@ -81,13 +83,14 @@ def _lines(data: bytes) -> pa.Array | None:
     None if level 1 is not clean."""
     if data.startswith(b"\xef\xbb\xbf") or b"\r" in data or (data and not data.endswith(b"\n")) or b"\n\n" in data or data.startswith(b"\n"):
         return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
-    return pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))  # each with its LF
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))  # each with its LF
+    try:
+        lines.validate(full=True)  # UTF-8 checked in place (Arrow's JSON reader does not check it)
+    except pa.ArrowInvalid:
+        return None
+    return lines
 
 
 def read_layer(repo, kind) -> pa.Table | None:
@@ -226,6 +229,40 @@ def _all_in(column, allowed) -> bool:
     return bool(pc.all(pc.is_in(values, value_set=pa.array(sorted(allowed), type=values.type))).as_py()) if len(values) else True
 
 
+DOCUMENT_BLOCK = 5_000  # documents whose span checks run together
+
+
+def _rows_of(table: pa.Table, runs: dict, block: list[str]) -> pa.Table:
+    """The rows of consecutive documents `block` (canonical order: one run)."""
+    present = [runs[d] for d in block if d in runs]
+    return table.slice(present[0][0], present[-1][1] - present[0][0]) if present else table.slice(0, 0)
+
+
+def _spans_clean(corpus, texts: dict[str, str], tables: dict[str, pa.Table]) -> bool:
+    """Levels 3-4 span checks for a few documents: offsets, texts, white space (ZN301-304), overlaps
+    (ZN305), tiling (ZN306) and a timex's zone's article (ZN405)."""
+    documents = span_checks.Documents.of(texts)
+    spans, good = {}, {}
+    for name in SPAN_KINDS:
+        for prefix in ("", "cue_", "source_") if name == "quote" else ("",):
+            spans[name + prefix] = spans_of(tables[name], documents, prefix, corpus.kinds[name].source)
+            found, good[name + prefix] = span_checks.offset_and_text_problems(spans[name + prefix], documents)
+            if found:
+                return False
+    for name in ("zone", "entity", "timex"):
+        if span_checks.overlap_problems(spans[name], documents, good[name]):
+            return False
+    if span_checks.tiling_problems(spans["zone"], documents, good["zone"], sorted(texts)):
+        return False
+    rows, zone_rows = span_checks.containing(spans["timex"], spans["zone"], documents, good["timex"], good["zone"])
+    inside = zone_rows >= 0
+    if np.any(inside):  # spans' lines are row + 1 within these tables
+        zone_article = tables["zone"].column("article_index").to_numpy()[spans["zone"].lines[zone_rows[inside]] - 1]
+        if not np.array_equal(zone_article, tables["timex"].column("article_index").to_numpy()[spans["timex"].lines[rows[inside]] - 1]):
+            return False
+    return True
+
+
 def layers_clean(corpus, tables: dict[str, pa.Table], valid: dict, doc_ids: set[str], articles: dict) -> bool:
     """Levels 3-4 for the span layers, vectorised; True only if the slow path would find nothing."""
     from zoomnews.validation import LINKED_TYPES
@@ -250,32 +287,19 @@ def layers_clean(corpus, tables: dict[str, pa.Table], valid: dict, doc_ids: set[
     for speaker, statement in {(r["speaker"], r["statement_id"]) for r in quotes.select(["speaker", "statement_id"]).group_by(["speaker", "statement_id"]).aggregate([]).to_pylist()}:
         if registry["registry_statement"][statement]["speaker"] != speaker:
             return False
-    # level 3: offsets, texts, white space, overlaps, tiling; quote parts null together (ZN301-306)
-    documents = span_checks.Documents.of(corpus.texts)
-    spans, good = {}, {}
-    for name in SPAN_KINDS:
-        for prefix in ("", "cue_", "source_") if name == "quote" else ("",):
-            spans[name + prefix] = spans_of(tables[name], documents, prefix, corpus.kinds[name].source)
-            found, good[name + prefix] = span_checks.offset_and_text_problems(spans[name + prefix], documents)
-            if found:
-                return False
-    for prefix in ("cue_", "source_"):
+    for prefix in ("cue_", "source_"):  # quote parts are null only together (ZN301)
         nulls = [pc.is_null(quotes.column(f"{prefix}{f}")) for f in ("start", "end", "text")]
         if len(quotes) and not pc.all(pc.equal(pc.and_(pc.and_(nulls[0], nulls[1]), nulls[2]), pc.or_(pc.or_(nulls[0], nulls[1]), nulls[2]))).as_py():
             return False
-    for name in ("zone", "entity", "timex"):
-        if span_checks.overlap_problems(spans[name], documents, good[name]):
+    # every span check is within one document: a block of documents at a time keeps memory flat
+    runs = {name: Layer(table=table).ranges if len(table) else {} for name, table in tables.items()}
+    doc_order = sorted(corpus.texts)
+    for lo in range(0, len(doc_order), DOCUMENT_BLOCK):
+        block = doc_order[lo:lo + DOCUMENT_BLOCK]
+        part = {name: _rows_of(tables[name], runs[name], block) for name in SPAN_KINDS}
+        if not _spans_clean(corpus, {d: corpus.texts[d] for d in block}, part):
             return False
-    if span_checks.tiling_problems(spans["zone"], documents, good["zone"], sorted(corpus.texts)):
-        return False
-    # timexes (ZN405, ZN407, ZN408)
-    timexes, zones = tables["timex"], tables["zone"]
-    rows, zone_rows = span_checks.containing(spans["timex"], spans["zone"], documents, good["timex"], good["zone"])
-    inside = zone_rows >= 0
-    if np.any(inside):
-        zone_article = zones.column("article_index").to_numpy()[spans["zone"].lines[zone_rows[inside]] - 1]
-        if not np.array_equal(zone_article, timexes.column("article_index").to_numpy()[spans["timex"].lines[rows[inside]] - 1]):
-            return False
+    timexes = tables["timex"]
     for r in timexes.select(["type", "value"]).group_by(["type", "value"]).aggregate([]).to_pylist():
         if not timeml.well_formed(r["type"], r["value"]):
             return False
