@@ -1,4 +1,3 @@
-import hashlib
 
 import pyarrow.parquet as pq
 import pytest

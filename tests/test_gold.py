@@ -3,7 +3,6 @@
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from click.testing import CliRunner
 from datasets import load_dataset

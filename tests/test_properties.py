@@ -1,6 +1,5 @@
 """Properties of the whole model, for any valid generated corpus."""
 
-import random
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,7 +11,6 @@ from hypothesis import assume, given, settings, strategies as st
 from strategies import KINDS, corpora, records_of, scratch_dir
 from zoomnews.building import build_release
 from zoomnews.configs import FLAT, NESTED, config_features
-from zoomnews.features import features_for
 from zoomnews.formatting import format_repo
 from zoomnews.loading import decode_rows
 from zoomnews.manifest import read_manifest, sha256_file

@@ -2,7 +2,6 @@
 the pages from file://, finds no console errors, counts the marks per layer against the release,
 follows a quote -> speaker link and saves screenshots as test artefacts (artifacts/screenshots/)."""
 
-import shutil
 from collections import Counter
 from pathlib import Path
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings, strategies as st
 from conftest import ROOT
 from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
-from zoomnews.formats.common import LAYERS, Bundle, bundle_from_repo
+from zoomnews.formats.common import Bundle, bundle_from_repo
 from zoomnews.scoring import SCHEMAS, Span, score, score_ner
 from zoomnews.views import ONTONOTES, iob2_spans, ner_rows
 

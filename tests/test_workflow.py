@@ -3,12 +3,11 @@ format, release, diff. After every step the repository validates and is canonica
 diff equals exactly the edits made since the previous release."""
 
 import hashlib
-from pathlib import Path
 
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from strategies import ENTITY_LABELS, KINDS, LINKED, UNLINKED, PUBLISHED, corpora, line_extents, scratch_dir, slugs, texts, token_spans
+from strategies import KINDS, UNLINKED, corpora, line_extents, scratch_dir, slugs, texts, token_spans
 from zoomnews.building import build_release
 from zoomnews.diff import diff
 from zoomnews.formatting import format_repo
