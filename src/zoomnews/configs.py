@@ -15,7 +15,7 @@ from datasets import ClassLabel, Features, List, Value
 from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
-from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, Layer, view_chunks
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, Layer, document_views
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -115,9 +115,7 @@ def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, 
 
 def _views_of(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
     """The training views of a few documents as tables (runs in a worker process when build has jobs)."""
-    chunks = view_chunks(texts, Layer([r for rs in entities.values() for r in rs]), Layer([r for rs in timexes.values() for r in rs]),
-                         Layer([r for rs in quotes.values() for r in rs]), speakers, chunk=len(texts) or 1)
-    ner, attribution = next(chunks, ([], []))
+    ner, attribution = document_views(texts, entities, timexes, quotes, speakers)
     return table_from_rows(ner, NER_FEATURES), table_from_rows(attribution, ATTRIBUTION_FEATURES)
 
 

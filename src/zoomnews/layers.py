@@ -8,6 +8,8 @@ from zoomnews.errors import ZoomnewsError
 from zoomnews.jsonl import read_jsonl
 
 LAYERS = ("zones", "entities", "timexes", "quotes")
+# source kind -> its layer's name (file annotations/<name>.jsonl, config <name>)
+LAYER_OF_KIND = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
 
 
 def read_layers(folder: str | Path) -> dict[str, list[dict]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from zoomnews.agreement import accuracy, exact_pairs, overlap_pairs, pairwise_cluster_f1, prf
 from zoomnews.formats.common import LAYERS, Bundle
+from zoomnews.layers import LAYER_OF_KIND
 from zoomnews.views import TIMEX_TO_ONTONOTES
 
 SCHEMAS = ("strict", "exact", "partial", "type")
@@ -169,9 +170,6 @@ def score(gold, pred, documents: list[str] | None = None) -> dict:
     }
 
 
-RELEASE_LAYERS = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
-
-
 def gold_bundle(repo, gold: str) -> Bundle:
     """A release (`1.1.0`) or `working` (the sources) as a Bundle."""
     from zoomnews.diff import state
@@ -182,7 +180,7 @@ def gold_bundle(repo, gold: str) -> Bundle:
         from zoomnews.sources import read_corpus
 
         texts = read_corpus(repo).texts
-    return Bundle(texts, {kind: layers[name] for kind, name in RELEASE_LAYERS.items()})
+    return Bundle(texts, {kind: layers[name] for kind, name in LAYER_OF_KIND.items()})
 
 
 def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bundle, list[str]]:
@@ -194,7 +192,7 @@ def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bund
         from zoomnews.layers import read_layers
 
         layers = read_layers(Path(path))
-        return Bundle({}, {kind: layers.get(name, []) for kind, name in RELEASE_LAYERS.items()}), []
+        return Bundle({}, {kind: layers.get(name, []) for kind, name in LAYER_OF_KIND.items()}), []
     from zoomnews.formats import module
 
     reader = module(fmt)

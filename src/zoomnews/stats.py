@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import Counter
 
 from zoomnews.agreement import compare
-from zoomnews.layers import LAYERS, read_layers
+from zoomnews.layers import LAYER_OF_KIND, LAYERS, read_layers
 from zoomnews.markdown import table
 from zoomnews.sources import read_corpus
 
 LABEL = {"zone": "label", "entity": "label", "timex": "type", "quote": "type"}
-LAYER_OF = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
 AGREEMENT_DIR = "annotations/agreement"
 
 
@@ -23,7 +22,7 @@ def counts_block(corpus) -> str:
     rows = []
     for kind, field in LABEL.items():
         per_doc = Counter(r.data["doc_id"] for r in corpus.records[kind])
-        rows.append([LAYER_OF[kind], *(per_doc[d] for d in doc_ids), sum(per_doc.values())])
+        rows.append([LAYER_OF_KIND[kind], *(per_doc[d] for d in doc_ids), sum(per_doc.values())])
     registries = {
         "entity registry": len(corpus.records["registry_entity"]),
         "speaker registry": len(corpus.records["registry_speaker"]),
@@ -40,7 +39,7 @@ def labels_block(corpus) -> str:
     parts = []
     for kind, field in LABEL.items():
         counts = Counter(r.data[field] for r in corpus.records[kind])
-        parts.append(f"**{LAYER_OF[kind]}** ({field}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))))
+        parts.append(f"**{LAYER_OF_KIND[kind]}** ({field}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))))
     methods = Counter((r.data["annotator"], r.data["method"]) for kind in LABEL for r in corpus.records[kind])
     parts.append("**provenance** (annotator/method): " + ", ".join(f"{a}/{m} {n}" for (a, m), n in sorted(methods.items())))
     return "\n\n".join(parts)

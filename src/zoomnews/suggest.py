@@ -306,6 +306,7 @@ def write_suggestions(repo, result: Suggestions, out, fmt: str) -> list[str]:
     from zoomnews import __version__
     from zoomnews.formatting import canonical_text
     from zoomnews.formats.common import Bundle
+    from zoomnews.layers import LAYER_OF_KIND
     from zoomnews.schemas import load_kinds
 
     out = Path(out)
@@ -316,10 +317,9 @@ def write_suggestions(repo, result: Suggestions, out, fmt: str) -> list[str]:
         export(Bundle({result.doc_id: result.text}, result.layers), out, repo, predictions=f"zoomnews-suggest-{__version__}")
         return [str(out / "tasks.json")]
     kinds = load_kinds(repo)
-    names = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
     written = []
     for layer, records in result.layers.items():
-        path = out / f"{names[layer]}.jsonl"
+        path = out / f"{LAYER_OF_KIND[layer]}.jsonl"
         path.write_text(canonical_text(records, kinds[layer]), encoding="utf-8", newline="\n")
         written.append(str(path))
     return written

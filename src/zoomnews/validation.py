@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-
 from zoomnews import spans as span_checks
 from zoomnews import timeml
 from zoomnews.errors import Problem

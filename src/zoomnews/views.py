@@ -189,28 +189,23 @@ class Layer:
         return out
 
 
-def view_chunks(texts: dict[str, str], entities: Layer, timexes: Layer, quotes: Layer, speakers: list[dict], chunk: int = 2000):
-    """(ner rows, attribution rows) for `chunk` documents at a time, in document order."""
+def document_views(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(ner rows, attribution rows) of the documents in `texts`, in document order; the layers map
+    doc_id -> records (as Layer.of gives them)."""
     by_id = {s["id"]: s for s in speakers}
-    doc_ids = sorted(texts)
-    for lo in range(0, len(doc_ids), chunk):
-        part = doc_ids[lo:lo + chunk]
-        ents, tims, quos = entities.of(part), timexes.of(part), quotes.of(part)
-        ner, attribution = [], []
-        for doc_id in part:
-            ner += ner_rows(doc_id, texts[doc_id], ents[doc_id], tims[doc_id])
-            ordered = sorted(quos[doc_id], key=lambda q: (q["start"], q["end"], q["id"]))
-            attribution += attribution_rows(doc_id, texts[doc_id], ordered, by_id)
-        yield ner, attribution
+    ner, attribution = [], []
+    for doc_id in sorted(texts):
+        ner += ner_rows(doc_id, texts[doc_id], entities.get(doc_id, []), timexes.get(doc_id, []))
+        ordered = sorted(quotes.get(doc_id, []), key=lambda q: (q["start"], q["end"], q["id"]))
+        attribution += attribution_rows(doc_id, texts[doc_id], ordered, by_id)
+    return ner, attribution
 
 
 def view_rows(corpus) -> dict[str, list[dict]]:
     """Rows of the `ner` and `attribution` configs, in document order (all at once: for small corpora and tests)."""
-    layers = [Layer(corpus.rows(kind)) for kind in ("entity", "timex", "quote")]
-    ner, attribution = [], []
-    for n, a in view_chunks(corpus.texts, *layers, corpus.rows("registry_speaker")):
-        ner += n
-        attribution += a
+    doc_ids = sorted(corpus.texts)
+    layers = [Layer(corpus.rows(kind)).of(doc_ids) for kind in ("entity", "timex", "quote")]
+    ner, attribution = document_views(corpus.texts, *layers, corpus.rows("registry_speaker"))
     return {"ner": ner, "attribution": attribution}
 
 

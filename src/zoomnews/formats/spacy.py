@@ -12,12 +12,12 @@ from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.formats.common import LABEL_FIELD, LAYERS, SPAN_PARTS, Bundle
+from zoomnews.layers import LAYER_OF_KIND
 from zoomnews.views import TIMEX_TO_ONTONOTES
 
 CARRIES = LAYERS
 UNIT = "codepoint"
 FILE = "corpus.spacy"
-GROUPS = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
 
 
 def _spacy():
@@ -36,13 +36,13 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     for doc_id, text in sorted(bundle.texts.items()):
         doc = nlp.make_doc(text)
         doc.user_data["zoomnews"] = {"doc_id": doc_id, **{layer: bundle.records(layer, doc_id) for layer in LAYERS}}
-        groups: dict[str, list] = {name: [] for name in [*GROUPS.values(), "cues", "sources"]}
+        groups: dict[str, list] = {name: [] for name in [*LAYER_OF_KIND.values(), "cues", "sources"]}
         ents, taken = [], set()
         for layer in LAYERS:
             for r in bundle.records(layer, doc_id):
                 label = r[LABEL_FIELD[layer]]
                 span = doc.char_span(r["start"], r["end"], label=label, alignment_mode="expand")
-                groups[GROUPS[layer]].append(span)
+                groups[LAYER_OF_KIND[layer]].append(span)
                 if layer == "quote":
                     for part in SPAN_PARTS:
                         if r[f"{part}_start"] is not None:
