@@ -132,6 +132,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
             for r in records:
                 known[(layer, r["doc_id"], r["start"], r["end"])] = r
     counters = next_ids(base) if base is not None else {}
+    present_parts = set(parts)
     for layer, doc_id, start, end, label in spans:
         text = texts[doc_id]
         old = known.get((layer, doc_id, start, end))
@@ -146,12 +147,12 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
             for part in SPAN_PARTS:
                 s = old[f"{part}_start"] if old else None
                 e = old[f"{part}_end"] if old else None
-                still = s is not None and (part, doc_id, s, e) in parts
+                still = s is not None and (part, doc_id, s, e) in present_parts
                 record.update({f"{part}_start": s if still else None, f"{part}_end": e if still else None,
                                f"{part}_text": text[s:e] if still else None})
         bundle.layers[layer].append(record)
-    linked = {(p, d, s, e) for layer in ("quote",) for r in bundle.layers[layer] for p in SPAN_PARTS
-              for d, s, e in [(r["doc_id"], r[f"{p}_start"], r[f"{p}_end"])] if s is not None}
+    linked = {(p, r["doc_id"], r[f"{p}_start"], r[f"{p}_end"]) for r in bundle.layers["quote"] for p in SPAN_PARTS
+              if r[f"{p}_start"] is not None}
     for part, doc_id, start, end in parts:
         if (part, doc_id, start, end) not in linked:
             notes.append(f"{doc_id}: {part} span {start}-{end} {texts[doc_id][start:end]!r} is linked to no quotation; not imported")
