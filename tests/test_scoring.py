@@ -152,6 +152,7 @@ def test_cli_score_json_on_the_gold(tmp_path):
 
     from zoomnews.cli import main
 
-    out = CliRunner().invoke(main, ["score", "--pred", str(ROOT / "annotations"), "--repo", str(ROOT), "--format", "json"])
-    assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["ner"]["micro"]["strict"]["f1"] == 1.0
+    for gold in ([], ["--gold", "working"], ["--gold", "1.1.0"]):
+        out = CliRunner().invoke(main, ["score", "--pred", str(ROOT / "annotations"), "--repo", str(ROOT), "--format", "json", *gold])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["ner"]["micro"]["strict"]["f1"] == 1.0, gold

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zoomnews.agreement import accuracy, exact_pairs, overlap_pairs, pairwise_cluster_f1, prf
-from zoomnews.formats.common import LAYERS, Bundle
+from zoomnews.formats.common import LAYERS, Bundle, bundle_from_repo
 from zoomnews.layers import LAYER_OF_KIND
 from zoomnews.views import TIMEX_TO_ONTONOTES
 
@@ -172,15 +172,12 @@ def score(gold, pred, documents: list[str] | None = None) -> dict:
 
 def gold_bundle(repo, gold: str) -> Bundle:
     """A release (`1.1.0`) or `working` (the sources) as a Bundle."""
-    from zoomnews.diff import state
+    from zoomnews.diff import WORKING, state
 
+    if gold == WORKING:
+        return bundle_from_repo(repo)
     layers = state(repo, gold)
-    texts = {d["doc_id"]: d["text"] for d in layers["documents"]} if gold != "working" else None
-    if texts is None:
-        from zoomnews.sources import read_corpus
-
-        texts = read_corpus(repo).texts
-    return Bundle(texts, {kind: layers[name] for kind, name in LAYER_OF_KIND.items()})
+    return Bundle({d["doc_id"]: d["text"] for d in layers["documents"]}, {kind: layers[name] for kind, name in LAYER_OF_KIND.items()})
 
 
 def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bundle, list[str]]:
