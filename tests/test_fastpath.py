@@ -8,6 +8,7 @@ from conftest import ROOT
 from strategies import corpora, scratch_dir
 from test_properties import MUTATIONS, _mutate
 from zoomnews import CorpusRepo
+from zoomnews import fastpath
 from zoomnews.fastpath import read_layer
 from zoomnews.schemas import load_kinds
 from zoomnews.validation import fast_report, validate_repo
@@ -47,10 +48,17 @@ def test_a_mutated_corpus_gets_the_same_report(name, spec, seed):
     reports_agree(spec.write(scratch_dir("fast-") / "repo"))
 
 
-@pytest.mark.parametrize("edit", ["spacing", "key order", "duplicate key", "crlf", "unsorted", "extra key", "escaped text"])
-def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit):
+@pytest.mark.parametrize("block_bytes", [fastpath.BLOCK_BYTES, 700])
+@pytest.mark.parametrize("edit", ["spacing", "key order", "duplicate key", "crlf", "unsorted", "extra key", "escaped text",
+                                  "blank line", "no final newline"])
+def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit, block_bytes, monkeypatch):
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", block_bytes)  # small blocks: the edit lands past the first block
     path = repo_copy.path("annotations/entities.jsonl")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    if edit == "blank line":
+        lines[len(lines) // 2] += "\n"
+    if edit == "no final newline":
+        lines[-1] = lines[-1].rstrip("\n")
     first = lines[0]
     lines[0] = {
         "spacing": first.replace('", "', '","', 1),
@@ -60,7 +68,7 @@ def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit
         "unsorted": lines[1],
         "extra key": first.replace('{"doc_id"', '{"note": 1, "doc_id"', 1),
         "escaped text": first.replace('"text": "', '"text": "\\u0020', 1),
-    }[edit]
+    }.get(edit, first)
     if edit == "unsorted":
         lines[1] = first
     path.write_text("".join(lines), encoding="utf-8", newline="")
@@ -68,8 +76,47 @@ def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit
     assert reports_agree(repo_copy).problems  # the record path explains it
 
 
-def test_invalid_utf8_is_never_proved_clean(repo_copy):
+@pytest.mark.parametrize("block_bytes", [fastpath.BLOCK_BYTES, 700])
+def test_invalid_utf8_is_never_proved_clean(repo_copy, block_bytes, monkeypatch):
+    monkeypatch.setattr(fastpath, "BLOCK_BYTES", block_bytes)
     path = repo_copy.path("annotations/entities.jsonl")
-    path.write_bytes(path.read_bytes().replace(b'"text": "', b'"text": "\xff', 1))
+    data = path.read_bytes()
+    middle = data.index(b'"text": "', len(data) // 2)  # past the first block when blocks are small
+    path.write_bytes(data[:middle] + data[middle:].replace(b'"text": "', b'"text": "\xff', 1))
     assert read_layer(repo_copy, load_kinds(repo_copy)["entity"]) is None
     assert "ZN102" in {p.code for p in reports_agree(repo_copy).problems}
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 4))
+@given(spec=corpora(), block_bytes=st.integers(1, 2_000))
+def test_blocks_of_any_size_read_the_same_table(spec, block_bytes):
+    repo = spec.write(scratch_dir("fast-") / "repo")
+    kinds = load_kinds(repo)
+    whole = {name: read_layer(repo, kinds[name]) for name in fastpath.SPAN_KINDS}
+    original = fastpath.BLOCK_BYTES
+    fastpath.BLOCK_BYTES = block_bytes  # (not monkeypatch: hypothesis reruns the body within one test)
+    try:
+        blocked = {name: read_layer(repo, kinds[name]) for name in fastpath.SPAN_KINDS}
+    finally:
+        fastpath.BLOCK_BYTES = original
+    for name, table in whole.items():
+        assert table is not None and blocked[name] is not None, name
+        assert blocked[name].equals(table), name
+
+
+@given(st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=5))
+def test_values_are_encoded_as_json_dumps_writes_them(values):
+    """The fast path's canonical check rebuilds each value as json.dumps(ensure_ascii=False) would write
+    it, or gives up (None) on a control character; without a backslash in the file, quoting alone is exact."""
+    import json
+
+    import pyarrow as pa
+
+    expected = [json.dumps(v, ensure_ascii=False) for v in values]
+    encoded = fastpath._encoded(pa.chunked_array([pa.array(values, type=pa.string())]), escapes=True)
+    if any(v is not None and any(ord(c) < 0x20 for c in v) for v in values):
+        assert encoded is None
+    else:
+        assert encoded.to_pylist() == expected
+    if not any("\\" in e for e in expected):
+        assert fastpath._encoded(pa.chunked_array([pa.array(values, type=pa.string())]), escapes=False).to_pylist() == expected

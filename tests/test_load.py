@@ -55,6 +55,7 @@ def test_streaming_equals_non_streaming(built_copy):
             eager = list(load_dataset(str(built_copy.root), config, split="train"))
             streamed = list(load_dataset(str(built_copy.root), config, split="train", streaming=True))
             assert eager == streamed
+            assert list(zoomnews.iter_rows(load_dataset(str(built_copy.root), config, split="train", streaming=True), batch_size=2)) == streamed
 
 
 def test_zoomnews_load_by_version(built_copy):

@@ -12,7 +12,7 @@ from strategies import KINDS, corpora, records_of, scratch_dir
 from zoomnews.building import build_release
 from zoomnews.configs import FLAT, NESTED, config_features
 from zoomnews.formatting import format_repo
-from zoomnews.loading import decode_rows
+from zoomnews.loading import decode_rows, iter_rows
 from zoomnews.manifest import read_manifest, sha256_file
 from zoomnews.sources import canonical_key, read_corpus
 from zoomnews.validation import validate_repo
@@ -51,6 +51,7 @@ def test_round_trip_sources_build_load(spec, shard_rows):
         streamed = load_dataset("parquet", data_files={"train": files}, split="train", streaming=True, features=features)
         assert via_pyarrow == expected, config
         assert decode_rows(list(streamed), features) == expected, config
+        assert decode_rows(list(iter_rows(streamed, batch_size=shard_rows)), features) == expected, config
         if expected:  # datasets refuses to materialise an empty split
             eager = load_dataset("parquet", data_files={"train": files}, split="train", features=features)
             assert decode_rows(list(eager), features) == expected, config

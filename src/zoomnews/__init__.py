@@ -13,7 +13,7 @@ from zoomnews.repo import CorpusRepo
 
 __version__ = "0.1.0"
 
-__all__ = ["CONFIGS", "CorpusRepo", "Problem", "ZoomnewsError", "build", "load", "validate", "__version__"]
+__all__ = ["CONFIGS", "CorpusRepo", "Problem", "ZoomnewsError", "build", "iter_rows", "load", "validate", "__version__"]
 
 
 def build(repo=None, version=None):
@@ -35,3 +35,10 @@ def load(config, version=None, *, repo=None, streaming=False, **kwargs):
     from zoomnews.loading import load_release
 
     return load_release(config, version=version, repo=repo, streaming=streaming, **kwargs)
+
+
+def iter_rows(dataset, batch_size=1000):
+    """The rows of a dataset as Python dicts, a batch at a time (see zoomnews.loading.iter_rows)."""
+    from zoomnews.loading import iter_rows as rows
+
+    return rows(dataset, batch_size=batch_size)

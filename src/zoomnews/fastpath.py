@@ -1,8 +1,9 @@
 """The Arrow fast path of validate: prove in bulk that a span layer (zones, entities, timexes, quotes)
 has no problem at all, so that Python never builds a record of it.
 
-A layer file is read once as bytes and once by Arrow's JSON reader (with the Arrow types the schema
-implies, unknown keys refused). It is proved clean when:
+A layer file is read a block of whole lines at a time (so memory holds one block and the table),
+each block once as bytes and once by Arrow's JSON reader (with the Arrow types the schema implies,
+unknown keys refused). It is proved clean when:
 - level 1: no byte-order mark, no CR, a final LF, no blank line; every line parsed;
 - canonical form (ZN307): each raw line equals the canonical serialisation rebuilt from the columns
   (which also rules out duplicate keys, missing keys and extra spacing), and the rows are sorted;
@@ -19,6 +20,7 @@ the problem. So the fast path changes speed, never results (tests/test_fastpath.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -33,7 +35,7 @@ from zoomnews.views import Layer
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 SCHEMA_KEYS = {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "x-zoomnews"}
 CONTROL = r"[\x00-\x1f]"
-CANONICAL_BLOCK = 200_000  # rows whose canonical lines are rebuilt at once
+BLOCK_BYTES = 1 << 25  # bytes of whole lines read, parsed and checked at a time
 
 
 class ArrowColumn:
@@ -63,14 +65,18 @@ def _nullable(node: dict) -> bool:
     return "null" in ([types] if isinstance(types, str) else types) or None in node.get("enum", [])
 
 
-def _encoded(column: pa.ChunkedArray) -> pa.Array | None:
-    """The column's values as json.dumps(ensure_ascii=False) writes them; None if a string needs more escaping."""
+def _encoded(column: pa.ChunkedArray, escapes: bool) -> pa.Array | None:
+    """The column's values as json.dumps(ensure_ascii=False) writes them; None if a string needs more
+    escaping. Without a backslash in the block's bytes no value holds a quote, a backslash or a
+    control character (JSON writes those escaped, and Arrow's parser refuses them raw), so strings
+    need only their quotes."""
     column = column.combine_chunks()
     if pa.types.is_string(column.type):
-        if pc.any(pc.match_substring_regex(column, CONTROL)).as_py():
-            return None
-        escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
-        text = pc.binary_join_element_wise('"', escaped, '"', "")
+        if escapes:
+            if pc.any(pc.match_substring_regex(column, CONTROL)).as_py():
+                return None
+            column = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+        text = pc.binary_join_element_wise('"', column, '"', "")
     elif pa.types.is_boolean(column.type):
         text = pc.if_else(column, "true", "false")
     else:
@@ -78,14 +84,28 @@ def _encoded(column: pa.ChunkedArray) -> pa.Array | None:
     return pc.fill_null(text, "null")
 
 
-def _lines(data: bytes) -> pa.Array | None:
-    """The file's lines, each with its LF, as an Arrow string array over the file's bytes (no copy);
+def _blocks(path) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines; the last block ends where the file does."""
+    rest = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(BLOCK_BYTES):
+            chunk = rest + chunk if rest else chunk
+            cut = chunk.rfind(b"\n") + 1
+            rest = chunk[cut:]
+            if cut:
+                yield chunk[:cut]
+    if rest:
+        yield rest
+
+
+def _lines(block: bytes, first: bool) -> pa.Array | None:
+    """A block's lines, each with its LF, as an Arrow string array over the block's bytes (no copy);
     None if level 1 is not clean."""
-    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data or (data and not data.endswith(b"\n")) or b"\n\n" in data or data.startswith(b"\n"):
+    if (first and block.startswith(b"\xef\xbb\xbf")) or b"\r" in block or not block.endswith(b"\n") or b"\n\n" in block or block.startswith(b"\n"):
         return None
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
     offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
-    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))  # each with its LF
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
     try:
         lines.validate(full=True)  # UTF-8 checked in place (Arrow's JSON reader does not check it)
     except pa.ArrowInvalid:
@@ -93,45 +113,45 @@ def _lines(data: bytes) -> pa.Array | None:
     return lines
 
 
-def read_layer(repo, kind) -> pa.Table | None:
-    """A span layer as an Arrow table, if levels 1-2 and canonical form are provably clean; else None."""
+def read_layer(repo, kind, threads: bool = True) -> pa.Table | None:
+    """A span layer as an Arrow table, if levels 1-2 and canonical form are provably clean; else None.
+    The file is parsed and checked a block of lines at a time, so only the table is ever whole;
+    `threads`: Arrow's JSON parser may use every core."""
     schema = kind.schema
     if set(schema) - SCHEMA_KEYS or schema.get("additionalProperties") is not False or set(schema.get("required", [])) != set(schema["properties"]):
         return None
     path = repo.path(kind.source)
     if unsafe_path(path, repo.root) or not path.is_file():
         return None
-    data = path.read_bytes()
-    lines = _lines(data)
-    if lines is None:
-        return None
     types = {name: _arrow_type(node) for name, node in schema["properties"].items()}
     if any(t is None for t in types.values()):
         return None
     arrow_schema = pa.schema([pa.field(name, t) for name, t in types.items()])
-    if not len(lines):
-        return arrow_schema.empty_table()
-    try:  # batch by batch: the parser's working memory stays one block, not the whole file
-        reader = pj.open_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 23),
-                              parse_options=pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error"))
-        table = pa.Table.from_batches(list(reader), schema=arrow_schema)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows != len(lines):
-        return None
-    for lo in range(0, table.num_rows, CANONICAL_BLOCK):  # a block at a time: the rebuilt lines are a copy of the file
-        if not _canonical(table.slice(lo, CANONICAL_BLOCK), lines.slice(lo, CANONICAL_BLOCK), schema["properties"]):
+    read_options = pj.ReadOptions(block_size=1 << 23, use_threads=threads)
+    parse_options = pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error")
+    tables = []
+    for block in _blocks(path):
+        lines = _lines(block, first=not tables)
+        if lines is None:
             return None
+        try:
+            table = pj.read_json(io.BytesIO(block), read_options=read_options, parse_options=parse_options)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if table.num_rows != len(lines) or not _canonical(table, lines, schema["properties"], escapes=b"\\" in block):
+            return None
+        tables.append(table)
+    table = pa.concat_tables(tables) if tables else arrow_schema.empty_table()
     if not _sorted(table, kind.order) or not _values_valid(table, kind):
         return None
     return table
 
 
-def _canonical(table: pa.Table, lines: pa.Array, fields) -> bool:
+def _canonical(table: pa.Table, lines: pa.Array, fields, escapes: bool) -> bool:
     """Each line equals the canonical serialisation of its row, rebuilt from the columns."""
     pieces = []
     for n, name in enumerate(fields):
-        encoded = _encoded(table.column(name))
+        encoded = _encoded(table.column(name), escapes)
         if encoded is None:
             return False
         pieces += [("{" if n == 0 else ", ") + f'"{name}": ', encoded]
@@ -142,6 +162,20 @@ def _canonical(table: pa.Table, lines: pa.Array, fields) -> bool:
 def _sorted(table: pa.Table, order: tuple[str, ...]) -> bool:
     indices = pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in order])
     return bool(np.array_equal(indices.to_numpy(), np.arange(table.num_rows)))
+
+
+def _unique(table: pa.Table, key: tuple[str, ...]) -> bool:
+    """No two rows share the key: sorted by it, no row equals the next (key columns hold no nulls)."""
+    if table.num_rows < 2:
+        return True
+    keys = table.select(list(key))
+    keys = keys.take(pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in key])).combine_chunks()
+    same = None
+    for name in key:
+        column = keys.column(name)
+        equal = pc.equal(column.slice(0, len(column) - 1), column.slice(1))
+        same = equal if same is None else pc.and_(same, equal)
+    return not pc.any(same).as_py()
 
 
 def invalid_values(column, node: dict, schema_uri: str | None) -> list:
@@ -174,9 +208,7 @@ def _values_valid(table: pa.Table, kind) -> bool:
             continue
         if invalid_values(column.combine_chunks(), node, kind.schema.get("$schema")):
             return False
-    key = [pc.cast(table.column(k), pa.string()) for k in kind.key]
-    joined = pc.binary_join_element_wise(*key, "\x00") if len(key) > 1 else key[0]
-    return pc.count_distinct(joined).as_py() == table.num_rows
+    return _unique(table, kind.key)
 
 
 # keywords whose meaning for a value of the column's (already checked) Arrow type is one vectorised test
