@@ -2,6 +2,8 @@
 
 import json
 
+from hypothesis import given, strategies as st
+
 import pytest
 from click.testing import CliRunner
 
@@ -144,3 +146,37 @@ def test_shuffled_source_is_not_canonical_until_fmt(repo_copy):
 def test_quote_speaker_must_be_its_statements_speaker(repo_copy):
     rewrite_first(repo_copy, "annotations/quotes.jsonl", lambda r, text: dict(r, speaker="zoom" if r["speaker"] != "zoom" else "zoom-spokesperson"))
     assert {p.code for p in validate_repo(repo_copy).problems} == {"ZN406"}
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@given(records=st.lists(st.dictionaries(st.sampled_from("abcd"), JSON_VALUES, max_size=4), max_size=5),
+       edit=st.sampled_from(["none", "spacing", "duplicate key", "no final newline", "escaped", "key order"]))
+def test_reading_canonical_lines_fast_gives_the_strict_reading(records, edit):
+    """The trusting parse of canonical lines reads exactly what the strict reader reads, and a file is
+    flagged canonical only when it is exactly its records' canonical serialisation."""
+    import tempfile
+    from pathlib import Path
+
+    from zoomnews.jsonl import dumps, read_jsonl, read_jsonl_canonical
+
+    fields = tuple("abcd")
+    lines = [dumps(r, fields) + "\n" for r in records]
+    if lines and edit == "spacing":
+        lines[-1] = lines[-1].replace(": ", ":", 1)
+    if lines and edit == "duplicate key":
+        lines[0] = '{"a": 1, ' + lines[0][1:] if lines[0] != "{}\n" else '{"a": 1, "a": 2}\n'
+    if lines and edit == "no final newline":
+        lines[-1] = lines[-1].rstrip("\n")
+    if lines and edit == "escaped":
+        lines[0] = lines[0].replace("{", '{"z": "\\u0041", ', 1) if lines[0] != "{}\n" else '{"z": "\\u0041"}\n'
+    if lines and edit == "key order":
+        lines[0] = json.dumps(dict(reversed(list(records[0].items()))), ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    path = Path(tempfile.mkdtemp(prefix="jsonl-")) / "x.jsonl"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    strict = read_jsonl(path, "x.jsonl")
+    records_read, problems, canonical = read_jsonl_canonical(path, "x.jsonl", fields=fields)
+    assert (records_read, problems) == strict
+    assert canonical == (not problems and "".join(dumps(data, fields) + "\n" for _, data in records_read) == "".join(lines))

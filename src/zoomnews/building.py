@@ -12,6 +12,7 @@ import filecmp
 import json
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from zoomnews.croissant import CROISSANT, croissant_text
 from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.manifest import MANIFEST, file_entry, make_manifest
-from zoomnews.repo import CorpusRepo
+from zoomnews.repo import RAW_DIR, CorpusRepo
 from zoomnews.validation import validate_repo
 from zoomnews.views import NER_TAGS, OVERLAP
 
@@ -67,17 +68,17 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
     repo.releases_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=repo.releases_dir))
     try:
-        files = {}
+        files, shards = {}, []
         for name in CONFIGS:
             (tmp / name).mkdir()
             table = tables[name]
             count = max(1, -(-table.num_rows // shard_rows))
-            files[name] = []
-            for index in range(count):
-                relative = f"{name}/{shard_name(index, count)}"
-                write_parquet(table.slice(index * shard_rows, shard_rows), tmp / relative)
-                files[name].append(relative)
-        manifest = make_manifest(repo, version, tmp, files, features)
+            files[name] = [f"{name}/{shard_name(index, count)}" for index in range(count)]
+            shards += [(table.slice(index * shard_rows, shard_rows), tmp / relative) for index, relative in enumerate(files[name])]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:  # Parquet encoding releases the GIL; each file's bytes are the same either way
+            list(pool.map(lambda shard: write_parquet(*shard), shards))
+        raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for doc_id, checksum in corpus.raw_sha256.items()}
+        manifest = make_manifest(repo, version, tmp, files, features, known=raw_checksums)
         (tmp / CROISSANT).write_text(croissant_text(repo, manifest), encoding="utf-8")
         manifest["metadata_files"] = [file_entry(tmp, CROISSANT)]
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -15,6 +16,7 @@ from zoomnews.repo import CorpusRepo
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 MAX_SHOWN = 200
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _fail(error: ZoomnewsError) -> None:
@@ -34,7 +36,8 @@ def main():
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--version", "version", help="Release version (default: [tool.zoomnews] dataset-version).")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Processes for the training views.")
+@click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
+              help="Cores to use: validation's parser threads and processes for the training views (1: one core).")
 def build(path, version, jobs):
     """Build releases/<version>/ from the sources of the repository at PATH."""
     from zoomnews.building import build_release
@@ -56,7 +59,8 @@ def build(path, version, jobs):
               help="github: workflow-command annotations for pull requests.")
 @click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
 @click.option("--explain", "code", help="Explain one check code and exit.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Threads reading the span layers.")
+@click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
+              help="Cores to use: Arrow parses the span layers in parallel with the other sources (1: one core).")
 def validate(path, fmt, limit, code, jobs):
     """Validate the corpus repository at PATH (default: the current directory).
 

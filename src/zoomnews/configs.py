@@ -103,7 +103,7 @@ def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, 
     tables["default"] = nest_by_document(tables, features["default"])
     quotes = span_tables["quote"].to_pylist() if "quote" in span_tables else None
     tables["statements"] = table_from_rows(align_statements(corpus, quotes), features["statements"])
-    layers = [Layer(table=span_tables[k]) if k in span_tables else Layer(corpus.rows(k)) for k in ("entity", "timex", "quote")]
+    layers = [Layer(table=span_tables[k].select(VIEW_FIELDS[k])) if k in span_tables else Layer(corpus.rows(k)) for k in VIEW_FIELDS]
     parts = {"ner": [], "attribution": []}
     for ner, attribution in _view_tables(corpus.texts, layers, corpus.rows("registry_speaker"), jobs):
         parts["ner"].append(ner)
@@ -120,6 +120,12 @@ def _views_of(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict
 
 
 VIEW_CHUNK = 2000  # documents per unit of work for the training views
+# the fields of each layer the training views read (the rest never become Python objects)
+VIEW_FIELDS = {
+    "entity": ["doc_id", "id", "start", "end", "label"],
+    "timex": ["doc_id", "id", "start", "end", "type"],
+    "quote": ["doc_id", "id", "start", "end", "type", "cue_start", "cue_end", "source_start", "source_end", "speaker", "statement_id"],
+}
 
 
 def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs: int):

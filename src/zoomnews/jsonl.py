@@ -42,23 +42,35 @@ def _finite_float(text):
     return value
 
 
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float)
+_TRUSTING = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite_float)  # for lines checked canonical after
+
+
 def parse_line(line: str):
-    return json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float)
+    return _STRICT.decode(line)
 
 
 def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """Records with their 1-based line numbers, and the problems of the lines that are not records."""
+    records, problems, _ = read_jsonl_canonical(path, label, root)
+    return records, problems
+
+
+def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, fields: tuple[str, ...] | None = None):
+    """read_jsonl, and whether every line is its record's canonical serialisation (keys in `fields`
+    order). A canonical line is parsed without the duplicate-key hook (it cannot hold a repeated key:
+    its record would serialise shorter), which makes reading a canonical file about twice as fast."""
     records: list[tuple[int, dict]] = []
     problems: list[Problem] = []
     unsafe = unsafe_path(path, root) if root is not None else None
     if unsafe:
-        return records, [Problem(label, None, "ZN111", unsafe)]
+        return records, [Problem(label, None, "ZN111", unsafe)], False
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return records, [Problem(label, None, "ZN101", "file is missing")]
+        return records, [Problem(label, None, "ZN101", "file is missing")], False
     except IsADirectoryError:
-        return records, [Problem(label, None, "ZN101", "a folder where a file belongs")]
+        return records, [Problem(label, None, "ZN101", "a folder where a file belongs")], False
     if data.startswith(b"\xef\xbb\xbf"):
         problems.append(Problem(label, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
         data = data[3:]
@@ -66,13 +78,20 @@ def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[t
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        return records, [*problems, Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}")]
+        return records, [*problems, Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}")], False
     if "\r" in text:
         problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: lines must end with LF alone"))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    all_canonical = fields is not None and not problems
     for number, line in enumerate(text.split("\n"), start=1):
         if line == "" and number == text.count("\n") + 1:
             break  # the final newline
+        if all_canonical:
+            record = _canonical_record(line, fields)
+            if record is not None:
+                records.append((number, record))
+                continue
+            all_canonical = False
         try:
             record = parse_line(line)
         except _DuplicateKey as e:
@@ -88,7 +107,16 @@ def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[t
             problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
             continue
         records.append((number, record))
-    return records, problems
+    return records, problems, all_canonical and (text == "" or text.endswith("\n"))
+
+
+def _canonical_record(line: str, fields: tuple[str, ...]) -> dict | None:
+    """The line's record if the line is its canonical serialisation, else None."""
+    try:
+        record = _TRUSTING.decode(line)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) and dumps(record, fields) == line else None
 
 
 def unsafe_path(path: Path, root: Path) -> str | None:
@@ -112,10 +140,15 @@ def _short(error: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def dumps(record: dict, fields: tuple[str, ...]) -> str:
-    ordered = {name: record[name] for name in fields if name in record}
-    ordered.update((k, v) for k, v in record.items() if k not in ordered)
-    return json.dumps(ordered, ensure_ascii=False, separators=(", ", ": "))
+    if tuple(record) != fields:
+        ordered = {name: record[name] for name in fields if name in record}
+        ordered.update((k, v) for k, v in record.items() if k not in ordered)
+        record = ordered
+    return _ENCODER.encode(record)
 
 
 def iter_lines(records: list[dict], fields: tuple[str, ...]) -> Iterator[str]:

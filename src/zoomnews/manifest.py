@@ -10,6 +10,7 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zoomnews.repo import RAW_DIR
 from zoomnews.schemas import KINDS
 
 MANIFEST = "manifest.json"
@@ -23,21 +24,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def source_files(repo) -> list[Path]:
-    """The files a build reads: schemas, provenance, raw texts, registries and layers."""
+def source_files(repo) -> list[str]:
+    """The files a build reads, relative to the repository: schemas, provenance, raw texts,
+    registries and layers; in path order (by path components, as pathlib sorts)."""
+    import os
+
     from zoomnews.schemas import load_kinds
 
     kinds = load_kinds(repo)
-    files = [repo.path(f"schema/{k}.schema.json") for k in KINDS]
-    files += [repo.path(kinds[k].source) for k in KINDS]
-    files += sorted(repo.raw_dir.glob("*.txt"))
-    return sorted(set(files))
+    files = {f"schema/{k}.schema.json" for k in KINDS} | {kinds[k].source for k in KINDS}
+    if repo.raw_dir.is_dir():
+        with os.scandir(repo.raw_dir) as listing:  # strings, not Path objects: a corpus has 100k raw files
+            files |= {f"{RAW_DIR}/{entry.name}" for entry in listing if entry.name.endswith(".txt")}
+    return sorted(files, key=lambda relative: relative.split("/"))
 
 
-def sources_sha256(repo) -> str:
+def sources_sha256(repo, known: dict[str, str] | None = None) -> str:
+    """One checksum over every source file's path and checksum; `known` holds checksums already
+    computed from the same bytes (validate's of the raw texts), so those files are not read again."""
+    known = known or {}
     digest = hashlib.sha256()
-    for path in source_files(repo):
-        digest.update(f"{repo.rel(path)}\0{sha256_file(path)}\n".encode())
+    for relative in source_files(repo):
+        checksum = known.get(relative) or sha256_file(repo.path(relative))
+        digest.update(f"{relative}\0{checksum}\n".encode())
     return digest.hexdigest()
 
 
@@ -51,7 +60,7 @@ def file_entry(folder: Path, relative: str) -> dict:
     return {"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict) -> dict:
+def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict, known: dict[str, str] | None = None) -> dict:
     from zoomnews import __version__
 
     configs = {}
@@ -67,7 +76,7 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
     return {
         "name": "zoomnews",
         "version": version,
-        "sources_sha256": sources_sha256(repo),
+        "sources_sha256": sources_sha256(repo, known),
         "schema_fingerprint": features_fingerprint(features),
         "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": datasets.__version__},
         "configs": configs,

@@ -80,19 +80,24 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[in
     """Token spans (code points) of text[start:end]; a possessive 's/’s is its own token."""
     spans = []
     stop = len(text) if end is None else end
+    taken = -1  # where the previous token ended (past an abbreviation's dot)
     for match in TOKEN.finditer(text, start, stop):
         s, e = match.span()
-        if spans and s < spans[-1][1]:
+        if s < taken:
             continue  # the dot an abbreviation already took
-        word = match.group()
-        if e < stop and text[e] == "." and (("." in word and not word[-1].isdigit()) or word in ABBREVIATIONS):
-            e += 1  # "U.S." and "Calif." keep their dot; a sentence's final period does not join a word
-        possessive = _POSSESSIVE.search(text[s:e])
-        if possessive and possessive.start() > 0:
-            cut = s + possessive.start()
-            spans += [(s, cut), (cut, e)]
-        else:
-            spans.append((s, e))
+        if e - s > 1 or text[s] == ".":  # another single character never takes a dot nor holds a possessive
+            word = match.group()
+            if e < stop and text[e] == "." and (("." in word and not word[-1].isdigit()) or word in ABBREVIATIONS):
+                e += 1  # "U.S." and "Calif." keep their dot; a sentence's final period does not join a word
+            elif "'" in word or "’" in word:
+                possessive = _POSSESSIVE.search(word)
+                if possessive and possessive.start() > 0:
+                    cut = s + possessive.start()
+                    spans += [(s, cut), (cut, e)]
+                    taken = e
+                    continue
+        spans.append((s, e))
+        taken = e
     return spans
 
 

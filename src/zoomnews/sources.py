@@ -11,7 +11,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 
 from zoomnews.errors import Problem
-from zoomnews.jsonl import read_jsonl, unsafe_path
+from zoomnews.jsonl import read_jsonl_canonical, unsafe_path
 from zoomnews.repo import RAW_DIR, CorpusRepo
 from zoomnews.schemas import Kind, load_kinds
 
@@ -31,6 +31,8 @@ class Corpus:
     texts: dict[str, str] = field(default_factory=dict)
     raw_sha256: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the kinds whose every line is its record's canonical serialisation: only their order is left to check
+    canonical_lines: set[str] = field(default_factory=set)
 
     def rows(self, kind: str) -> list[dict]:
         return [r.data for r in self.records[kind]]
@@ -52,15 +54,17 @@ def canonical_key(kind: Kind):
     return key
 
 
-def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = ()) -> Corpus:
+def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = (), kinds: dict[str, Kind] | None = None) -> Corpus:
     """Everything in the sources, with the file- and line-level problems found while reading
     (the kinds in `skip` are left empty: validate's fast path reads those as Arrow tables)."""
-    corpus = Corpus(repo, load_kinds(repo))
+    corpus = Corpus(repo, kinds or load_kinds(repo))
     for name, kind in corpus.kinds.items():
         if name in skip:
             corpus.records[name] = []
             continue
-        records, problems = read_jsonl(repo.path(kind.source), kind.source, repo.root)
+        records, problems, canonical = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root, kind.fields)
+        if canonical:
+            corpus.canonical_lines.add(name)
         corpus.records[name] = [Record(kind.source, line, data) for line, data in records]
         corpus.problems.extend(problems)
     _read_raw(corpus)
@@ -70,8 +74,9 @@ def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = ()) -> Corpus:
 RAW_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.txt$")
 
 
-def _raw_files(corpus: Corpus) -> dict[str, Path]:
-    """The raw files by doc_id; names that are not a safe `<doc_id>.txt` are reported, not read."""
+def _raw_files(corpus: Corpus) -> dict[str, str]:
+    """The raw files' paths by doc_id; names that are not a safe `<doc_id>.txt` are reported, not read.
+    Paths stay strings: at 100k files, pathlib objects cost more than reading the files."""
     raw_dir = corpus.repo.raw_dir
     unsafe = unsafe_path(raw_dir, corpus.repo.root)
     if unsafe:
@@ -89,7 +94,7 @@ def _raw_files(corpus: Corpus) -> dict[str, Path]:
         elif entry.is_symlink() or not entry.is_file():
             corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link or not a regular file"))
         else:
-            present[entry.name[:-len(".txt")]] = raw_dir / entry.name
+            present[entry.name[:-len(".txt")]] = entry.path
     return present
 
 
@@ -106,7 +111,8 @@ def _read_raw(corpus: Corpus) -> None:
         if path is None:
             corpus.problems.append(Problem(record.file, record.line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
             continue
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
         corpus.raw_sha256[doc_id] = hashlib.sha256(data).hexdigest()
         text, problems = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
         corpus.problems.extend(problems)
