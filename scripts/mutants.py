@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTIES = ["tests/test_properties.py", "tests/test_offsets.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
-              "tests/test_fastpath.py", "tests/test_scoring.py"]
+              "tests/test_fastpath.py", "tests/test_scoring.py", "tests/test_validate.py"]
 
 # name, file, original text, mutated text
 MUTANTS = [
@@ -24,7 +24,7 @@ MUTANTS = [
     ("off-by-one: UTF-8 width boundary (U+0800 counted as 2 bytes)", "src/zoomnews/offsets.py",
      "[p < 0x80, p < 0x800, p < 0x10000]", "[p < 0x80, p <= 0x800, p < 0x10000]"),
     ("off-by-one: tokens end one code point early", "src/zoomnews/offsets.py",
-     "            spans.append((s, e))\n", "            spans.append((s, e - 1 if e - s > 1 else e))\n"),
+     "        spans.append((s, e))\n", "        spans.append((s, e - 1 if e - s > 1 else e))\n"),
     ("build drops the last row of every flat config", "src/zoomnews/configs.py",
      "        tables[config] = table_from_rows(rows, features[config])", "        tables[config] = table_from_rows(rows[:-1] if len(rows) > 1 else rows, features[config])"),
     ("build drops the last nested span of the default config", "src/zoomnews/configs.py",
@@ -43,6 +43,14 @@ MUTANTS = [
      "    return bool(pc.all(pc.equal(pc.cast(canonical, pa.large_string()), lines)).as_py())", "    return True"),
     ("validate fast path: overlap rule skipped", "src/zoomnews/fastpath.py",
      "        if span_checks.overlap_problems(spans[name], documents, good[name]):", "        if False:"),
+    ("validate fast path: escaped strings encoded as if plain", "src/zoomnews/fastpath.py",
+     "        if escapes:\n", "        if False:\n"),
+    ("validate fast path: a line lost at each block boundary", "src/zoomnews/fastpath.py",
+     "            rest = chunk[cut:]\n", "            rest = chunk[cut:]\n            cut = chunk.rfind(b\"\\n\", 0, max(cut - 1, 0)) + 1\n"),
+    ("validate fast path: duplicate keys let through", "src/zoomnews/fastpath.py",
+     "    return not pc.any(same).as_py()", "    return True"),
+    ("validate: canonical lines' order not checked", "src/zoomnews/validation.py",
+     "            if all(a <= b for a, b in zip(keys, keys[1:])):", "            if True:"),
     ("scorer: partial matches counted as full", "src/zoomnews/scoring.py",
      "            if schema == \"partial\":\n                counts.partial += 1", "            if schema == \"partial\":\n                counts.correct += 1"),
     ("diff: changed fields ignored", "src/zoomnews/diff.py",

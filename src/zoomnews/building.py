@@ -61,9 +61,11 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
         summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
         raise ZoomnewsError([*report.problems, summary])
     corpus = report.corpus
-    tables = make_tables(corpus, report.span_tables, jobs=jobs)
+    tables = make_tables(corpus, report.span_tables, jobs=jobs, consume=True)
     _check_counts(report.counts, tables)
     features = config_features(corpus.kinds)
+    raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for doc_id, checksum in corpus.raw_sha256.items()}
+    del report, corpus  # only the tables from here on
     final = repo.release_dir(version)
     repo.releases_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=repo.releases_dir))
@@ -77,7 +79,6 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
             shards += [(table.slice(index * shard_rows, shard_rows), tmp / relative) for index, relative in enumerate(files[name])]
         with ThreadPoolExecutor(max_workers=jobs) as pool:  # Parquet encoding releases the GIL; each file's bytes are the same either way
             list(pool.map(lambda shard: write_parquet(*shard), shards))
-        raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for doc_id, checksum in corpus.raw_sha256.items()}
         manifest = make_manifest(repo, version, tmp, files, features, known=raw_checksums)
         (tmp / CROISSANT).write_text(croissant_text(repo, manifest), encoding="utf-8")
         manifest["metadata_files"] = [file_entry(tmp, CROISSANT)]

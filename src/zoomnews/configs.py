@@ -85,10 +85,13 @@ def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, jobs: int = 1) -> dict[str, pa.Table]:
+def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, jobs: int = 1,
+                consume: bool = False) -> dict[str, pa.Table]:
     """Every config's table, rows in canonical order. Assumes the corpus validated. With `span_tables`
     (the span layers as validate's fast path read them) those layers never become Python records,
-    except a few documents at a time for the training views, which `jobs` processes build in parallel."""
+    except a few documents at a time for the training views, which `jobs` processes build in parallel.
+    With `consume`, the corpus's document and article records are let go once they are tables (build
+    needs them no more; at 100k documents they are ~0.4 GiB of Python objects)."""
     span_tables = span_tables or {}
     features = config_features(corpus.kinds)
     tables = {}
@@ -100,9 +103,12 @@ def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, 
         if config == "documents":
             rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
         tables[config] = table_from_rows(rows, features[config])
-    tables["default"] = nest_by_document(tables, features["default"])
-    quotes = span_tables["quote"].to_pylist() if "quote" in span_tables else None
+    quote_fields = list(dict.fromkeys([*corpus.kinds["quote"].order, *ALIGNED_QUOTE_FIELDS, "statement_id"]))
+    quotes = span_tables["quote"].select(quote_fields).to_pylist() if "quote" in span_tables else None
     tables["statements"] = table_from_rows(align_statements(corpus, quotes), features["statements"])
+    if consume:
+        corpus.records["document"], corpus.records["article"] = [], []
+    tables["default"] = nest_by_document(tables, features["default"])
     layers = [Layer(table=span_tables[k].select(VIEW_FIELDS[k])) if k in span_tables else Layer(corpus.rows(k)) for k in VIEW_FIELDS]
     parts = {"ner": [], "attribution": []}
     for ner, attribution in _view_tables(corpus.texts, layers, corpus.rows("registry_speaker"), jobs):
