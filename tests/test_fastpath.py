@@ -1,6 +1,8 @@
 """The Arrow fast path changes speed, never results: on any generated corpus, valid or with one
 mutation, validate with the fast path reports exactly what the per-record path reports."""
 
+import json
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -50,7 +52,7 @@ def test_a_mutated_corpus_gets_the_same_report(name, spec, seed):
 
 @pytest.mark.parametrize("block_bytes", [fastpath.BLOCK_BYTES, 700])
 @pytest.mark.parametrize("edit", ["spacing", "key order", "duplicate key", "crlf", "unsorted", "extra key", "escaped text",
-                                  "blank line", "no final newline"])
+                                  "blank line", "no final newline", "duplicate id"])
 def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit, block_bytes, monkeypatch):
     monkeypatch.setattr(fastpath, "BLOCK_BYTES", block_bytes)  # small blocks: the edit lands past the first block
     path = repo_copy.path("annotations/entities.jsonl")
@@ -59,6 +61,9 @@ def test_what_the_fast_path_cannot_prove_goes_to_the_record_path(repo_copy, edit
         lines[len(lines) // 2] += "\n"
     if edit == "no final newline":
         lines[-1] = lines[-1].rstrip("\n")
+    if edit == "duplicate id":  # the second mention of a document takes the first one's id (ZN303)
+        first_id, second_id = (json.loads(line)["id"] for line in lines[:2])
+        lines[1] = lines[1].replace(f'"id": "{second_id}"', f'"id": "{first_id}"', 1)
     first = lines[0]
     lines[0] = {
         "spacing": first.replace('", "', '","', 1),

@@ -77,6 +77,8 @@ def fast_report(repo: CorpusRepo, jobs: int = 1) -> Report | None:
     kinds = load_kinds(repo)
     if jobs <= 1:
         tables = {name: read_layer(repo, kinds[name], threads=False) for name in SPAN_KINDS}
+        if any(table is None for table in tables.values()):
+            return None  # before reading the rest: the per-record path reads everything anyway
         corpus = read_corpus(repo, skip=SPAN_KINDS, kinds=kinds)
     else:
         from concurrent.futures import ThreadPoolExecutor
