@@ -125,3 +125,21 @@ def test_values_are_encoded_as_json_dumps_writes_them(values):
         assert encoded.to_pylist() == expected
     if not any("\\" in e for e in expected):
         assert fastpath._encoded(pa.chunked_array([pa.array(values, type=pa.string())]), escapes=False).to_pylist() == expected
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_two_cores_give_the_one_core_report(repo_copy, broken, monkeypatch):
+    """--jobs 2 (layers parsed in a background thread while the rest is read) reports what --jobs 1 does."""
+    from zoomnews import validation
+
+    if broken:  # an entity past its document's end: the fast path gives up, the record path explains
+        path = repo_copy.path("annotations/entities.jsonl")
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        record = json.loads(lines[0])
+        lines[0] = lines[0].replace(f'"end": {record["end"]}', f'"end": {record["end"] + 100000}', 1)
+        path.write_text("".join(lines), encoding="utf-8")
+    one = validate_repo(repo_copy, jobs=1)
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)  # the gold corpus is far below the size where threads pay
+    two = validate_repo(repo_copy, jobs=2)
+    assert two.problems == one.problems and two.counts == one.counts
+    assert bool(one.problems) == broken
