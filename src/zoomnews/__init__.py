@@ -7,11 +7,18 @@ Library first: every CLI command is a function here.
     ('default', 'documents', 'articles')
 """
 
-from zoomnews.configs import CONFIGS
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import CorpusRepo
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "CONFIGS":  # on first use: the configs module imports `datasets`, which validation never needs
+        from zoomnews.configs import CONFIGS
+
+        return CONFIGS
+    raise AttributeError(f"module 'zoomnews' has no attribute {name!r}")
 
 __all__ = ["CONFIGS", "CorpusRepo", "Problem", "ZoomnewsError", "build", "iter_rows", "load", "validate", "__version__"]
 

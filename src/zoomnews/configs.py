@@ -15,7 +15,8 @@ from datasets import ClassLabel, Features, List, Value
 from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
-from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, Layer, document_views
+from zoomnews.grouped import Layer
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, document_views
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {

@@ -30,7 +30,7 @@ import pyarrow.json as pj
 from zoomnews import spans as span_checks
 from zoomnews import timeml
 from zoomnews.jsonl import unsafe_path
-from zoomnews.views import Layer
+from zoomnews.grouped import Layer
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 SCHEMA_KEYS = {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "x-zoomnews"}

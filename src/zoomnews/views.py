@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from datasets import ClassLabel, Features, List, Value
 
+from zoomnews.grouped import Layer
 from zoomnews.offsets import tokenize
 
 # a paragraph's tokens, shared by the ner and attribution views of a document (read, never changed)
@@ -159,38 +160,6 @@ def attribution_rows(doc_id: str, text: str, quotes: list[dict], speakers: dict[
             "statement_id": quote["statement_id"],
         })
     return rows
-
-
-class Layer:
-    """One layer's records, handed out a few documents at a time: from Python rows (any order) or
-    from an Arrow table in canonical order (doc_id first), so a big corpus is never all Python objects."""
-
-    def __init__(self, rows: list[dict] | None = None, table=None):
-        self.table = table
-        self.grouped: dict[str, list[dict]] = {}
-        if table is not None:
-            import numpy as np
-            import pyarrow.compute as pc
-
-            codes = pc.dictionary_encode(table.column("doc_id")).combine_chunks()
-            indices = codes.indices.to_numpy(zero_copy_only=False)
-            cuts = np.concatenate([[0], np.flatnonzero(np.diff(indices)) + 1, [len(indices)]]).astype(int)
-            names = codes.dictionary.to_pylist()
-            self.ranges = {names[indices[a]]: (int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a}
-        for row in rows or []:
-            self.grouped.setdefault(row["doc_id"], []).append(row)
-
-    def of(self, doc_ids: list[str]) -> dict[str, list[dict]]:
-        """The records of `doc_ids` (consecutive documents in sorted order), grouped by document."""
-        if self.table is None:
-            return {d: self.grouped.get(d, []) for d in doc_ids}
-        present = [self.ranges[d] for d in doc_ids if d in self.ranges]
-        out = {d: [] for d in doc_ids}
-        if present:
-            lo, hi = present[0][0], present[-1][1]  # canonical order: these documents' rows are one run
-            for row in self.table.slice(lo, hi - lo).to_pylist():
-                out[row["doc_id"]].append(row)
-        return out
 
 
 def document_views(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[list[dict], list[dict]]:
