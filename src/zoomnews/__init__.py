@@ -20,6 +20,7 @@ def __getattr__(name):
         return CONFIGS
     raise AttributeError(f"module 'zoomnews' has no attribute {name!r}")
 
+
 __all__ = ["CONFIGS", "CorpusRepo", "Problem", "ZoomnewsError", "build", "iter_rows", "load", "validate", "__version__"]
 
 

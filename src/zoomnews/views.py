@@ -15,15 +15,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 
 from datasets import ClassLabel, Features, List, Value
 
 from zoomnews.grouped import Layer
 from zoomnews.offsets import tokenize
-
-# a paragraph's tokens, shared by the ner and attribution views of a document (read, never changed)
-paragraph_tokens = lru_cache(maxsize=64)(tokenize)
 
 ONTONOTES = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "DATE", "TIME", "PERCENT", "MONEY",
              "QUANTITY", "ORDINAL", "CARDINAL", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE")
@@ -72,7 +68,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def sentences(text: str, start: int, end: int, spans: list[Span]) -> list[list[tuple[int, int]]]:
     """The tokens of text[start:end] grouped into sentences, never splitting inside a span."""
-    tokens = paragraph_tokens(text, start, end)
+    tokens = tokenize(text, start, end)
     inside = {p for span in spans for p in range(max(span.start + 1, start), min(span.end, end))}  # boundaries inside a span
     groups, current = [], []
     for i, token in enumerate(tokens):
@@ -146,7 +142,7 @@ def attribution_rows(doc_id: str, text: str, quotes: list[dict], speakers: dict[
         low, high = min(points), max(points)
         first = max((a for a, b in lines if a <= low), default=0)
         last = min((b for a, b in lines if b >= high), default=len(text))
-        tokens = paragraph_tokens(text, first, last)
+        tokens = tokenize(text, first, last)
         speaker = speakers.get(quote["speaker"], {})
         rows.append({
             "doc_id": doc_id, "id": quote["id"], "type": quote["type"],
