@@ -9,8 +9,7 @@ from hypothesis import given, settings, strategies as st
 from conftest import ROOT
 from strategies import corpora, scratch_dir
 from test_properties import MUTATIONS, _mutate
-from zoomnews import CorpusRepo
-from zoomnews import fastpath
+from zoomnews import CorpusRepo, fastpath
 from zoomnews.fastpath import read_layer
 from zoomnews.schemas import load_kinds
 from zoomnews.validation import fast_report, validate_repo
@@ -113,8 +112,6 @@ def test_blocks_of_any_size_read_the_same_table(spec, block_bytes):
 def test_values_are_encoded_as_json_dumps_writes_them(values):
     """The fast path's canonical check rebuilds each value as json.dumps(ensure_ascii=False) would write
     it, or gives up (None) on a control character; without a backslash in the file, quoting alone is exact."""
-    import json
-
     import pyarrow as pa
 
     expected = [json.dumps(v, ensure_ascii=False) for v in values]

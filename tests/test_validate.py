@@ -2,12 +2,12 @@
 
 import json
 
-from hypothesis import given, strategies as st
-
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 from conftest import ROOT
+from strategies import scratch_dir
 from zoomnews import CorpusRepo
 from zoomnews.cli import main
 from zoomnews.validation import validate_repo
@@ -157,9 +157,6 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 def test_reading_canonical_lines_fast_gives_the_strict_reading(records, edit):
     """The trusting parse of canonical lines reads exactly what the strict reader reads, and a file is
     flagged canonical only when it is exactly its records' canonical serialisation."""
-    import tempfile
-    from pathlib import Path
-
     from zoomnews.jsonl import dumps, read_jsonl, read_jsonl_canonical
 
     fields = tuple("abcd")
@@ -174,7 +171,7 @@ def test_reading_canonical_lines_fast_gives_the_strict_reading(records, edit):
         lines[0] = lines[0].replace("{", '{"z": "\\u0041", ', 1) if lines[0] != "{}\n" else '{"z": "\\u0041"}\n'
     if lines and edit == "key order":
         lines[0] = json.dumps(dict(reversed(list(records[0].items()))), ensure_ascii=False, separators=(", ", ": ")) + "\n"
-    path = Path(tempfile.mkdtemp(prefix="jsonl-")) / "x.jsonl"
+    path = scratch_dir("jsonl-") / "x.jsonl"
     path.write_text("".join(lines), encoding="utf-8", newline="")
     strict = read_jsonl(path, "x.jsonl")
     records_read, problems, canonical = read_jsonl_canonical(path, "x.jsonl", fields=fields)
