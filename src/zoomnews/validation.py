@@ -17,7 +17,7 @@ from zoomnews import spans as span_checks
 from zoomnews import timeml
 from zoomnews.errors import Problem
 from zoomnews.repo import CorpusRepo
-from zoomnews.sources import Corpus, Record, read_corpus
+from zoomnews.sources import Corpus, Record, canonical_key, read_corpus
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 FLAT_LAYERS = ("zone", "entity", "timex")
@@ -276,7 +276,6 @@ def timex_problems(tables, good, documents, timexes: list[Record], zones: list[R
 
 def canonical_problems(corpus: Corpus, skip: tuple[str, ...] = ()) -> list[Problem]:
     from zoomnews.formatting import canonical_text
-    from zoomnews.sources import canonical_key
 
     problems = []
     unreadable = {p.file for p in corpus.problems}
