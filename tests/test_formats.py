@@ -69,13 +69,14 @@ def test_import_writes_canonical_sources_that_validate(repo_copy, tmp_path):
 
 
 def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_path):
-    export_corpus(repo_copy, "labelstudio", tmp_path, doc_ids=["crn-2020-08-03"])
-    tasks = json.loads((tmp_path / "tasks.json").read_text(encoding="utf-8"))
+    out_dir = tmp_path / "out"
+    export_corpus(repo_copy, "labelstudio", out_dir, doc_ids=["crn-2020-08-03"])
+    tasks = json.loads((out_dir / "tasks.json").read_text(encoding="utf-8"))
     region = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "labels" and r["from_name"] == "timex")
     note = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "textarea" and r["id"] == region["id"] and r["from_name"] == "timex.method")
     note["value"]["text"] = ["corrected" if note["value"]["text"][0] != "corrected" else "manual"]
-    (tmp_path / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    out = CliRunner().invoke(main, ["import", str(tmp_path), "--format", "labelstudio", "--repo", str(repo_copy.root)])
+    (out_dir / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(main, ["import", str(out_dir), "--format", "labelstudio", "--repo", str(repo_copy.root)])
     assert out.exit_code == 0, out.output
     assert validate_repo(repo_copy).problems == []
     from zoomnews.diff import WORKING, diff
@@ -87,13 +88,14 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
 
 
 def test_a_changed_text_or_a_split_character_is_refused(repo_copy, tmp_path):
-    export_corpus(repo_copy, "doccano", tmp_path)
-    lines = (tmp_path / "doccano.jsonl").read_text(encoding="utf-8").splitlines()
+    out_dir = tmp_path / "out"
+    export_corpus(repo_copy, "doccano", out_dir)
+    lines = (out_dir / "doccano.jsonl").read_text(encoding="utf-8").splitlines()
     edited = json.loads(lines[0])
     edited["text"] = edited["text"].replace("Zoom", "Zoom Inc.", 1)
-    (tmp_path / "doccano.jsonl").write_text("\n".join([json.dumps(edited), *lines[1:]]), encoding="utf-8")
+    (out_dir / "doccano.jsonl").write_text("\n".join([json.dumps(edited), *lines[1:]]), encoding="utf-8")
     with pytest.raises(ZoomnewsError) as e:
-        read_import(repo_copy, "doccano", tmp_path)
+        read_import(repo_copy, "doccano", out_dir)
     assert "ZN603" in {p.code for p in e.value.problems}
 
 

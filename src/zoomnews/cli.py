@@ -27,7 +27,24 @@ def _fail(error: ZoomnewsError) -> None:
     sys.exit(1)
 
 
-@click.group()
+class Commands(click.Group):
+    """Every command behind one safety net: a refused input or an operating-system failure (full
+    disk, read-only, permission denied) is a coded problem and exit 1, never a traceback."""
+
+    def invoke(self, ctx):
+        from zoomnews.safeio import environment_problem
+
+        try:
+            return super().invoke(ctx)
+        except ZoomnewsError as e:
+            _fail(e)
+        except OSError as e:
+            _fail(ZoomnewsError(environment_problem(e)))
+        except RecursionError:
+            _fail(ZoomnewsError(Problem("input", None, "ZN602", "input nested too deeply to read")))
+
+
+@click.group(cls=Commands)
 @click.version_option(package_name="zoomnews")
 def main():
     """zoomnews: build, validate and load the annotated Zoom/China news corpus."""

@@ -12,7 +12,6 @@ Overlapping annotations are drawn as nested fragments; every fragment carries it
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,8 +154,15 @@ def render_site(repo, out: Path, version: str) -> dict[str, int]:
     documents = sorted(layers["documents"], key=lambda d: d["doc_id"])
     texts = {d["doc_id"]: d["text"] for d in documents}
     counts = {d["doc_id"]: {l: len(by_doc[l][d["doc_id"]]) for l in by_doc} for d in documents}
-    if out.exists():
-        shutil.rmtree(out)
+    from zoomnews.formats import PROTECTED
+    from zoomnews.safeio import replace_folder
+
+    return replace_folder(Path(out), lambda folder: _write_site(folder, version, env, layers, by_doc, documents, texts, counts,
+                                                                 entities, speakers, statements),
+                          "render", repo.root, PROTECTED)
+
+
+def _write_site(out: Path, version, env, layers, by_doc, documents, texts, counts, entities, speakers, statements) -> dict[str, int]:
     for folder in ("docs", "statements", "entities", "speakers"):
         (out / folder).mkdir(parents=True)
     (out / "style.css").write_text(STYLE, encoding="utf-8")

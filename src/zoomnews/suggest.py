@@ -300,26 +300,32 @@ def suggest_for(repo, target: str, published: str | None = None, doc_id: str | N
 
 
 def write_suggestions(repo, result: Suggestions, out, fmt: str) -> list[str]:
-    """Write suggestions as source records (a folder like annotations/) or Label Studio predictions."""
+    """Write suggestions as source records (a folder like annotations/) or Label Studio predictions,
+    as folder `out`, built beside it and swapped in whole; never into annotations/ or another source folder."""
     from pathlib import Path
 
     from zoomnews import __version__
     from zoomnews.formatting import canonical_text
+    from zoomnews.formats import PROTECTED
     from zoomnews.formats.common import Bundle
     from zoomnews.layers import LAYER_OF_KIND
+    from zoomnews.safeio import replace_folder
     from zoomnews.schemas import load_kinds
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if fmt == "labelstudio":
-        from zoomnews.formats.labelstudio import export
-
-        export(Bundle({result.doc_id: result.text}, result.layers), out, repo, predictions=f"zoomnews-suggest-{__version__}")
-        return [str(out / "tasks.json")]
     kinds = load_kinds(repo)
-    written = []
-    for layer, records in result.layers.items():
-        path = out / f"{LAYER_OF_KIND[layer]}.jsonl"
-        path.write_text(canonical_text(records, kinds[layer]), encoding="utf-8", newline="\n")
-        written.append(str(path))
-    return written
+
+    def fill(folder: Path) -> list[str]:
+        if fmt == "labelstudio":
+            from zoomnews.formats.labelstudio import export
+
+            export(Bundle({result.doc_id: result.text}, result.layers), folder, repo, predictions=f"zoomnews-suggest-{__version__}")
+            return [str(out / "tasks.json")]
+        written = []
+        for layer, records in result.layers.items():
+            name = f"{LAYER_OF_KIND[layer]}.jsonl"
+            (folder / name).write_text(canonical_text(records, kinds[layer]), encoding="utf-8", newline="\n")
+            written.append(str(out / name))
+        return written
+
+    return replace_folder(out, fill, f"suggest --format {fmt}", repo.root, PROTECTED)

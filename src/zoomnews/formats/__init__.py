@@ -32,10 +32,18 @@ def module(name: str):
     return import_module(f"zoomnews.formats.{name}")
 
 
+PROTECTED = ("corpus", "annotations", "schema", "releases")  # an --out folder never goes inside these
+
+
 def export_corpus(repo, fmt: str, out: Path, doc_ids: list[str] | None = None, units: str | None = None) -> list[str]:
-    """Write the corpus (or some documents) in format `fmt` under `out`; returns what the format could not carry."""
+    """Write the corpus (or some documents) in format `fmt` as folder `out`, built beside it and
+    swapped in whole (zoomnews.safeio.replace_folder); returns what the format could not carry."""
+    from zoomnews.safeio import replace_folder
+
     writer = module(fmt)
-    return writer.export(bundle_from_repo(repo, doc_ids), Path(out), repo, units or writer.UNIT)
+    bundle = bundle_from_repo(repo, doc_ids)
+    return replace_folder(Path(out), lambda folder: writer.export(bundle, folder, repo, units or writer.UNIT),
+                          f"export --format {fmt}", repo.root, PROTECTED)
 
 
 def read_import(repo, fmt: str, path: Path, units: str | None = None) -> tuple[Bundle, list[str]]:

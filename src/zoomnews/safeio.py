@@ -1,0 +1,336 @@
+"""The one way zoomnews touches files: confined to a root, never through a symbolic link, never
+waiting on a FIFO, and every write whole or not at all.
+
+A file is written to a temporary file beside it, flushed and fsynced, then `os.replace`d over the
+target (and the folder fsynced), so a failure at any point (exception, full disk, read-only,
+SIGKILL) leaves the old bytes or the new ones, never a mix. Everything is encoded before the first
+byte is written. A folder output (a site, an export) is built beside its target and swapped in;
+it may replace only an earlier output of zoomnews (marked by MARKER).
+
+Fault injection: with ZOOMNEWS_FAULT_AFTER=N in the environment the process kills itself with
+SIGKILL at the Nth write step (`fault_point`); with ZOOMNEWS_FAULT_MODE=enospc it raises "no space
+left on device" there instead. tests/test_faults.py runs every writing command that way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import shutil
+import signal
+import stat
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from zoomnews.errors import Problem, ZoomnewsError
+
+FAULT_AFTER = "ZOOMNEWS_FAULT_AFTER"
+FAULT_MODE = "ZOOMNEWS_FAULT_MODE"
+MARKER = ".zoomnews-output"  # in a folder that zoomnews wrote (site, export, suggestions): it may replace it
+TEMP_PREFIX = ".zoomnews-tmp-"
+
+_steps = 0
+
+
+def fault_point(label: str) -> None:
+    """A numbered step at which tests can kill the process (or fake a full disk)."""
+    global _steps
+    _steps += 1
+    wanted = os.environ.get(FAULT_AFTER)
+    if wanted is None or not wanted.isdigit() or int(wanted) != _steps:
+        return
+    if os.environ.get(FAULT_MODE) == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), label)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def steps_taken() -> int:
+    return _steps
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EIO: "input/output error",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EMFILE: "too many open files",
+}
+
+
+def environment_problem(error: OSError, label: str | Path | None = None) -> Problem:
+    """An operating-system failure as a coded problem (ZN910) naming the file."""
+    where = str(label or error.filename or "file system")
+    reason = _REASONS.get(error.errno) or error.strerror or str(error)
+    return Problem(where, None, "ZN910", f"{reason}; nothing was half-written")
+
+
+def unsafe(label: str | Path, message: str) -> ZoomnewsError:
+    return ZoomnewsError(Problem(str(label), None, "ZN909", message))
+
+
+# --- confinement --------------------------------------------------------------------------------
+
+def confined(path: str | Path, root: str | Path, label: str | None = None) -> Path:
+    """`path` as an absolute path inside `root`, checked: no `..` escape, no symbolic link on the way
+    from `root` down (the target itself included). Raises ZN909 otherwise."""
+    root = Path(os.path.realpath(root))
+    target = Path(os.path.abspath(Path(root, path)))
+    shown = label or str(path)
+    try:
+        relative = target.relative_to(root)
+    except ValueError:
+        raise unsafe(shown, f"{target} lies outside {root}") from None
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise unsafe(shown, f"{current} is a symbolic link; zoomnews never writes through one")
+    return target
+
+
+def inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def read_bytes(path: str | Path, label: str | None = None, follow: bool = True) -> bytes:
+    """A regular file's bytes. A FIFO, socket or device is refused (ZN114) instead of waited on; a
+    symbolic link too unless `follow`; an unreadable file is ZN910. A missing file raises
+    FileNotFoundError, for the caller to say what it means."""
+    shown = label or str(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ZoomnewsError(Problem(shown, None, "ZN111", "a symbolic link; zoomnews reads the real file only")) from None
+        if e.errno == errno.EISDIR:
+            raise ZoomnewsError(Problem(shown, None, "ZN114", "a folder where a file belongs")) from None
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
+            raise ZoomnewsError(Problem(shown, None, "ZN114", f"{kind} where a file belongs"))
+        chunks = []
+        while chunk := os.read(fd, 1 << 24):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str | Path, label: str | None = None, follow: bool = True) -> str:
+    """read_bytes, decoded as UTF-8 (invalid UTF-8 raises UnicodeDecodeError for the caller to place)."""
+    return read_bytes(path, label, follow).decode("utf-8")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def encode(text: str, label: str | Path) -> bytes:
+    """UTF-8 bytes of `text`, or ZN115 naming where a lone surrogate stands: checked before writing."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise ZoomnewsError(Problem(str(label), line, "ZN115",
+                                    f"lone surrogate U+{ord(text[e.start]):04X} cannot be written as UTF-8; nothing was written")) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+def _temp_beside(target: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name[:40]}-", dir=target.parent)
+
+
+def _write_temp(target: Path, data: bytes) -> str:
+    """A fully written, fsynced temporary file beside `target`, with the target's mode when it exists."""
+    fd, temp = _temp_beside(target)
+    try:
+        try:
+            os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
+        except FileNotFoundError:
+            os.fchmod(fd, 0o666 & ~_umask())
+        half = len(data) // 2
+        os.write(fd, data[:half]) if half else None
+        fault_point(f"{target}: half written")
+        view = memoryview(data)[half:]
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _remove_quietly(temp)
+        raise
+    os.close(fd)
+    fault_point(f"{target}: temporary file complete")
+    return temp
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_files(files: Mapping[Path, bytes | str], root: str | Path) -> None:
+    """Write several files, each atomically: every one is encoded and written to a temporary file
+    first, then each replaces its target. An error before the replacements changes nothing; a kill
+    between them leaves each file old or new, never partial. Paths must lie inside `root`."""
+    targets = {}
+    for path, data in files.items():
+        target = confined(path, root)
+        if target.is_dir():
+            raise ZoomnewsError(Problem(str(path), None, "ZN114", "a folder where a file belongs"))
+        targets[target] = encode(data, path) if isinstance(data, str) else bytes(data)
+    temps: dict[Path, str] = {}
+    current = None
+    try:
+        for current, data in targets.items():
+            current.parent.mkdir(parents=True, exist_ok=True)
+            temps[current] = _write_temp(current, data)
+        for current, temp in temps.items():
+            os.replace(temp, current)
+            fault_point(f"{current}: replaced")
+        for folder in {target.parent for target in targets}:
+            _fsync_folder(folder)
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, current)) from None
+    finally:
+        for temp in temps.values():
+            if os.path.exists(temp):
+                _remove_quietly(temp)
+
+
+def write_file(path: Path, data: bytes | str, root: str | Path) -> None:
+    """Write one file atomically (see write_files)."""
+    write_files({Path(path): data}, root)
+
+
+# --- folder outputs -----------------------------------------------------------------------------
+
+def check_output_folder(out: Path, repo_root: Path | None = None, protected: tuple[str, ...] = ()) -> Path:
+    """The absolute `out` if a command may (re)write it: not a symbolic link, not the repository, a
+    folder holding it, or anything inside its `protected` folders; new, empty, or marked as an
+    earlier zoomnews output. Raises ZN909 otherwise."""
+    given = Path(os.path.abspath(out))
+    if given.is_symlink():
+        raise unsafe(out, f"{given} is a symbolic link; zoomnews never writes through one")
+    target = Path(os.path.realpath(given.parent)) / given.name  # where it really is, to compare with the repository
+    if repo_root is not None:
+        root = Path(os.path.realpath(repo_root))
+        if inside(root, target):
+            raise unsafe(out, f"{target} is the repository {root} or holds it; choose a folder of its own")
+        for name in protected:
+            if inside(target, root / name):
+                raise unsafe(out, f"{target} is inside {name}/, which only its own commands write")
+    if target.exists():
+        if not target.is_dir():
+            raise unsafe(out, f"{target} exists and is not a folder")
+        if any(True for _ in target.iterdir()) and not (target / MARKER).is_file():
+            raise unsafe(out, f"{target} is not empty and was not written by zoomnews (no {MARKER}); choose a new folder")
+    return target
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_folder(Path(dirpath))
+
+
+def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo_root: Path | None = None,
+                   protected: tuple[str, ...] = ()):
+    """Build a folder output with `fill(temporary folder)` beside `out`, then swap it in whole.
+    `out` must pass check_output_folder; the new folder is marked as `command`'s output. Returns
+    what `fill` returns."""
+    target = check_output_folder(out, repo_root, protected)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name[:40]}-", dir=target.parent))
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, out)) from None
+    old = None
+    try:
+        result = fill(temp)
+        (temp / MARKER).write_text(json.dumps({"written_by": f"zoomnews {command}"}) + "\n", encoding="utf-8")
+        _fsync_tree(temp)
+        fault_point(f"{target}: new folder complete")
+        if not target.exists():
+            os.rename(temp, target)
+        elif _renameat2_exchange(temp, target):
+            old = temp  # holds the earlier output now
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name[:40]}-old-", dir=target.parent))
+            os.rename(target, old / "folder")
+            fault_point(f"{target}: old folder moved aside")
+            os.rename(temp, target)
+        _fsync_folder(target.parent)
+        fault_point(f"{target}: swapped in")
+        return result
+    except BaseException as e:
+        aside = old / "folder" if old is not None and old != temp else None
+        if aside is not None and aside.is_dir() and not target.exists():
+            os.rename(aside, target)  # the earlier output back where it was
+        if isinstance(e, OSError):
+            raise ZoomnewsError(environment_problem(e, out)) from None
+        raise
+    finally:
+        for leftover in (temp, old):
+            if leftover is not None and leftover != target and os.path.isdir(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
