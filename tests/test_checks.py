@@ -68,6 +68,8 @@ BREAKERS = {
     "ZN111": lambda r: (r.raw_path(CRN).unlink(), os.symlink("/etc/hostname", r.raw_path(CRN))),
     "ZN112": lambda r: r.raw_path("Bad Name").write_text("x", encoding="utf-8"),
     "ZN113": lambda r: r.path("schema/quote.schema.json").write_text("{not json", encoding="utf-8"),
+    "ZN114": lambda r: (r.path("annotations/quotes.jsonl").unlink(), os.mkfifo(r.path("annotations/quotes.jsonl"))),
+    "ZN115": lambda r: write_bytes(r, "annotations/entities.jsonl", r.path("annotations/entities.jsonl").read_bytes().replace(b'"text": "', b'"text": "\\ud800', 1)),
     "ZN201": lambda r: edit_record(r, "annotations/zones.jsonl", lambda x: {**{k: v for k, v in x.items() if k != "label"}, "lable": x["label"]}),
     "ZN301": lambda r: edit_record(r, "annotations/entities.jsonl", lambda x: {**x, "end": x["start"]}),
     "ZN302": lambda r: edit_record(r, "annotations/entities.jsonl", lambda x: {**x, "start": x["start"] + 1, "end": x["end"] + 1}, where=lambda x: x["start"] > 0),
@@ -92,6 +94,8 @@ BREAKERS = {
     "ZN504": lambda r: manifest_edit(r, lambda m: {**m, "configs": {**m["configs"], "zones": {**m["configs"]["zones"], "features": m["configs"]["entities"]["features"]}}}),
     "ZN505": lambda r: (r.release_dir(r.dataset_version) / "zones" / "extra.parquet").write_bytes(b"x"),
     "ZN506": lambda r: manifest_edit(r, lambda m: {**m, "version": "1.2.3"}),
+    "ZN507": lambda r: (r.release_dir(r.dataset_version) / "manifest.json").unlink(),
+    "ZN508": lambda r: r.journal_path.write_text("{}", encoding="utf-8"),
 }
 
 

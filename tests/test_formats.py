@@ -62,6 +62,7 @@ def test_import_writes_canonical_sources_that_validate(repo_copy, tmp_path):
         export_corpus(repo_copy, fmt, tmp_path / fmt)
         result = import_corpus(repo_copy, fmt, tmp_path / fmt)
         assert len(result.documents) == 5
+        assert all(c.before == c.after and not (c.added or c.removed or c.changed) for c in result.counts.values()), fmt
         assert validate_repo(repo_copy).problems == [], fmt
         after = {layer: repo_copy.path(f"annotations/{name}.jsonl").read_bytes() for layer, name in
                  (("zone", "zones"), ("entity", "entities"), ("timex", "timexes"), ("quote", "quotes"))}

@@ -103,3 +103,26 @@ def test_keyboard_reaches_marks_and_shows_details(site, browser):
     assert body.get_attribute("data-tip")
     shown = browser.execute_script("return getComputedStyle(arguments[0], '::after').content", body)
     assert body.get_attribute("data-tip") in shown
+
+
+TAG_AT_START = """return [...document.querySelectorAll(arguments[0] + ' [data-layer][tabindex]')]
+  .map(e => [e.dataset.layer, e.firstChild === e.firstElementChild && e.firstElementChild.classList.contains('tag')]);"""
+
+
+def test_the_legend_draws_marks_where_the_pages_do(site, browser):
+    out, _ = site
+    open_page(browser, out / "docs" / "crn-2020-08-03.html")
+    page = {tuple(row) for row in browser.execute_script(TAG_AT_START, ".text")}
+    legend = {tuple(row) for row in browser.execute_script(TAG_AT_START, ".legend .sample")}
+    assert {layer for layer, _ in legend} == {"zone", "entity", "timex", "quote", "source", "cue"}
+    assert legend <= page and all(first for _, first in page)  # every tag at its mark's start, on the page as in the legend
+    assert "before the mention" in browser.find_element("css selector", ".legend").text
+
+
+def test_statement_rows_show_each_outlets_exact_words(site, browser):
+    out, release = site
+    open_page(browser, out / "statements" / "zoom-spokesperson-2020-08-03.html")
+    shown = browser.execute_script("""return [...document.querySelectorAll('main tbody td.diff')].map(td => [...td.childNodes]
+      .filter(n => n.nodeName !== 'DEL' && !(n.classList && n.classList.contains('elided'))).map(n => n.textContent).join(''));""")
+    quoted = sorted((q for q in release["quotes"] if q["statement_id"] == "zoom-spokesperson-2020-08-03"), key=lambda q: (q["doc_id"], q["start"]))
+    assert shown == [q["text"] for q in quoted]

@@ -10,7 +10,7 @@ from conftest import ROOT
 from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
 from zoomnews.formats.common import Bundle, bundle_from_repo
-from zoomnews.scoring import SCHEMAS, Span, score, score_ner
+from zoomnews.scoring import SCHEMAS, Span, ner_spans, score, score_ner
 from zoomnews.views import ONTONOTES, iob2_spans, ner_rows
 
 GOLD = bundle_from_repo(CorpusRepo(ROOT))
@@ -156,3 +156,61 @@ def test_cli_score_json_on_the_gold(tmp_path):
         out = CliRunner().invoke(main, ["score", "--pred", str(ROOT / "annotations"), "--repo", str(ROOT), "--format", "json", *gold])
         assert out.exit_code == 0, out.output
         assert json.loads(out.output)["ner"]["micro"]["strict"]["f1"] == 1.0, gold
+
+
+def only(bundle: Bundle, doc_ids: set[str]) -> Bundle:
+    return Bundle({d: t for d, t in bundle.texts.items() if d in doc_ids},
+                  {layer: [dict(r) for r in records if r["doc_id"] in doc_ids] for layer, records in bundle.layers.items()})
+
+
+@settings(max_examples=10)
+@given(st.sets(st.sampled_from(sorted(GOLD.texts)), min_size=1))
+def test_every_gold_document_is_scored_and_unpredicted_ones_count_as_missed(predicted):
+    """The brute-force oracle: recall is the share of gold spans in the predicted documents."""
+    result = score(GOLD, only(GOLD, predicted))
+    assert result["documents"] == sorted(GOLD.texts)
+    assert result["missing_documents"] == sorted(set(GOLD.texts) - predicted)
+    strict = result["ner"]["micro"]["strict"]
+    spans = {d: len(s) for d, s in ner_spans(GOLD).items()}
+    assert strict["missed"] == sum(n for d, n in spans.items() if d not in predicted)
+    assert strict["recall"] == pytest.approx(sum(n for d, n in spans.items() if d in predicted) / sum(spans.values()))
+    assert strict["precision"] == 1.0
+
+
+def test_documents_restricts_the_scoring_explicitly_and_unknown_ones_are_refused():
+    from zoomnews.errors import ZoomnewsError
+
+    one = "crn-2020-08-03"
+    result = score(GOLD, only(GOLD, {one}), documents=[one])
+    assert result["documents"] == [one] and result["missing_documents"] == []
+    assert result["ner"]["micro"]["strict"]["f1"] == 1.0
+    with pytest.raises(ZoomnewsError) as refused:
+        score(GOLD, GOLD, documents=["no-such-document"])
+    assert refused.value.problems[0].code == "ZN401"
+
+
+def test_predictions_for_documents_outside_the_gold_are_named_not_scored():
+    extra = copy_of(GOLD)
+    stray = dict(extra.layers["entity"][0], doc_id="not-in-gold")
+    extra.layers["entity"].append(stray)
+    result = score(GOLD, extra)
+    assert result["unknown_documents"] == ["not-in-gold"]
+    assert result["ner"]["micro"]["strict"]["spurious"] == 0
+
+
+def test_cli_names_the_documents_it_counted_as_missed(tmp_path):
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    for name in ("zones", "entities", "timexes", "quotes"):
+        lines = (ROOT / "annotations" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        (pred / f"{name}.jsonl").write_text("".join(l for l in lines if '"doc_id": "crn-2020-08-03"' in l), encoding="utf-8")
+    out = CliRunner().invoke(main, ["score", "--pred", str(pred), "--repo", str(ROOT)])
+    assert out.exit_code == 0, out.output
+    assert "4 gold document(s) have no prediction and count as missed: cnbc-reworded-2020-08-03, itpro-2020-08-04" in out.output
+    assert "NER on 5 document(s)" in out.output
+    restricted = CliRunner().invoke(main, ["score", "--pred", str(pred), "--repo", str(ROOT), "--documents", "crn-2020-08-03"])
+    assert "no prediction" not in restricted.output and "NER on 1 document(s)" in restricted.output

@@ -174,6 +174,14 @@ def test_reading_canonical_lines_fast_gives_the_strict_reading(records, edit):
     path = scratch_dir("jsonl-") / "x.jsonl"
     path.write_text("".join(lines), encoding="utf-8", newline="")
     strict = read_jsonl(path, "x.jsonl")
-    records_read, problems, canonical = read_jsonl_canonical(path, "x.jsonl", fields=fields)
+    reading = read_jsonl_canonical(path, "x.jsonl", fields=fields)
+    records_read, problems = reading.records, reading.problems
     assert (records_read, problems) == strict
-    assert canonical == (not problems and "".join(dumps(data, fields) + "\n" for _, data in records_read) == "".join(lines))
+    assert reading.canonical == (not problems and "".join(dumps(data, fields) + "\n" for _, data in records_read) == "".join(lines))
+    assert reading.float_lines == {line for line, data in records_read if _holds_float(data)}  # jsonschema-rs never sees these
+
+
+def _holds_float(value) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_float(v) for v in value.values())
+    return isinstance(value, float) or (isinstance(value, list) and any(_holds_float(v) for v in value))

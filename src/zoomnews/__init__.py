@@ -7,10 +7,13 @@ Library first: every CLI command is a function here.
     ('default', 'documents', 'articles')
 """
 
+from zoomnews import streams
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import CorpusRepo
 
 __version__ = "0.1.0"
+
+streams.register()  # a half-read Arrow stream must not abort the interpreter at exit (see zoomnews.streams)
 
 
 def __getattr__(name):

@@ -63,11 +63,17 @@ def layer_batches(repo, kind, batch_size: int = 100_000) -> Iterator[pa.RecordBa
     """A span layer file as RecordBatches with their `line` column (records read by the per-record reader)."""
     from zoomnews.errors import Problem, ZoomnewsError
     from zoomnews.fastpath import _arrow_type
-    from zoomnews.jsonl import read_jsonl
+    from zoomnews.jsonl import read_jsonl_canonical
+    from zoomnews.sources import Record
+    from zoomnews.validation import schema_problems
 
-    records, problems = read_jsonl(repo.path(kind.source), kind.source, repo.root)
+    reading = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root)
+    # Arrow would turn a float literal into an integer (4.0 -> 4, even 4.5 -> 4): such lines are judged here
+    problems = reading.problems + [p for line, data in reading.records if line in reading.float_lines
+                                   for p in schema_problems(Record(kind.source, line, data, floats=True), kind)]
     if problems:
         raise ZoomnewsError(problems)
+    records = reading.records
     fields = list(kind.schema["properties"])
     schema = pa.schema([("line", pa.int64()), *((f, _arrow_type(kind.schema["properties"][f])) for f in fields)])
     for lo in range(0, len(records), batch_size):

@@ -53,19 +53,36 @@ def dataset_info_block(folder: Path, manifest: dict) -> list[dict]:
     return header["dataset_info"]
 
 
-def point_card_at(repo, version: str) -> bool:
-    """Point the README's configs and dataset_info at release `version`; True when the file changed."""
+def card_text(text: str, version: str, folder: Path) -> str:
+    """README text `text` with its configs and dataset_info pointing at release `version`, whose
+    files are in `folder` (the release, or the temporary folder it is being built in)."""
     from zoomnews.manifest import read_manifest
 
-    text = repo.readme.read_text(encoding="utf-8") if repo.readme.exists() else ""
     header, body = split_card(text)
     header["configs"] = configs_block(version)
-    folder = repo.release_dir(version)
     header["dataset_info"] = dataset_info_block(folder, read_manifest(folder))
-    new = join_card(header, body)
+    return join_card(header, body)
+
+
+def read_readme(repo) -> str:
+    from zoomnews import safeio
+
+    try:
+        return safeio.read_text(repo.readme, "README.md")
+    except FileNotFoundError:
+        return ""
+
+
+def point_card_at(repo, version: str) -> bool:
+    """Point the README's configs and dataset_info at release `version`; True when the file changed.
+    Written atomically (zoomnews.safeio)."""
+    from zoomnews import safeio
+
+    text = read_readme(repo)
+    new = card_text(text, version, repo.release_dir(version))
     if new == text:
         return False
-    repo.readme.write_text(new, encoding="utf-8")
+    safeio.write_file(repo.readme, new, repo.root)
     return True
 
 

@@ -44,8 +44,25 @@ class Commands(click.Group):
             _fail(ZoomnewsError(Problem("input", None, "ZN602", "input nested too deeply to read")))
 
 
+def _print_version(ctx, _param, value):
+    """Both versions a user may mean: the package's (code) and the dataset's (data, with every release)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from zoomnews import __version__
+
+    click.echo(f"zoomnews package {__version__}")
+    try:
+        repo = CorpusRepo.find()
+        released = repo.released_versions()
+        click.echo(f"dataset {repo.dataset_version} at {repo.root} (releases: {', '.join(released) or 'none'})")
+    except (ZoomnewsError, OSError, KeyError, ValueError):
+        click.echo("dataset: no corpus repository here (run inside a checkout)")
+    ctx.exit()
+
+
 @click.group(cls=Commands)
-@click.version_option(package_name="zoomnews")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the package and dataset versions and exit.")
 def main():
     """zoomnews: build, validate and load the annotated Zoom/China news corpus."""
 
@@ -56,17 +73,19 @@ def main():
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
               help="Cores to use: validation's parser threads and processes for the training views (1: one core).")
 def build(path, version, jobs):
-    """Build releases/<version>/ from the sources of the repository at PATH."""
+    """Build releases/<version>/ from the sources of the repository at PATH.
+
+    A new release is written as one transaction under releases/.lock, with the README card (for the
+    dataset-version) and releases/RELEASES.lock; see `zoomnews release --help` for --recover.
+    """
     from zoomnews.building import build_release
-    from zoomnews.card import point_card_at
 
     try:
         repo = CorpusRepo.find(path)
-        result = build_release(repo, version, jobs=jobs)
+        card = (version or repo.dataset_version) == repo.dataset_version
+        result = build_release(repo, version, jobs=jobs, card=card)
     except ZoomnewsError as e:
         _fail(e)
-    if result.version == repo.dataset_version:
-        point_card_at(repo, result.version)
     click.echo(f"release {result.version}: {result.status} at {repo.rel(result.path)}")
 
 
@@ -193,16 +212,23 @@ def statements(path, statement_id, fmt):
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
-def stats(path):
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
+              help="table: rendered for the terminal; markdown: the source DATASHEET.md quotes.")
+def stats(path, fmt):
     """The figures DATASHEET.md quotes: counts per layer, document and label; agreement."""
+    from rich.markdown import Markdown
+
     from zoomnews.stats import blocks
 
     try:
         rendered = blocks(CorpusRepo.find(path))
     except ZoomnewsError as e:
         _fail(e)
-    for name, body in rendered.items():
-        click.echo(f"## {name}\n\n{body}\n")
+    text = "\n".join(f"## {name}\n\n{body}\n" for name, body in rendered.items())
+    if fmt == "markdown":
+        click.echo(text)
+    else:
+        console.print(Markdown(text))
 
 
 @main.command()
@@ -239,16 +265,32 @@ def diff_command(a, b, path, fmt):
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
-@click.option("--bump", "target", required=True, metavar="patch|minor|major|X.Y.Z",
+@click.option("--bump", "target", metavar="patch|minor|major|X.Y.Z",
               help="How far to move from the latest release, or an explicit version.")
 @click.option("--allow-unchanged", is_flag=True, help="Release even when nothing changed (e.g. to declare 1.0.0 stable).")
 @click.option("--dry-run", is_flag=True, help="Only say what the release would be and why.")
-def release(path, target, allow_unchanged, dry_run):
-    """Cut a new immutable release from the sources: refuses to overwrite a version or to bump less than the change needs."""
-    from zoomnews.releasing import plan_release, release as cut_release
+@click.option("--recover", is_flag=True,
+              help="Finish or roll back a release that was interrupted (validate reports ZN508), then exit.")
+def release(path, target, allow_unchanged, dry_run, recover):
+    """Cut a new immutable release from the sources: refuses to overwrite a version or to bump less than the change needs.
 
+    A release is one transaction: under releases/.lock (a second release is refused, ZN911) it builds
+    releases/<version>/ in a hidden folder, journals what it will change in releases/.journal.json,
+    renames the folder into place, writes releases/RELEASES.lock, the README card, pyproject.toml and
+    CHANGELOG.md, and removes the journal. Killed or crashed half-way, it leaves the journal:
+    `zoomnews validate` says ZN508 and `zoomnews release --recover` finishes the release when its
+    files are complete, else rolls everything back to the previous release.
+    """
+    from zoomnews.releasing import plan_release, recover as recover_release, release as cut_release
+
+    if not recover and not target:
+        raise click.UsageError("give --bump patch|minor|major|X.Y.Z (or --recover)")
     try:
         repo = CorpusRepo.find(path)
+        if recover:
+            outcome = recover_release(repo)
+            click.echo(f"release {outcome.version}: {outcome.outcome}" if outcome.version else outcome.outcome)
+            return
         if dry_run:
             plan = plan_release(repo, target, allow_unchanged)
             click.echo(f"would release {plan.version} ({plan.bump}; changes require: {plan.required or 'none'})")
@@ -291,21 +333,28 @@ def export_command(out, fmt, path, doc_ids, units):
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
 @click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
 @click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
-@click.option("--dry-run", is_flag=True, help="Only report what would change.")
-def import_command(source, fmt, path, units, dry_run):
+@click.option("--dry-run", is_flag=True, help="Only report what would change (the same checks and list of removals).")
+@click.option("--annotation", "annotation", multiple=True, metavar="latest|ID",
+              help="Label Studio: which of a task's several annotations to import (repeatable); else such a task is refused (ZN605).")
+@click.option("--allow-removal", is_flag=True, help="Let the import remove the listed records its export lacks (else ZN604).")
+def import_command(source, fmt, path, units, dry_run, annotation, allow_removal):
     """Replace the annotations of the documents in SOURCE (a tool's export) with the tool's; then run validate."""
     from pathlib import Path
 
     from zoomnews.formats import import_corpus
 
     try:
-        result = import_corpus(CorpusRepo.find(path), fmt, Path(source), units, write=not dry_run)
+        result = import_corpus(CorpusRepo.find(path), fmt, Path(source), units, write=not dry_run,
+                               annotation=annotation, allow_removal=allow_removal)
     except ZoomnewsError as e:
         _fail(e)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    for layer, (before, after) in result.counts.items():
-        click.echo(f"{layer}: {before} -> {after} record(s) in {len(result.documents)} document(s)")
+    for layer, c in result.counts.items():
+        click.echo(f"{layer}: {c.before} -> {c.after} record(s) in {len(result.documents)} document(s): "
+                   f"{c.added} added, {c.removed} removed, {c.changed} changed")
+    for r in result.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'}: {r['layer']} {r['doc_id']}/{r['id']} {r['text']!r}")
     click.echo("dry run: nothing written" if dry_run else "written; run `zoomnews validate` and `zoomnews diff <latest release>`")
 
 
@@ -358,20 +407,25 @@ def render(out, version, path):
 @click.option("--pred", "pred", required=True, type=click.Path(exists=True), help="Predictions: a folder of layer files, or a tool's export.")
 @click.option("--pred-format", "pred_format", type=click.Choice(["records", *FORMAT_NAMES]), default="records", show_default=True)
 @click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@click.option("--documents", "documents", multiple=True, metavar="DOC_ID",
+              help="Score only these gold documents (repeatable); by default every gold document counts, predicted or not.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def score(gold, pred, pred_format, path, fmt):
-    """Score predictions against the gold: NER (SemEval-2013 schemas), TIMEX (TempEval-3), attribution."""
+def score(gold, pred, pred_format, path, documents, fmt):
+    """Score predictions against the gold: NER (SemEval-2013 schemas), TIMEX (TempEval-3), attribution.
+
+    Every gold document is scored: one without predictions counts as missed, and is named.
+    """
     from zoomnews.card import card_version
-    from zoomnews.scoring import SCHEMAS, gold_bundle, prediction_bundle, score as run_score
+    from zoomnews.scoring import SCHEMAS, coverage_notes, gold_bundle, prediction_bundle, score as run_score
 
     try:
         repo = CorpusRepo.find(path)
         gold_set = gold_bundle(repo, gold or card_version(repo) or repo.dataset_version)
         predictions, notes = prediction_bundle(repo, pred, pred_format, gold_set.texts)
-        result = run_score(gold_set, predictions)
+        result = run_score(gold_set, predictions, list(documents) or None)
     except ZoomnewsError as e:
         _fail(e)
-    for note in notes:
+    for note in [*notes, *coverage_notes(result)]:
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))

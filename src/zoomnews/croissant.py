@@ -84,8 +84,10 @@ def release_date(repo, version: str) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(match.group(1)) if match else None
 
 
-def croissant_metadata(repo, manifest: dict) -> dict:
-    """The Croissant JSON-LD of a release, as a dict (deterministic: no clock, no paths of this machine)."""
+def croissant_metadata(repo, manifest: dict, published: datetime.date | None = None) -> dict:
+    """The Croissant JSON-LD of a release, as a dict (deterministic: no clock, no paths of this machine).
+    `published`: the release date, when CHANGELOG.md does not give it yet (`release` writes the
+    CHANGELOG entry only once the release is built)."""
     import mlcroissant as mlc
 
     card = _card(repo)
@@ -109,7 +111,8 @@ def croissant_metadata(repo, manifest: dict) -> dict:
                      "five reports with gold zones, named entities linked to a registry, TIMEX3 expressions, and "
                      "quotations attributed to speakers and to the statements they reproduce. Offsets are Unicode code points."),
         version=manifest["version"],
-        date_published=release_date(repo, manifest["version"]),
+        date_published=(datetime.datetime(published.year, published.month, published.day) if published
+                        else release_date(repo, manifest["version"])),
         url=HOMEPAGE,
         license=[card.get("license_details", "other")],
         cite_as=f"zoomnews {manifest['version']}: an annotated news corpus of one event ({HOMEPAGE})",
@@ -125,5 +128,5 @@ def croissant_metadata(repo, manifest: dict) -> dict:
     return metadata.to_json()
 
 
-def croissant_text(repo, manifest: dict) -> str:
-    return json.dumps(croissant_metadata(repo, manifest), indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
+def croissant_text(repo, manifest: dict, published: datetime.date | None = None) -> str:
+    return json.dumps(croissant_metadata(repo, manifest, published), indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoomnews import safeio
 from zoomnews.checks import checks_table
 from zoomnews.markdown import refresh
 from zoomnews.stats import blocks
@@ -20,10 +21,10 @@ def refresh_docs(repo, write: bool = True) -> list[str]:
     stale = []
     for name, rendered in generated(repo).items():
         path = repo.path(name)
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_text(path, name)
         new = refresh(text, rendered)
         if new != text:
             stale.append(name)
             if write:
-                path.write_text(new, encoding="utf-8")
+                safeio.write_file(path, new, repo.root)  # atomic: old text or new, never half
     return stale

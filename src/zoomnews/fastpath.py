@@ -4,7 +4,9 @@ has no problem at all, so that Python never builds a record of it.
 A layer file is read a block of whole lines at a time (so memory holds one block and the table),
 each block once as bytes and once by Arrow's JSON reader (with the Arrow types the schema implies,
 unknown keys refused). It is proved clean when:
-- level 1: no byte-order mark, no CR, a final LF, no blank line; every line parsed;
+- level 1: a regular file (not a link, FIFO or device); no byte-order mark, no CR, a final LF, no blank
+  line, no surrogate escape (a lone one is ZN115); every line parsed (a float such as 4.0 is refused
+  for an integer column);
 - canonical form (ZN307): each raw line equals the canonical serialisation rebuilt from the columns
   (which also rules out duplicate keys, missing keys and extra spacing), and the rows are sorted;
 - level 2: every distinct value of every column is valid under its property's subschema (the
@@ -20,6 +22,8 @@ the problem. So the fast path changes speed, never results (tests/test_fastpath.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from collections.abc import Iterator
 
 import numpy as np
@@ -84,10 +88,25 @@ def _encoded(column: pa.ChunkedArray, escapes: bool) -> pa.Array | None:
     return pc.fill_null(text, "null")
 
 
-def _blocks(path) -> Iterator[bytes]:
-    """The file's bytes in blocks of whole lines; the last block ends where the file does."""
+def _open_regular(path):
+    """The file opened for reading if it is a regular file (not a symbolic link, FIFO or device), else
+    None: the record path then reads it through safeio.read_bytes, which names the problem (ZN111,
+    ZN114, ZN910). Opened without blocking, so a FIFO is never waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _blocks(file) -> Iterator[bytes]:
+    """The open file's bytes in blocks of whole lines; the last block ends where the file does. The
+    file is closed when the blocks end or are abandoned."""
     rest = b""
-    with open(path, "rb") as f:
+    with file as f:
         while chunk := f.read(BLOCK_BYTES):
             chunk = rest + chunk if rest else chunk
             cut = chunk.rfind(b"\n") + 1
@@ -102,6 +121,8 @@ def _lines(block: bytes, first: bool) -> pa.Array | None:
     """A block's lines, each with its LF, as an Arrow string array over the block's bytes (no copy);
     None if level 1 is not clean."""
     if (first and block.startswith(b"\xef\xbb\xbf")) or b"\r" in block or not block.endswith(b"\n") or b"\n\n" in block or block.startswith(b"\n"):
+        return None
+    if b"\\ud" in block or b"\\uD" in block:  # a surrogate escape, maybe lone (ZN115): Arrow's reader need not refuse it
         return None
     ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
     offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
@@ -121,16 +142,26 @@ def read_layer(repo, kind, threads: bool = True) -> pa.Table | None:
     if set(schema) - SCHEMA_KEYS or schema.get("additionalProperties") is not False or set(schema.get("required", [])) != set(schema["properties"]):
         return None
     path = repo.path(kind.source)
-    if unsafe_path(path, repo.root) or not path.is_file():
-        return None
     types = {name: _arrow_type(node) for name, node in schema["properties"].items()}
-    if any(t is None for t in types.values()):
+    if any(t is None for t in types.values()) or unsafe_path(path, repo.root):
         return None
     arrow_schema = pa.schema([pa.field(name, t) for name, t in types.items()])
     read_options = pj.ReadOptions(block_size=1 << 23, use_threads=threads)
     parse_options = pj.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="error")
+    file = _open_regular(path)
+    tables = _block_tables(file, read_options, parse_options, schema["properties"]) if file is not None else None
+    if tables is None:
+        return None
+    table = pa.concat_tables(tables) if tables else arrow_schema.empty_table()
+    if not _sorted(table, kind.order) or not _values_valid(table, kind):
+        return None
+    return table
+
+
+def _block_tables(file, read_options, parse_options, fields) -> list[pa.Table] | None:
+    """The file's blocks as tables, or None at the first block whose level 1 or canonical form is in doubt."""
     tables = []
-    for block in _blocks(path):
+    for block in _blocks(file):
         lines = _lines(block, first=not tables)
         if lines is None:
             return None
@@ -138,13 +169,10 @@ def read_layer(repo, kind, threads: bool = True) -> pa.Table | None:
             table = pj.read_json(io.BytesIO(block), read_options=read_options, parse_options=parse_options)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        if table.num_rows != len(lines) or not _canonical(table, lines, schema["properties"], escapes=b"\\" in block):
+        if table.num_rows != len(lines) or not _canonical(table, lines, fields, escapes=b"\\" in block):
             return None
         tables.append(table)
-    table = pa.concat_tables(tables) if tables else arrow_schema.empty_table()
-    if not _sorted(table, kind.order) or not _values_valid(table, kind):
-        return None
-    return table
+    return tables
 
 
 def _canonical(table: pa.Table, lines: pa.Array, fields, escapes: bool) -> bool:
@@ -181,16 +209,17 @@ def _unique(table: pa.Table, key: tuple[str, ...]) -> bool:
 def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     """The distinct values of `column` its property's subschema rejects: jsonschema-rs accepts first,
     the reference jsonschema decides whatever it rejects."""
-    import jsonschema
     import jsonschema_rs
 
+    from zoomnews.schemas import reference_validator
+
     subschema = {"$schema": schema_uri, **node}
-    fast = jsonschema_rs.validator_for(subschema, validate_formats=True)
+    fast = jsonschema_rs.validator_for(subschema, validate_formats=True)  # (Arrow columns hold no floats: 4.0 cannot reach it)
     reference = None
     rejected = []
     for value in pc.unique(column).to_pylist():
         if not fast.is_valid(value):
-            reference = reference or jsonschema.Draft202012Validator(subschema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+            reference = reference or reference_validator(subschema)
             if not reference.is_valid(value):
                 rejected.append(value)
     return rejected

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from zoomnews.errors import ZoomnewsError
-from zoomnews.jsonl import iter_lines, read_jsonl
+import os
+
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.jsonl import iter_lines, parse_jsonl, read_source
+from zoomnews.safeio import encode, write_files
 from zoomnews.schemas import load_kinds
 from zoomnews.sources import canonical_key
 
@@ -15,22 +18,43 @@ def canonical_text(records: list[dict], kind) -> str:
 def format_repo(repo, check: bool = False) -> list[str]:
     """Rewrite every source file canonically; returns the files that were (or, with check, would be) changed.
 
-    A file with lines that are not records is left untouched and reported, so nothing is lost.
+    All or nothing: a file with lines that are not records (or one that is not a regular file inside
+    the repository) is reported and nothing at all is written, so nothing is lost. The files are read
+    and written through zoomnews.safeio: never through a symbolic link, never waiting on a FIFO, every
+    new text encoded before the first byte is written, each file replaced whole.
     """
-    changed, problems = [], []
+    changed: dict[str, bytes] = {}
+    problems: list[Problem] = []
     for kind in load_kinds(repo).values():
-        path = repo.path(kind.source)
-        if not path.exists():
+        try:
+            formatted = _formatted(repo, kind)
+        except ZoomnewsError as e:
+            problems.extend(e.problems)
             continue
-        records, bad = read_jsonl(path, kind.source)
-        if bad:
-            problems.extend(bad)
-            continue
-        text = canonical_text([data for _, data in records], kind)
-        if text != path.read_text(encoding="utf-8"):
-            changed.append(kind.source)
-            if not check:
-                path.write_text(text, encoding="utf-8", newline="\n")
+        if formatted is not None:
+            changed[kind.source] = formatted
     if problems:
         raise ZoomnewsError(problems)
-    return changed
+    if changed and not check:
+        write_files(changed, repo.root)
+    return list(changed)
+
+
+def _formatted(repo, kind) -> bytes | None:
+    """The source file's canonical bytes if they differ from its bytes; None if it is canonical or absent
+    (fmt creates no file). Raises ZoomnewsError with the file's problems."""
+    path = repo.path(kind.source)
+    if not os.path.lexists(path):
+        return None
+    data, problems = read_source(path, kind.source, repo.root)
+    if data is None:
+        raise ZoomnewsError(problems)
+    reading = parse_jsonl(data, kind.source)
+    if reading.problems:
+        raise ZoomnewsError(reading.problems)
+    try:
+        text = canonical_text([record for _, record in reading.records], kind)
+    except RecursionError:  # parsed at the parser's depth limit, too deep to write back
+        raise ZoomnewsError(Problem(kind.source, None, "ZN103", "a record nested too deeply to rewrite")) from None
+    formatted = encode(text, kind.source)
+    return formatted if formatted != data else None

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoomnews.errors import Problem
+from zoomnews.errors import Problem, ZoomnewsError
 
 
 class _DuplicateKey(ValueError):
@@ -42,35 +44,74 @@ def _finite_float(text):
     return value
 
 
+class _Decoders:
+    """The strict decoder and the trusting one (for lines checked canonical after) of one file; both
+    count float literals, because jsonschema-rs counts 4.0 as an integer: a line holding one must
+    reach the reference validator (sources.Record.floats)."""
+
+    def __init__(self):
+        self.floats = 0
+        self.strict = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=self._float)
+        self.trusting = json.JSONDecoder(parse_constant=_no_constants, parse_float=self._float)
+
+    def _float(self, text):
+        self.floats += 1
+        return _finite_float(text)
+
+
 _STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float)
-_TRUSTING = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite_float)  # for lines checked canonical after
 
 
 def parse_line(line: str):
     return _STRICT.decode(line)
 
 
+@dataclass
+class Reading:
+    """A JSONL file as read: its records with their 1-based line numbers, the problems of the lines
+    that are not records (or of the file), whether every line is its record's canonical serialisation,
+    and the lines holding a float literal."""
+
+    records: list[tuple[int, dict]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    canonical: bool = False
+    float_lines: set[int] = field(default_factory=set)
+
+
 def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """Records with their 1-based line numbers, and the problems of the lines that are not records."""
-    records, problems, _ = read_jsonl_canonical(path, label, root)
-    return records, problems
+    reading = read_jsonl_canonical(path, label, root)
+    return reading.records, reading.problems
 
 
-def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, fields: tuple[str, ...] | None = None):
-    """read_jsonl, and whether every line is its record's canonical serialisation (keys in `fields`
-    order). A canonical line is parsed without the duplicate-key hook (it cannot hold a repeated key:
-    its record would serialise shorter), which makes reading a canonical file about twice as fast."""
-    records: list[tuple[int, dict]] = []
-    problems: list[Problem] = []
+def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, fields: tuple[str, ...] | None = None) -> Reading:
+    """The file read (read_source) and parsed (parse_jsonl)."""
+    data, problems = read_source(path, label, root)
+    return parse_jsonl(data, label, fields) if data is not None else Reading(problems=problems)
+
+
+def read_source(path: Path, label: str, root: Path | None = None) -> tuple[bytes | None, list[Problem]]:
+    """A source file's bytes, or the problem that keeps it unread: a symbolic link or a path leaving
+    `root` (ZN111), missing (ZN101), a FIFO, device or folder (ZN114, never waited on), unreadable (ZN910)."""
+    from zoomnews.safeio import read_bytes
+
     unsafe = unsafe_path(path, root) if root is not None else None
     if unsafe:
-        return records, [Problem(label, None, "ZN111", unsafe)], False
+        return None, [Problem(label, None, "ZN111", unsafe)]
     try:
-        data = path.read_bytes()
+        return read_bytes(path, label), []
     except FileNotFoundError:
-        return records, [Problem(label, None, "ZN101", "file is missing")], False
-    except IsADirectoryError:
-        return records, [Problem(label, None, "ZN101", "a folder where a file belongs")], False
+        return None, [Problem(label, None, "ZN101", "file is missing")]
+    except ZoomnewsError as e:
+        return None, e.problems
+
+
+def parse_jsonl(data: bytes, label: str, fields: tuple[str, ...] | None = None) -> Reading:
+    """A JSONL file's bytes as a Reading. With `fields`, a canonical line is parsed without the
+    duplicate-key hook (it cannot hold a repeated key: its record would serialise shorter), which
+    makes reading a canonical file about twice as fast."""
+    reading = Reading()
+    problems = reading.problems
     if data.startswith(b"\xef\xbb\xbf"):
         problems.append(Problem(label, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
         data = data[3:]
@@ -78,45 +119,98 @@ def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, field
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        return records, [*problems, Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}")], False
+        problems.append(Problem(label, line, "ZN102", f"invalid UTF-8 at byte {e.start}"))
+        return reading
     if "\r" in text:
         problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: lines must end with LF alone"))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    decoders = _Decoders()
     all_canonical = fields is not None and not problems
     for number, line in enumerate(text.split("\n"), start=1):
         if line == "" and number == text.count("\n") + 1:
             break  # the final newline
-        if all_canonical:
-            record = _canonical_record(line, fields)
-            if record is not None:
-                records.append((number, record))
-                continue
+        floats = decoders.floats
+        record = _canonical_record(line, fields, decoders) if all_canonical else None
+        if record is None:
             all_canonical = False
-        try:
-            record = parse_line(line)
-        except _DuplicateKey as e:
-            problems.append(Problem(label, number, "ZN104", f"key {e.args[0]!r} appears twice", field=e.args[0]))
+            record = _strict_record(line, number, label, decoders, problems)
+        if record is None:
             continue
-        except _NotFinite as e:
-            problems.append(Problem(label, number, "ZN109", f"NaN or infinite number: {_short(e)}"))
-            continue
-        except (ValueError, RecursionError) as e:
-            problems.append(Problem(label, number, "ZN103", f"not a JSON object: {_short(e)}"))
-            continue
-        if not isinstance(record, dict):
-            problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
-            continue
-        records.append((number, record))
-    return records, problems, all_canonical and (text == "" or text.endswith("\n"))
+        reading.records.append((number, record))
+        if decoders.floats != floats:
+            reading.float_lines.add(number)
+    reading.canonical = all_canonical and (text == "" or text.endswith("\n"))
+    return reading
 
 
-def _canonical_record(line: str, fields: tuple[str, ...]) -> dict | None:
-    """The line's record if the line is its canonical serialisation, else None."""
+def _strict_record(line: str, number: int, label: str, decoders: _Decoders, problems: list[Problem]) -> dict | None:
+    """The line's record, or None with the line's problem added."""
     try:
-        record = _TRUSTING.decode(line)
+        record = decoders.strict.decode(line)
+    except _DuplicateKey as e:
+        problems.append(Problem(label, number, "ZN104", f"key {e.args[0]!r} appears twice", field=printable(e.args[0])))
+        return None
+    except _NotFinite as e:
+        problems.append(Problem(label, number, "ZN109", f"NaN or infinite number: {_short(e)}"))
+        return None
+    except (ValueError, RecursionError) as e:
+        problems.append(Problem(label, number, "ZN103", f"not a JSON object: {_short(e)}"))
+        return None
+    if not isinstance(record, dict):
+        problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
+        return None
+    where = lone_surrogate(record) if SURROGATE_ESCAPE.search(line) else None
+    if where is not None:
+        problems.append(Problem(label, number, "ZN115", "a lone surrogate escape (\\ud800-\\udfff): not Unicode text, and UTF-8 cannot store it", field=where[:120] or None))
+        return None
+    return record
+
+
+def _canonical_record(line: str, fields: tuple[str, ...], decoders: _Decoders) -> dict | None:
+    """The line's record if the line is its canonical serialisation, else None. (A canonical line never
+    holds a lone surrogate: the serialisation writes it unescaped, and valid UTF-8 text cannot.)"""
+    try:
+        record = decoders.trusting.decode(line)
     except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) and dumps(record, fields) == line else None
+
+
+# A lone surrogate can only come from an escape (UTF-8 cannot encode one): only lines with a
+# \uD800-\uDFFF escape (or an escaped backslash before "ud8", rarely) are searched for one.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate(value) -> str | None:
+    """The dotted path of the first string (or key) in `value` holding a lone surrogate ("" for `value`
+    itself), or None. Iterative: a record may be nested as deep as the parser allows."""
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                return path
+            continue
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        inner = [(f"{path}.{printable(key)}" if path else printable(key), key, child) for key, child in pairs]
+        for where, key, _ in inner:
+            if isinstance(key, str) and not _encodable(key):
+                return where
+        stack.extend((where, child) for where, _, child in reversed(inner))
+    return None
+
+
+def printable(key) -> str:
+    """A key as a field name that can be printed: a lone surrogate shown as its escape."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def unsafe_path(path: Path, root: Path) -> str | None:

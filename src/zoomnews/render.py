@@ -19,7 +19,7 @@ from pathlib import Path
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from zoomnews.diff import state
-from zoomnews.statements import word_ops
+from zoomnews.statements import text_ops
 
 LAYER_ORDER = {"zone": 0, "quote": 1, "source": 2, "cue": 3, "entity": 4, "timex": 5}
 ENTITY_COLOURS = {  # light backgrounds for black text: contrast ratio above 7:1 for all of them
@@ -75,6 +75,25 @@ def document_marks(doc: dict, layers: dict[str, list[dict]], entities: dict, spe
     return marks
 
 
+LEGEND_TEXT = 'Zoom said on Monday: "We will stop direct sales."'
+
+
+def legend_pieces() -> list:
+    """The legend's sample sentence, marked by document_marks and fragments like any page (no links)."""
+    text = LEGEND_TEXT
+    span = lambda words: (text.index(words), text.index(words) + len(words))
+    record = lambda words, **fields: {"id": fields.pop("id"), "start": span(words)[0], "end": span(words)[1], **fields}
+    quote = record('We will stop direct sales.', id="q1", type="direct", speaker="zoom-spokesperson", statement_id="s1")
+    for part, words in (("source", "Zoom"), ("cue", "said")):
+        quote.update({f"{part}_start": span(words)[0], f"{part}_end": span(words)[1]})
+    layers = {"zones": [record(text, id="z1", label="body", article_index=0)],
+              "entities": [record("Zoom", id="e1", label="ORG", entity_id="zoom")],
+              "timexes": [record("Monday", id="t1", type="DATE", value="2020-08-03", mod=None, creation_time=False)],
+              "quotes": [quote]}
+    marks = document_marks({}, layers, {"zoom": {"name": "Zoom"}}, {"zoom-spokesperson": {"name": "Zoom spokesperson"}})
+    return fragments(text, [Mark(**{**m.__dict__, "link": None}) for m in marks])
+
+
 def _context(text: str, start: int, end: int, width: int = 60) -> tuple[str, str, str]:
     return text[max(0, start - width):start], text[start:end], text[end:end + width]
 
@@ -89,13 +108,15 @@ TEMPLATES = {
 <p class="release">zoomnews release {{ version }}</p></header>
 <main id="main"><h1>{{ title }}</h1>{% block body %}{% endblock %}</main>
 {% include "legend.html" %}</body></html>""",
-    "legend.html": """<aside class="legend" aria-label="legend"><h2>Legend</h2><ul>
-<li><span class="zone"><span class="tag">zone label</span>zone</span>: document zone, its label at its start</li>
-<li><span class="ent ent-ORG">entity<span class="tag">TYPE</span></span>: named entity, type shown after it; colour repeats the type</li>
-<li><span class="timex">timex<span class="tag">TYPE value</span></span>: temporal expression (dotted underline), normalised value after it</li>
-<li><span class="quote"><span class="tag">type quote ▸ speaker</span>quoted content</span>: quotation (grey, italic), the tag links to the speaker</li>
-<li><span class="source">source<span class="tag">source of q</span></span> and <span class="cue">cue<span class="tag">cue of q</span></span>: who is quoted and the reporting verb</li>
-<li>Statements: <span class="same">same words</span>, <del>words the reference has and this quote lacks</del>, <ins>words only this quote has</ins>, … not reproduced</li>
+    "marks.html": """{% macro marked(pieces) %}{% for piece, covering, starting in pieces %}{% for m in covering %}<span class="{{ m.css }}" data-layer="{{ m.layer }}" data-id="{{ m.id }}"{% if m in starting %} tabindex="0" data-tip="{{ m.tip }}" aria-label="{{ m.tip }}"{% endif %}>{% if m in starting %}{% if m.link %}<a class="tag" href="{{ m.link }}">{{ m.tag }}</a>{% else %}<span class="tag">{{ m.tag }}</span>{% endif %}{% endif %}{% endfor %}{{ piece }}{% for m in covering %}</span>{% endfor %}{% endfor %}{% endmacro %}""",
+    "legend.html": """{% from "marks.html" import marked %}<aside class="legend" aria-label="legend"><h2>Legend</h2>
+<p>A sentence marked as the document pages mark text (drawn by the same code):</p>
+<div class="sample" lang="en">{{ marked(legend_pieces) }}</div><ul>
+<li>Every mark's tag stands at its start: a <span class="tag">zone label</span> where a zone begins; an entity's <span class="tag">TYPE</span>
+before the mention, its background colour repeating the type; a timex's <span class="tag">TYPE value</span> before the expression (dotted underline);
+a quotation's <span class="tag">type quote ▸ speaker</span> before the quoted content (grey, italic), linking to the speaker;
+<span class="tag">source of q</span> (underlined) and <span class="tag">cue of q</span> (double underline) before who is quoted and the reporting verb.</li>
+<li>Statements: each outlet's exact words, with <del>words the reference has and this quote lacks</del> and <ins>words only this quote has</ins> marked on them; … for the part of the statement it does not reproduce.</li>
 </ul><p>Tab moves between marks; a focused mark shows its details.</p></aside>""",
     "index.html": """{% extends "base.html" %}{% block body %}
 <table><caption>{{ documents|length }} documents</caption><thead><tr><th scope="col">document</th><th scope="col">outlet</th><th scope="col">title</th>
@@ -104,18 +125,18 @@ TEMPLATES = {
 <td>{{ d.published }} ({{ d.published_evidence }})</td><td>{% for r in d.derived_from %}{{ r.outlet or r.url or r|string }}{% endfor %}</td>
 {% for l in layers %}<td class="num" data-layer="{{ l }}">{{ counts[d.doc_id][l] }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
 {% endblock %}""",
-    "document.html": """{% extends "base.html" %}{% block body %}
+    "document.html": """{% extends "base.html" %}{% from "marks.html" import marked %}{% block body %}
 <dl class="provenance"><dt>outlet</dt><dd>{{ doc.outlet }}</dd><dt>published</dt><dd>{{ doc.published }} ({{ doc.published_evidence }}: {{ doc.published_reason }})</dd>
 <dt>authors</dt><dd>{{ doc.authors|join(", ") or "none stated" }}</dd><dt>sha256</dt><dd><code>{{ doc.sha256 }}</code></dd>
 <dt>counts</dt><dd>{% for l, n in counts.items() %}{{ l }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}</dd></dl>
-<div class="text" lang="en">{% for piece, covering, starting in pieces %}{% for m in covering %}<span class="{{ m.css }}" data-layer="{{ m.layer }}" data-id="{{ m.id }}"{% if m in starting %} tabindex="0" data-tip="{{ m.tip }}" aria-label="{{ m.tip }}"{% endif %}>{% if m in starting %}{% if m.link %}<a class="tag" href="{{ m.link }}">{{ m.tag }}</a>{% else %}<span class="tag">{{ m.tag }}</span>{% endif %}{% endif %}{% endfor %}{{ piece }}{% for m in covering %}</span>{% endfor %}{% endfor %}</div>
+<div class="text" lang="en">{{ marked(pieces) }}</div>
 {% endblock %}""",
     "statement.html": """{% extends "base.html" %}{% block body %}
 <p>{{ statement.description }} — {{ statement.channel }}, {{ statement.date or "undated" }}, speaker <a href="../speakers/{{ statement.speaker }}.html">{{ speaker_name }}</a>.</p>
 <p>Reference wording (the longest direct quote): “{{ reference }}”</p>
 <table><thead><tr><th scope="col">document</th><th scope="col">quote</th><th scope="col">type</th><th scope="col">as quoted, against the reference</th></tr></thead><tbody>
 {% for q in quotes %}<tr><td><a href="../docs/{{ q.doc_id }}.html">{{ q.doc_id }}</a></td><td>{{ q.id }}</td><td>{{ q.type }}</td>
-<td class="diff">{% for op, words in q.ops %}{% if op == "removed" %}<del>{{ words }}</del>{% elif op == "added" %}<ins>{{ words }}</ins>{% else %}<span class="{{ op }}">{{ words }}</span>{% endif %} {% endfor %}</td></tr>{% endfor %}
+<td class="diff">{% for op, words in q.ops %}{% if op == "removed" %}<del>{{ words }}</del>{% elif op == "added" %}<ins>{{ words }}</ins>{% else %}<span class="{{ op }}">{{ words }}</span>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </tbody></table>{% endblock %}""",
     "mentions.html": """{% extends "base.html" %}{% block body %}
 <p>{{ about }}</p><table><thead><tr><th scope="col">document</th><th scope="col">id</th><th scope="col">mention in context</th></tr></thead><tbody>
@@ -128,7 +149,7 @@ STYLE = """body{font-family:system-ui,sans-serif;color:#111;background:#fff;marg
 a{color:#0b4f9c}a:focus,[tabindex]:focus{outline:3px solid #b35900;outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}.num{text-align:right}
-.text{white-space:pre-wrap;border:1px solid #999;padding:1rem}
+.text,.sample{white-space:pre-wrap;border:1px solid #999;padding:1rem}
 .tag{font-size:.75em;font-weight:600;background:#222;color:#fff;border-radius:3px;padding:0 .25em;margin:0 .2em}
 .zone{}.ent{border-radius:3px;padding:0 .1em}
 .timex{text-decoration:underline dotted 2px}.quote{background:#eee;font-style:italic}
@@ -144,6 +165,7 @@ def render_site(repo, out: Path, version: str) -> dict[str, int]:
     """Write the site for release `version` into `out`; returns page counts per kind."""
     layers = state(repo, version)
     env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.globals["legend_pieces"] = legend_pieces()
     entities = {e["id"]: e for e in layers["entity_registry"]}
     speakers = {s["id"]: s for s in layers["speaker_registry"]}
     statements = {s["id"]: s for s in layers["statement_registry"]}
@@ -183,7 +205,7 @@ def _write_site(out: Path, version, env, layers, by_doc, documents, texts, count
         members = quotes_of.get(sid, [])
         direct = [q for q in members if q["type"] == "direct"] or members
         reference = max(direct, key=lambda q: len(q["text"]))["text"] if direct else ""
-        rows = [{**q, "ops": word_ops(reference, q["text"])} for q in members]
+        rows = [{**q, "ops": text_ops(reference, q["text"])} for q in members]
         page(f"statements/{sid}.html", "statement.html", "../", title=f"Statement {sid}", statement=statement,
              speaker_name=speakers.get(statement["speaker"], {"name": statement["speaker"]})["name"], reference=reference, quotes=rows)
     page("statements/index.html", "list.html", "../", title="Statements",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +14,11 @@ from zoomnews.errors import Problem, ZoomnewsError
 RAW_DIR = "corpus/raw"
 RELEASES_DIR = "releases"
 SCHEMA_DIR = "schema"
+SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+LEDGER = "RELEASES.lock"  # tracked: one line per release with its manifest's sha256 (zoomnews.manifest)
+LOCK = ".lock"  # untracked: held (flock) by the one process writing releases
+JOURNAL = ".journal.json"  # untracked: present only while a release is being written (or was interrupted)
+RELEASE_TEMP_PREFIX = ".tmp-"  # a release being built, before it is renamed into place
 
 
 @dataclass(frozen=True)
@@ -69,26 +77,64 @@ class CorpusRepo:
         with open(self.root / "pyproject.toml", "rb") as f:
             return tomllib.load(f)["tool"]["zoomnews"]["dataset-version"]
 
+    @property
+    def ledger_path(self) -> Path:
+        return self.releases_dir / LEDGER
+
+    @property
+    def journal_path(self) -> Path:
+        return self.releases_dir / JOURNAL
+
+    @property
+    def lock_path(self) -> Path:
+        return self.releases_dir / LOCK
+
     def released_versions(self) -> list[str]:
-        if not self.releases_dir.is_dir():
+        """The releases present: real folders (not symbolic links) named MAJOR.MINOR.PATCH holding a
+        regular manifest.json. Temporary and hidden folders are never releases; releases/RELEASES.lock
+        says which releases must be here (zoomnews.release_check)."""
+        try:
+            listing = list(os.scandir(self.releases_dir))
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        versions = [p.name for p in self.releases_dir.iterdir() if (p / "manifest.json").is_file()]
+        versions = []
+        for entry in listing:
+            if not SEMVER.match(entry.name) or not entry.is_dir(follow_symlinks=False):
+                continue
+            try:
+                if stat.S_ISREG(os.lstat(os.path.join(entry.path, "manifest.json")).st_mode):
+                    versions.append(entry.name)
+            except OSError:
+                continue
         return sorted(versions, key=version_key)
 
 
 def scaffold(root: Path, schemas: Path, version: str = "1.0.0", title: str = "zoomnews corpus") -> CorpusRepo:
-    """A new, empty corpus repository at `root` (replacing what is there) with the JSON Schemas copied
-    from `schemas`: for generated corpora (tests, benchmarks) and new projects."""
+    """A new, empty corpus repository at `root` with the JSON Schemas copied from `schemas`: for
+    generated corpora (tests, benchmarks) and new projects. An existing `root` is replaced only when
+    it is empty or an earlier scaffold (it holds safeio.MARKER); anything else is refused (ZN909)."""
+    import json
     import shutil
 
+    from zoomnews import safeio
+
     root = Path(root)
+    if root.is_symlink():
+        raise safeio.unsafe(root, f"{root} is a symbolic link; zoomnews never writes through one")
     if root.exists():
+        if not root.is_dir():
+            raise safeio.unsafe(root, f"{root} exists and is not a folder")
+        if any(True for _ in root.iterdir()) and not (root / safeio.MARKER).is_file():
+            raise safeio.unsafe(root, f"{root} is not empty and was not made by zoomnews (no {safeio.MARKER}); choose a new folder")
         shutil.rmtree(root)
     (root / RAW_DIR).mkdir(parents=True)
     (root / "annotations" / "registry").mkdir(parents=True)
     shutil.copytree(schemas, root / SCHEMA_DIR)
-    (root / "pyproject.toml").write_text(f'[tool.zoomnews]\ndataset-version = "{version}"\n', encoding="utf-8")
-    (root / "README.md").write_text(f"---\nconfigs: []\n---\n# {title}\n", encoding="utf-8")
+    safeio.write_files({
+        root / safeio.MARKER: json.dumps({"written_by": "zoomnews scaffold"}) + "\n",
+        root / "pyproject.toml": f'[tool.zoomnews]\ndataset-version = "{version}"\n',
+        root / "README.md": f"---\nconfigs: []\n---\n# {title}\n",
+    }, root)
     return CorpusRepo(root)
 
 

@@ -5,7 +5,10 @@ A file is written to a temporary file beside it, flushed and fsynced, then `os.r
 target (and the folder fsynced), so a failure at any point (exception, full disk, read-only,
 SIGKILL) leaves the old bytes or the new ones, never a mix. Everything is encoded before the first
 byte is written. A folder output (a site, an export) is built beside its target and swapped in;
-it may replace only an earlier output of zoomnews (marked by MARKER).
+it may replace only an earlier output of zoomnews (marked by MARKER). An error or exception undoes
+what the call already replaced (files put back from hard links to their old bytes, a swapped folder
+swapped back), so a failed write changes nothing; only a kill can leave some files of a
+write_files call new and others old (and temporary files named TEMP_PREFIX…).
 
 Fault injection: with ZOOMNEWS_FAULT_AFTER=N in the environment the process kills itself with
 SIGKILL at the Nth write step (`fault_point`); with ZOOMNEWS_FAULT_MODE=enospc it raises "no space
@@ -180,23 +183,38 @@ def _write_temp(target: Path, data: bytes) -> str:
         except FileNotFoundError:
             os.fchmod(fd, 0o666 & ~_umask())
         half = len(data) // 2
-        os.write(fd, data[:half]) if half else None
+        _write_all(fd, memoryview(data)[:half])
         fault_point(f"{target}: half written")
-        view = memoryview(data)[half:]
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, memoryview(data)[half:])
         os.fsync(fd)
-    except BaseException:
         os.close(fd)
-        _remove_quietly(temp)
+        fd = None
+        fault_point(f"{target}: temporary file complete")
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        _remove_quietly(temp)  # never left behind by an error, only by a kill
         raise
-    os.close(fd)
-    fault_point(f"{target}: temporary file complete")
     return temp
 
 
+def _write_all(fd: int, view: memoryview) -> None:
+    """Every byte of `view`: os.write may write fewer (a filling disk, a write over 2 GiB)."""
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process umask, read without changing it where Linux allows (setting it, even for an
+    instant, would give files another thread creates meanwhile the wrong mode)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
     os.umask(mask)
     return mask
 
@@ -210,31 +228,76 @@ def _remove_quietly(path: str | Path) -> None:
 
 def write_files(files: Mapping[Path, bytes | str], root: str | Path) -> None:
     """Write several files, each atomically: every one is encoded and written to a temporary file
-    first, then each replaces its target. An error before the replacements changes nothing; a kill
-    between them leaves each file old or new, never partial. Paths must lie inside `root`."""
+    first, then each replaces its target. An error (or an exception) at any point changes nothing:
+    files already replaced are put back (from a hard link to their old bytes); a kill between the
+    replacements leaves each file old or new, never partial. Paths must lie inside `root`."""
     targets = {}
     for path, data in files.items():
         target = confined(path, root)
         if target.is_dir():
             raise ZoomnewsError(Problem(str(path), None, "ZN114", "a folder where a file belongs"))
-        targets[target] = encode(data, path) if isinstance(data, str) else bytes(data)
+        if isinstance(data, str):
+            targets[target] = encode(data, path)
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            targets[target] = bytes(data)
+        else:  # bytes(5) would be five NUL bytes
+            raise TypeError(f"{path}: write_files takes bytes or str, not {type(data).__name__}")
     temps: dict[Path, str] = {}
+    backups: dict[Path, Path | str | None] = {}  # target -> a hard link to its old bytes, _NEW, or None (cannot put back)
     current = None
     try:
         for current, data in targets.items():
             current.parent.mkdir(parents=True, exist_ok=True)
             temps[current] = _write_temp(current, data)
         for current, temp in temps.items():
+            backups[current] = _backup(current)
             os.replace(temp, current)
             fault_point(f"{current}: replaced")
         for folder in {target.parent for target in targets}:
             _fsync_folder(folder)
-    except OSError as e:
-        raise ZoomnewsError(environment_problem(e, current)) from None
+    except BaseException as e:
+        _put_back(backups)
+        if isinstance(e, OSError):
+            raise ZoomnewsError(environment_problem(e, current)) from None
+        raise
     finally:
-        for temp in temps.values():
-            if os.path.exists(temp):
-                _remove_quietly(temp)
+        for leftover in [*temps.values(), *(b for b in backups.values() if isinstance(b, Path))]:
+            if os.path.lexists(leftover):
+                _remove_quietly(leftover)
+
+
+_NEW = "new"  # _backup: there was no file to keep
+
+
+def _backup(target: Path) -> Path | str | None:
+    """A hard link to `target`'s current bytes beside it, to put back if a later step fails; _NEW
+    when there is no file; None when it cannot be kept (a file system without hard links)."""
+    for _ in range(100):
+        backup = target.parent / f"{TEMP_PREFIX}{target.name[:40]}-old-{os.urandom(6).hex()}"
+        try:
+            os.link(target, backup, follow_symlinks=False)
+            return backup
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            return _NEW if not os.path.lexists(target) else None
+        except OSError:
+            return None
+    return None
+
+
+def _put_back(backups: Mapping[Path, Path | str | None]) -> None:
+    """Undo the replacements made so far, newest first (best effort: it runs while failing)."""
+    for target, backup in reversed(list(backups.items())):
+        try:
+            if isinstance(backup, Path):
+                os.replace(backup, target)
+            elif backup == _NEW and os.path.isfile(target) and not os.path.islink(target):
+                os.unlink(target)
+        except OSError:
+            pass
+    for folder in {target.parent for target in backups}:
+        _fsync_folder(folder)
 
 
 def write_file(path: Path, data: bytes | str, root: str | Path) -> None:
@@ -303,9 +366,14 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name[:40]}-", dir=target.parent))
+        try:  # mkdtemp makes it private (0700): give it the earlier output's mode, or the usual one
+            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+        except FileNotFoundError:
+            os.chmod(temp, 0o777 & ~_umask())
     except OSError as e:
         raise ZoomnewsError(environment_problem(e, out)) from None
     old = None
+    swapped = None  # how the new folder went in: "renamed" (no earlier output), "exchanged", "moved"
     try:
         result = fill(temp)
         (temp / MARKER).write_text(json.dumps({"written_by": f"zoomnews {command}"}) + "\n", encoding="utf-8")
@@ -313,20 +381,20 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
         fault_point(f"{target}: new folder complete")
         if not target.exists():
             os.rename(temp, target)
+            swapped = "renamed"
         elif _renameat2_exchange(temp, target):
-            old = temp  # holds the earlier output now
+            old, swapped = temp, "exchanged"  # temp holds the earlier output now
         else:
             old = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name[:40]}-old-", dir=target.parent))
             os.rename(target, old / "folder")
             fault_point(f"{target}: old folder moved aside")
             os.rename(temp, target)
+            swapped = "moved"
         _fsync_folder(target.parent)
         fault_point(f"{target}: swapped in")
         return result
     except BaseException as e:
-        aside = old / "folder" if old is not None and old != temp else None
-        if aside is not None and aside.is_dir() and not target.exists():
-            os.rename(aside, target)  # the earlier output back where it was
+        _swap_back(target, temp, old, swapped)
         if isinstance(e, OSError):
             raise ZoomnewsError(environment_problem(e, out)) from None
         raise
@@ -334,3 +402,19 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
         for leftover in (temp, old):
             if leftover is not None and leftover != target and os.path.isdir(leftover):
                 shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap_back(target: Path, temp: Path, old: Path | None, swapped: str | None) -> None:
+    """After a failure, put the earlier output (or no folder) back at `target`, the new one at `temp`
+    (best effort: it runs while failing)."""
+    try:
+        if swapped == "exchanged":
+            _renameat2_exchange(temp, target)
+        elif swapped in ("renamed", "moved"):
+            os.rename(target, temp)
+        aside = old / "folder" if old is not None and old != temp else None
+        if aside is not None and aside.is_dir() and not target.exists():
+            os.rename(aside, target)
+        _fsync_folder(target.parent)
+    except OSError:
+        pass

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zoomnews.agreement import accuracy, exact_pairs, overlap_pairs, pairwise_cluster_f1, prf
+from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.formats.common import LAYERS, Bundle, bundle_from_repo
 from zoomnews.layers import LAYER_OF_KIND
 from zoomnews.views import TIMEX_TO_ONTONOTES
@@ -156,18 +157,47 @@ def score_attribution(gold: list[dict], pred: list[dict]) -> dict:
             "statement_pairwise": pairwise_cluster_f1(overlap, "statement_id").as_dict()}
 
 
+def documents_of(bundle) -> set[str]:
+    """The documents a Bundle speaks of: its texts, or (records without texts) its records' doc_ids."""
+    return set(bundle.texts) | {r["doc_id"] for records in bundle.layers.values() for r in records}
+
+
 def score(gold, pred, documents: list[str] | None = None) -> dict:
-    """All three tasks; only the documents the predictions cover (or `documents`) are scored."""
-    chosen = set(documents or pred.texts or {r["doc_id"] for layer in pred.layers.values() for r in layer})
+    """All three tasks over every gold document, or over `documents` when the user restricts the
+    scoring explicitly. A gold document without predictions counts as missed (and is named in
+    `missing_documents`); predictions for documents the gold does not have cannot be scored and are
+    named in `unknown_documents`, never counted silently."""
+    gold_documents, predicted = documents_of(gold), documents_of(pred)
+    if documents:
+        absent = sorted(set(documents) - gold_documents)
+        if absent:
+            raise ZoomnewsError(Problem("--documents", None, "ZN401", f"not in the gold: {', '.join(absent)}"))
+        chosen = set(documents)
+    else:
+        chosen = gold_documents
     keep = lambda records: [r for r in records if r["doc_id"] in chosen]
     g = Bundle({}, {layer: keep(records) for layer, records in gold.layers.items()})
     p = Bundle({}, {layer: keep(records) for layer, records in pred.layers.items()})
     return {
         "documents": sorted(chosen),
+        "missing_documents": sorted(chosen - predicted),
+        "unknown_documents": sorted(predicted - gold_documents),
         "ner": score_ner(ner_spans(g), ner_spans(p)),
         "timex": score_timex(g.layers["timex"], p.layers["timex"]),
         "attribution": score_attribution(g.layers["quote"], p.layers["quote"]),
     }
+
+
+def coverage_notes(result: dict) -> list[str]:
+    """What the user must know about which documents were scored."""
+    notes = []
+    if result["missing_documents"]:
+        notes.append(f"{len(result['missing_documents'])} gold document(s) have no prediction and count as missed: "
+                     + ", ".join(result["missing_documents"]))
+    if result["unknown_documents"]:
+        notes.append(f"predictions for {len(result['unknown_documents'])} document(s) not in the gold were not scored: "
+                     + ", ".join(result["unknown_documents"]))
+    return notes
 
 
 def gold_bundle(repo, gold: str) -> Bundle:

@@ -10,9 +10,10 @@ import unicodedata
 from pathlib import Path
 from dataclasses import dataclass, field
 
-from zoomnews.errors import Problem
+from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.jsonl import read_jsonl_canonical, unsafe_path
 from zoomnews.repo import RAW_DIR, CorpusRepo
+from zoomnews.safeio import read_bytes
 from zoomnews.schemas import Kind, load_kinds
 
 
@@ -21,6 +22,7 @@ class Record:
     file: str
     line: int
     data: dict
+    floats: bool = False  # the line holds a float literal: only the reference validator may accept it (schemas.Kind.fast_validator)
 
 
 @dataclass
@@ -62,16 +64,30 @@ def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = (), kinds: dict[str, K
         if name in skip:
             corpus.records[name] = []
             continue
-        records, problems, canonical = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root, kind.fields)
-        if canonical:
+        reading = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root, kind.fields)
+        if reading.canonical:
             corpus.canonical_lines.add(name)
-        corpus.records[name] = [Record(kind.source, line, data) for line, data in records]
-        corpus.problems.extend(problems)
+        floats = reading.float_lines
+        corpus.records[name] = [Record(kind.source, line, data, line in floats) for line, data in reading.records]
+        corpus.problems.extend(reading.problems)
     _read_raw(corpus)
     return corpus
 
 
-RAW_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.txt$")
+# A raw file's name: a safe doc_id + ".txt". Fixed here, not taken from the schema: it is what keeps
+# every raw path a plain file name inside corpus/raw/. Always matched whole (fullmatch).
+SAFE_DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
+def raw_name_ok(name: str) -> bool:
+    return name.endswith(".txt") and SAFE_DOC_ID.fullmatch(name[: -len(".txt")]) is not None
+
+
+def check_doc_id(kinds: dict[str, Kind], doc_id: str, label: str = "--doc-id") -> None:
+    """ZN112 unless `doc_id` is a whole-string match of the schema's doc_id pattern and a safe raw file
+    name: a doc_id becomes corpus/raw/<doc_id>.txt and the name of a suggestions folder."""
+    if not (kinds["document"].matches("doc_id", doc_id) and raw_name_ok(f"{doc_id}.txt")):
+        raise ZoomnewsError(Problem(label, None, "ZN112", f"{doc_id!r} is not a doc_id (lower-case letters, digits, inner hyphens, at most 64 characters); pass --doc-id"))
 
 
 def _raw_files(corpus: Corpus) -> dict[str, str]:
@@ -89,10 +105,13 @@ def _raw_files(corpus: Corpus) -> dict[str, str]:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
         label = f"{RAW_DIR}/{entry.name}"
-        if not RAW_NAME.match(entry.name):
+        if not raw_name_ok(entry.name):
+            label = f"{RAW_DIR}/{entry.name!r}" if not entry.name.isprintable() else label
             corpus.problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
-        elif entry.is_symlink() or not entry.is_file():
-            corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link or not a regular file"))
+        elif entry.is_symlink():
+            corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
+        elif not entry.is_file(follow_symlinks=False):
+            corpus.problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
         else:
             present[entry.name[:-len(".txt")]] = entry.path
     return present
@@ -111,8 +130,11 @@ def _read_raw(corpus: Corpus) -> None:
         if path is None:
             corpus.problems.append(Problem(record.file, record.line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
             continue
-        with open(path, "rb") as f:
-            data = f.read()
+        try:
+            data = read_bytes(path, f"{RAW_DIR}/{doc_id}.txt", follow=False)  # refuses a FIFO or link swapped in since the listing
+        except (ZoomnewsError, FileNotFoundError) as e:
+            corpus.problems.extend(e.problems if isinstance(e, ZoomnewsError) else [Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN106", "raw file vanished while reading")])
+            continue
         corpus.raw_sha256[doc_id] = hashlib.sha256(data).hexdigest()
         text, problems = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
         corpus.problems.extend(problems)
@@ -132,6 +154,18 @@ def decode_raw(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
     if "\r" in text:
         problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: raw texts use LF newlines"))
     if not unicodedata.is_normalized("NFC", text):
-        first = next(i for i, ch in enumerate(text) if not unicodedata.is_normalized("NFC", text[max(0, i - 1) : i + 2]))
-        problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (near offset {first})"))
+        first = first_not_nfc(text)
+        problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (from offset {first})"))
     return text, problems
+
+
+def first_not_nfc(text: str, block: int = 4096) -> int:
+    """The offset of the first character NFC changes (a mark out of order, a base that composes with a
+    later mark, a singleton): NFC keeps everything before it, however long the sequence it starts."""
+    normalized = unicodedata.normalize("NFC", text)
+    lo = 0
+    while lo < len(text) and text[lo:lo + block] == normalized[lo:lo + block]:  # whole blocks compared in C
+        lo += block
+    ours, theirs = text[lo:lo + block], normalized[lo:lo + block]
+    first = lo + next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+    return min(first, len(text) - 1)

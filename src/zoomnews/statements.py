@@ -11,22 +11,60 @@ from zoomnews.sources import read_corpus
 WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
+def _alignment(reference: str, other: str):
+    """The word alignment of `other` against the part of `reference` it reproduces: the words of both
+    (as regex matches, so their exact text and place stay known), the reproduced range [lo, hi) of
+    the reference's words, and difflib's opcodes over that range."""
+    a, b = list(WORD.finditer(reference)), list(WORD.finditer(other))
+    words_a, words_b = [m.group() for m in a], [m.group() for m in b]
+    blocks = [m for m in difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).get_matching_blocks() if m.size]
+    lo, hi = (blocks[0].a, blocks[-1].a + blocks[-1].size) if blocks else (0, len(a))
+    return a, b, lo, hi, difflib.SequenceMatcher(a=words_a[lo:hi], b=words_b, autojunk=False).get_opcodes()
+
+
 def word_ops(reference: str, other: str) -> list[tuple[str, str]]:
     """`other` against the part of `reference` it reproduces, as (op, words): op is `same`, `removed`
     (in the reference, not in this quote), `added` (in this quote only) or `elided` (the rest of the
-    statement, which this quote does not reproduce)."""
-    a, b = WORD.findall(reference), WORD.findall(other)
-    blocks = [m for m in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks() if m.size]
-    lo, hi = (blocks[0].a, blocks[-1].a + blocks[-1].size) if blocks else (0, len(a))
+    statement, which this quote does not reproduce). Words are joined by single spaces."""
+    a, b, lo, hi, opcodes = _alignment(reference, other)
+    words = lambda matches: " ".join(m.group() for m in matches)
     ops = [("elided", "…")] if lo > 0 else []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a[lo:hi], b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal":
-            ops.append(("same", " ".join(b[j1:j2])))
+            ops.append(("same", words(b[j1:j2])))
             continue
         if i2 > i1:
-            ops.append(("removed", " ".join(a[lo + i1 : lo + i2])))
+            ops.append(("removed", words(a[lo + i1: lo + i2])))
         if j2 > j1:
-            ops.append(("added", " ".join(b[j1:j2])))
+            ops.append(("added", words(b[j1:j2])))
+    return ops + ([("elided", "…")] if hi < len(a) else [])
+
+
+def text_ops(reference: str, other: str) -> list[tuple[str, str]]:
+    """The same alignment as word_ops, on the exact texts: the `same` and `added` pieces, in order,
+    are `other` itself (its spacing and punctuation untouched), and `removed` pieces are the
+    reference's exact words, placed where this quote lacks them."""
+    a, b, lo, hi, opcodes = _alignment(reference, other)
+    ops = [("elided", "…")] if lo > 0 else []
+    position = 0  # how much of `other` is placed
+
+    def take(end: int, op: str) -> None:
+        nonlocal position
+        if end > position:
+            if ops and ops[-1][0] == op:
+                ops[-1] = (op, ops[-1][1] + other[position:end])
+            else:
+                ops.append((op, other[position:end]))
+            position = end
+
+    for op, i1, i2, j1, j2 in opcodes:
+        if j2 > j1:
+            take(b[j1].start(), "same")  # the space and punctuation before these words
+        if op != "equal" and i2 > i1:
+            ops.append(("removed", reference[a[lo + i1].start(): a[lo + i2 - 1].end()]))
+        if j2 > j1:
+            take(b[j2 - 1].end(), "same" if op == "equal" else "added")
+    take(len(other), "same")
     return ops + ([("elided", "…")] if hi < len(a) else [])
 
 

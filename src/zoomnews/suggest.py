@@ -272,31 +272,45 @@ def evaluation_table(figures: dict[str, dict]) -> str:
 
 
 def suggest_for(repo, target: str, published: str | None = None, doc_id: str | None = None) -> Suggestions:
-    """Suggestions for a document of the corpus (by doc_id) or a raw file, with the corpus's registries."""
+    """Suggestions for a document of the corpus (by doc_id) or a raw file, with the corpus's registries.
+    A file's doc_id (given, or made from its name) must be a doc_id (ZN112): it names the output folder."""
     from pathlib import Path
 
     from zoomnews.errors import Problem, ZoomnewsError
-    from zoomnews.sources import decode_raw, read_corpus
+    from zoomnews.safeio import read_bytes
+    from zoomnews.sources import check_doc_id, decode_raw, read_corpus
 
     corpus = read_corpus(repo)
     if target in corpus.texts:
         doc_id, text = target, corpus.texts[target]
-        published = published or next(a["published"] for a in corpus.rows("article") if a["doc_id"] == target and a["article_index"] == 0)
+        published = published or _first_published(corpus, target)
     else:
-        path = Path(target)
-        if not path.is_file():
-            raise ZoomnewsError(Problem(target, None, "ZN401", "neither a doc_id of the corpus nor a file"))
-        text, problems = decode_raw(path.read_bytes(), target)
+        try:
+            data = read_bytes(target, target)  # a FIFO is refused (ZN114), never waited on
+        except FileNotFoundError:
+            raise ZoomnewsError(Problem(target, None, "ZN401", "neither a doc_id of the corpus nor a file")) from None
+        text, problems = decode_raw(data, target)
         if text is None:
             raise ZoomnewsError(problems)
-        doc_id = doc_id or re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "new-document"
+        doc_id = doc_id or re.sub(r"[^a-z0-9-]+", "-", Path(target).stem.lower())[:64].strip("-") or "new-document"
+        check_doc_id(corpus.kinds, doc_id)
         if published is None:
             raise ZoomnewsError(Problem("--published", None, "ZN201", "a file needs --published YYYY-MM-DD (the creation time timexes resolve against)"))
     try:
         dct = dt.date.fromisoformat(published)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ZoomnewsError(Problem("--published", None, "ZN201", f"{published!r} is not a date YYYY-MM-DD")) from None
     return suggest(doc_id, text, dct, corpus.rows("registry_entity"), corpus.rows("registry_speaker"))
+
+
+def _first_published(corpus, doc_id: str) -> str:
+    """The date of a corpus document's first article (its creation time), or a coded refusal."""
+    for article in corpus.rows("article"):
+        if article.get("doc_id") == doc_id and article.get("article_index") == 0:
+            return article.get("published")
+    from zoomnews.errors import Problem, ZoomnewsError
+
+    raise ZoomnewsError(Problem("corpus/articles.jsonl", None, "ZN404", f"{doc_id} has no article 0 to take the date from; pass --published"))
 
 
 def write_suggestions(repo, result: Suggestions, out, fmt: str) -> list[str]:

@@ -9,18 +9,26 @@
 | conll | tokens | entity and timex types (OntoNotes IOB2); attributes restored on import |
 | spacy (DocBin, optional extra) | code points | everything (records in `user_data`); `doc.ents`/`doc.spans` for training |
 
-Import never writes a record that lost data silently: lossy formats take ids and attributes back
-from the corpus records with the same layer and offsets, and report every span that needs completing.
+Import never loses a record silently. Everything in the tool's export must be understood: a line,
+field or value that is not (a float offset, an unknown label, a note that would move a record, a
+DOCTYPE in XML…) refuses the whole import with a coded problem naming the file and line (ZN601,
+ZN602, ZN606; ZN605 for a Label Studio task with several annotations and no --annotation choice),
+and nothing is written. Lossy formats take ids and attributes back from the corpus records with the
+same layer and offsets, and report every span that needs completing. An import that would remove
+existing records lists them and needs `allow_removal` (ZN604); the result counts each layer's
+records before and after, added, removed and changed. The carried layers are written together and
+atomically (zoomnews.safeio.write_files).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import Bundle, bundle_from_repo
+from zoomnews.formats.common import At, Bundle, bundle_from_corpus, bundle_from_repo, check_records
 
 FORMATS = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 LOSSLESS = ("labelstudio", "brat", "xmi", "spacy")
@@ -32,7 +40,7 @@ def module(name: str):
     return import_module(f"zoomnews.formats.{name}")
 
 
-PROTECTED = ("corpus", "annotations", "schema", "releases")  # an --out folder never goes inside these
+PROTECTED = ("corpus", "annotations", "schema", "releases", ".git")  # an --out folder never goes inside these
 
 
 def export_corpus(repo, fmt: str, out: Path, doc_ids: list[str] | None = None, units: str | None = None) -> list[str]:
@@ -46,11 +54,29 @@ def export_corpus(repo, fmt: str, out: Path, doc_ids: list[str] | None = None, u
                           f"export --format {fmt}", repo.root, PROTECTED)
 
 
-def read_import(repo, fmt: str, path: Path, units: str | None = None) -> tuple[Bundle, list[str]]:
-    """Records from a tool's export, checked against the corpus texts; the base for lossy formats is the corpus."""
+def read_import(repo, fmt: str, path: Path, units: str | None = None,
+                annotation: str | Iterable[str] = ()) -> tuple[Bundle, list[str]]:
+    """Records from a tool's export, checked against the corpus texts; the base for lossy formats is the
+    corpus. `annotation` (Label Studio only) picks among a task's several annotations: "latest" or ids."""
+    from zoomnews.sources import read_corpus
+
+    return _read(repo, read_corpus(repo), fmt, Path(path), units, annotation)
+
+
+def _read(repo, corpus, fmt: str, path: Path, units: str | None, annotation) -> tuple[Bundle, list[str]]:
     reader = module(fmt)
-    base = bundle_from_repo(repo)
-    bundle, notes = reader.import_(Path(path), repo, base, units or reader.UNIT)
+    choices = (annotation,) if isinstance(annotation, str) else tuple(annotation or ())
+    options = {"annotation": choices} if choices else {}
+    if choices and fmt != "labelstudio":
+        raise ZoomnewsError(Problem("--annotation", None, "ZN602", "--annotation chooses among a Label Studio task's annotations; other formats have one"))
+    base = bundle_from_corpus(corpus)
+    at = At(str(path))
+    try:
+        bundle, notes = reader.import_(path, repo, base, units or reader.UNIT, kinds=corpus.kinds, **options)
+    except RecursionError:  # deep input that a parser recursed into: a coded problem, not a traceback
+        raise at.refuse("ZN602", "nested too deeply to read") from None
+    except MemoryError:
+        raise at.refuse("ZN602", "too large to read in memory") from None
     problems = []
     for doc_id, text in bundle.texts.items():
         if doc_id not in base.texts:
@@ -59,34 +85,69 @@ def read_import(repo, fmt: str, path: Path, units: str | None = None) -> tuple[B
             problems.append(Problem(str(path), None, "ZN603", f"the text of {doc_id} differs from corpus/raw/{doc_id}.txt: the tool changed the document, so its offsets cannot be trusted"))
     if problems:
         raise ZoomnewsError(problems)
+    check_records(bundle, corpus.kinds, at)
     return bundle, notes
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    """One carried layer's records in the imported documents: before + added - removed = after."""
+
+    before: int
+    after: int
+    added: int
+    removed: int
+    changed: int
 
 
 @dataclass
 class ImportResult:
     documents: list[str]
-    counts: dict[str, tuple[int, int]]  # layer -> (records before, after) for the imported documents, carried layers only
+    counts: dict[str, LayerCount]  # carried layers only, for the imported documents
     notes: list[str]
+    removed: list[dict] = field(default_factory=list)  # {"layer", "doc_id", "id", "text"} of each record the import removes
 
 
-def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: bool = True) -> ImportResult:
-    """Replace the imported documents' records in annotations/ with those of the tool's export (canonical form)."""
+def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: bool = True,
+                  annotation: str | Iterable[str] = (), allow_removal: bool = False) -> ImportResult:
+    """Replace the imported documents' records in annotations/ with those of the tool's export
+    (canonical form). Removing a record the export lacks needs `allow_removal` (ZN604, listing each
+    one, also when not writing); nothing is written unless every check passed, and then every carried
+    layer at once (zoomnews.safeio.write_files)."""
     from zoomnews.formatting import canonical_text
-    from zoomnews.jsonl import read_jsonl
-    from zoomnews.schemas import load_kinds
+    from zoomnews.safeio import write_files
+    from zoomnews.sources import read_corpus
 
-    bundle, notes = read_import(repo, fmt, path, units)
-    kinds = load_kinds(repo)
-    documents = sorted(bundle.texts)
-    counts = {}
+    corpus = read_corpus(repo)
+    bundle, notes = _read(repo, corpus, fmt, Path(path), units, annotation)
+    counts, removed, problems, files = {}, [], [], {}
+    imported = lambda record: isinstance(record.data.get("doc_id"), str) and record.data["doc_id"] in bundle.texts
     for layer in module(fmt).CARRIES:  # a layer the format does not carry is left untouched
-        kind = kinds[layer]
-        source = repo.path(kind.source)
-        records, bad = read_jsonl(source, kind.source)
-        if bad:
-            raise ZoomnewsError(bad)
-        kept = [data for _, data in records if data.get("doc_id") not in documents]
-        counts[layer] = (len(records) - len(kept), len(bundle.layers[layer]))
-        if write:
-            source.write_text(canonical_text(kept + bundle.layers[layer], kind), encoding="utf-8", newline="\n")
-    return ImportResult(documents, counts, notes)
+        kind = corpus.kinds[layer]
+        before = [r for r in corpus.records[layer] if imported(r)]
+        counts[layer], gone = _compare(before, bundle.layers[layer])
+        for r in gone:
+            removed.append({"layer": layer, "doc_id": r.data.get("doc_id"), "id": r.data.get("id"), "text": r.data.get("text")})
+            problems.append(Problem(r.file, r.line, "ZN604", f"the import would remove {layer} {r.data.get('doc_id')}/{r.data.get('id')} "
+                                                             f"{r.data.get('text')!r}: the export does not have it"))
+        kept = [r.data for r in corpus.records[layer] if not imported(r)]
+        files[Path(kind.source)] = canonical_text(kept + bundle.layers[layer], kind)
+    if problems and not allow_removal:
+        raise ZoomnewsError(problems)
+    if write:
+        write_files(files, repo.root)
+    return ImportResult(sorted(bundle.texts), counts, notes, removed)
+
+
+def _compare(before: list, after: list[dict]) -> tuple[LayerCount, list]:
+    """Counts of one layer, by record key (doc_id, id), and the source records the import removes."""
+    def key(data: dict):
+        doc, ident = data.get("doc_id"), data.get("id")
+        return (doc, ident) if isinstance(doc, str) and isinstance(ident, str) else None
+
+    new = {key(data): data for data in after}
+    old_keys = {key(r.data) for r in before if key(r.data) is not None}
+    gone = [r for r in before if key(r.data) is None or key(r.data) not in new]  # a record without a key cannot be kept
+    changed = sum(1 for r in before if key(r.data) in new and new[key(r.data)] != r.data)
+    added = sum(1 for k in new if k not in old_keys)
+    return LayerCount(len(before), len(after), added, len(gone), changed), gone

@@ -2,23 +2,31 @@
 points. Lossless: spans are text-bound annotations (T; a span over line breaks is written as
 fragments, as brat itself does), a quotation's cue and source are spans linked by Cue/Source
 relations (R), and every other field, the id included, is an AnnotatorNotes JSON note (#).
+
+Import reads a folder: every `<doc_id>.ann` with its `.txt` (neither may be a symbolic link). Every
+non-blank line must be one of those three and consistent (its text is the .txt's at its offsets;
+fragments are separated by white space only; a Cue/Source span is linked to a quotation; a note
+belongs to a layer span, is a JSON object and sets only that layer's attributes and a valid id,
+never doc_id, offsets, text or label: ZN606); anything else is refused with its file and line.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import (CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, Bundle, attributes, new_id,
-                                     next_ids, parse_span_type, span_type)
+from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, At, Bundle, attributes,
+                                     doc_id, label, need, new_id, next_ids, numbered_lines, parse_json, parse_span_type,
+                                     read_text_file, record_id, settable, shown, span_type)
 
 CARRIES = LAYERS
 UNIT = "codepoint"
-T_LINE = re.compile(r"^(T\d+)\t(\S+) ([\d ;]+)\t(.*)$")
-R_LINE = re.compile(r"^(R\d+)\t(\S+) Arg1:(T\d+) Arg2:(T\d+)\s*$")
-NOTE_LINE = re.compile(r"^(#\d+)\tAnnotatorNotes (T\d+)\t(.*)$")
+# whole-line patterns (fullmatch), ASCII digits only: \d would take "٣" and int() would read it as 3
+T_LINE = re.compile(r"(T[0-9]+)\t(\S+) ([0-9]+ [0-9]+(?:;[0-9]+ [0-9]+)*)\t(.*)", re.ASCII)
+R_LINE = re.compile(r"(R[0-9]+)\t(\S+) Arg1:(T[0-9]+) Arg2:(T[0-9]+)", re.ASCII)
+NOTE_LINE = re.compile(r"(#[0-9]+)\tAnnotatorNotes (T[0-9]+)\t(.*)", re.ASCII)
 
 
 def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -66,52 +74,116 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     return []
 
 
-def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT) -> tuple[Bundle, list[str]]:
+@dataclass
+class Ann:
+    """One .ann file's lines, each checked, with the line it came from."""
+
+    spans: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)  # T id -> (type, start, end, line)
+    relations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (quote T, Cue|Source) -> (part T, line)
+    notes: dict[str, tuple[dict, int]] = field(default_factory=dict)  # T id -> (note, line)
+
+
+def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
     from zoomnews.schemas import load_kinds
 
-    kinds = load_kinds(repo)
+    kinds = kinds or load_kinds(repo)
+    if not path.is_dir():
+        raise At(str(path)).refuse("ZN602", "a brat import is a folder of <doc_id>.ann and <doc_id>.txt files")
+    anns = sorted(path.glob("*.ann"))
+    if not anns:
+        raise At(str(path)).refuse("ZN602", "no .ann file in the folder")
     bundle, notes = Bundle({}), []
     counters = next_ids(base) if base else {}
-    for ann in sorted(path.glob("*.ann")):
-        doc_id = ann.stem
-        txt = ann.with_suffix(".txt")
-        if not txt.is_file():
-            raise ZoomnewsError(Problem(str(ann), None, "ZN602", f"no {txt.name} beside it"))
-        text = txt.read_bytes().decode("utf-8")
-        bundle.texts[doc_id] = text
-        spans, relations, extra = {}, {}, {}
-        for number, line in enumerate(ann.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            if m := T_LINE.match(line):
-                pieces = [tuple(int(x) for x in piece.split()) for piece in m.group(3).split(";")]
-                start, end = pieces[0][0], pieces[-1][1]
-                if not 0 <= start < end <= len(text):
-                    raise ZoomnewsError(Problem(str(ann), number, "ZN601", f"offsets {start}-{end} outside the text (0..{len(text)} code points)"))
-                spans[m.group(1)] = (m.group(2), start, end)
-            elif m := R_LINE.match(line):
-                relations[(m.group(3), m.group(2))] = m.group(4)
-            elif m := NOTE_LINE.match(line):
-                try:
-                    extra[m.group(2)] = json.loads(m.group(3))
-                except ValueError:
-                    notes.append(f"{ann}:{number}: a note that is not zoomnews JSON; kept out of the record")
-            else:
-                notes.append(f"{ann}:{number}: line not understood (only T, R and AnnotatorNotes lines are read): {line[:60]!r}")
-        for tid, (name, start, end) in spans.items():
-            layer, label = parse_span_type(name)
-            if layer not in LAYERS:
-                continue  # cue and source spans are read through their quotation's relations
-            fields = extra.get(tid, {})
-            record = {"doc_id": doc_id, "id": fields.pop("id", None) or new_id(counters, layer, doc_id), "start": start,
-                      "end": end, "text": text[start:end], LABEL_FIELD[layer]: label, **fields}
-            if layer == "quote":
-                for part, kind in (("cue", CUE), ("source", SOURCE)):
-                    target = spans.get(relations.get((tid, kind)))
-                    s, e = (target[1], target[2]) if target else (None, None)
-                    record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if target else None})
-            unknown = sorted(set(fields) - set(kinds[layer].fields))
-            if unknown:
-                notes.append(f"{ann}: {tid} note has fields the {layer} schema does not know, not imported: {', '.join(unknown)}")
-            bundle.layers[layer].append({name: record.get(name) for name in kinds[layer].fields})
+    for ann in anns:
+        at = At(str(ann))
+        doc = doc_id(kinds, ann.stem, at.inside("file name"), base.texts if base else None)
+        bundle.add_document(doc, read_text_file(ann.with_suffix(".txt")), at)
+        text = bundle.texts[doc]
+        for layer, record in _records(read_ann(ann, text), doc, text, kinds, counters, at):
+            bundle.layers[layer].append(record)
     return bundle, notes
+
+
+def read_ann(ann: Path, text: str) -> Ann:
+    """The T, R and AnnotatorNotes lines of an .ann file; any other non-blank line is refused."""
+    read, at = Ann(), At(str(ann))
+    for number, line in numbered_lines(read_text_file(ann)):
+        where = at.on(number)
+        if not line.strip():
+            continue
+        if m := T_LINE.fullmatch(line):
+            if m.group(1) in read.spans:
+                raise where.refuse("ZN602", f"{m.group(1)} is defined twice")
+            start, end = _fragments(m.group(3), m.group(4), text, where)
+            read.spans[m.group(1)] = (m.group(2), start, end, number)
+        elif m := R_LINE.fullmatch(line):
+            if m.group(2) not in (CUE, SOURCE):
+                raise where.refuse("ZN602", f"a {shown(m.group(2))} relation: zoomnews reads {CUE} and {SOURCE} relations")
+            if (m.group(3), m.group(2)) in read.relations:
+                raise where.refuse("ZN602", f"{m.group(3)} has a second {m.group(2)} relation")
+            read.relations[(m.group(3), m.group(2))] = (m.group(4), number)
+        elif m := NOTE_LINE.fullmatch(line):
+            if m.group(2) in read.notes:
+                raise where.refuse("ZN602", f"{m.group(2)} has a second AnnotatorNotes line")
+            read.notes[m.group(2)] = (need(parse_json(m.group(3), where), dict, where, "a zoomnews note (a JSON object)"), number)
+        else:
+            raise where.refuse("ZN602", f"line not understood (zoomnews reads T, R and AnnotatorNotes lines): {line[:60]!r}")
+    return read
+
+
+def _fragments(offsets: str, shown_text: str, text: str, at: At) -> tuple[int, int]:
+    """The span of a T line's fragments "a b;c d": in the text, in order, with only white space
+    between them (a span is continuous: brat splits it at line breaks), and the line's text theirs."""
+    pieces = []
+    for piece in offsets.split(";"):
+        if any(len(x) > 12 for x in piece.split()):  # int() of thousands of digits is refused (or slow); no text is that long
+            raise at.refuse("ZN601", f"offset {shown(max(piece.split(), key=len))} outside the text (0..{len(text)} code points)")
+        a, b = (int(x) for x in piece.split())
+        pieces.append(CODEPOINTS.span(text, a, b, at))
+    for (_, end), (start, _) in zip(pieces, pieces[1:]):
+        if start < end or text[end:start].strip():
+            raise at.refuse("ZN601", f"fragments {offsets} overlap or leave out text: zoomnews spans are continuous")
+    if shown_text != " ".join(text[a:b] for a, b in pieces):
+        raise at.refuse("ZN601", f"the line's text {shown(shown_text)} is not the .txt's text at {offsets}")
+    return pieces[0][0], pieces[-1][1]
+
+
+def _records(read: Ann, doc: str, text: str, kinds, counters: dict, at: At):
+    """(layer, record) of each layer span, with its note and its quotation's cue and source."""
+    parts = {}  # part T -> its line, to refuse one linked to nothing
+    for tid, (name, start, end, number) in read.spans.items():
+        layer, _ = parse_span_type(name)
+        if layer in SPAN_PARTS:
+            parts[tid] = number
+    for (tid, kind), (target, number) in read.relations.items():
+        if tid not in read.spans or parse_span_type(read.spans[tid][0])[0] != "quote":
+            raise at.on(number).refuse("ZN602", f"a {kind} relation from {tid}, which is not a quotation span")
+        if target not in parts or read.spans[target][0] != kind:
+            raise at.on(number).refuse("ZN602", f"a {kind} relation to {target}, which is not a {kind} span")
+    linked = {target for target, _ in read.relations.values()}
+    for tid, number in parts.items():
+        if tid not in linked:
+            raise at.on(number).refuse("ZN602", f"{tid} is a {read.spans[tid][0]} span linked to no quotation")
+    for tid, (note, number) in read.notes.items():
+        if tid not in read.spans or tid in parts:
+            raise at.on(number).refuse("ZN606", f"a note on {tid}, which is not a span of a layer")
+    for tid, (name, start, end, number) in read.spans.items():
+        if tid in parts:
+            continue
+        layer, value = parse_span_type(name)
+        where = at.on(number)
+        record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end], LABEL_FIELD[layer]: label(kinds, layer, value, where)}
+        note, line = read.notes.get(tid, ({}, number))
+        for key, item in note.items():
+            if key == "id":
+                record["id"] = record_id(kinds, layer, item, at.on(line), code="ZN606")
+            else:
+                record[settable(kinds, layer, key, at.on(line))] = item
+        if "id" not in record:  # a span drawn in brat: the next free id (not setdefault: it would use one up every time)
+            record["id"] = new_id(counters, layer, doc)
+        if layer == "quote":
+            for part, kind in (("cue", CUE), ("source", SOURCE)):
+                target = read.spans.get(read.relations.get((tid, kind), ("",))[0])
+                s, e = (target[1], target[2]) if target else (None, None)
+                record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if target else None})
+        yield layer, {name: record.get(name) for name in kinds[layer].fields}

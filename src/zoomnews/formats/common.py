@@ -1,13 +1,27 @@
-"""What every exchange format shares: a Bundle (texts + the four span layers), span type names, and
-restoring what a lossy format cannot carry from the records it was exported from.
+"""What every exchange format shares: a Bundle (texts + the four span layers), span type names,
+restoring what a lossy format cannot carry from the records it was exported from, and the rules
+every importer applies to what it reads.
 
 Offsets inside a Bundle are always code points. Each format converts at its edge (its module says
-which unit it uses) and nowhere else.
+which unit it uses) and nowhere else, through `Units.into`: an offset is a JSON integer (never a
+float, bool or string) inside the text in the format's unit.
+
+Import rules, each in one function here: files are read through zoomnews.safeio (no symbolic link,
+FIFO or folder); JSON strictly (zoomnews.jsonl: no NaN, no repeated key); every value must be one the
+sources can store (`plain`); doc_ids, ids and labels follow the schemas; a note or attribute never
+sets a record's document, id, offsets or text (`settable`); and `check_records` is the last gate
+before anything is written. Anything else a file holds is refused with a coded problem naming the
+file (and line), never skipped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+import re
+import reprlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.offsets import OffsetError, OffsetMap
@@ -20,6 +34,7 @@ ID_PREFIX = {"zone": "z", "entity": "e", "timex": "t", "quote": "q"}
 TYPE_PREFIX = {"zone": "Zone_", "timex": "TIMEX3_", "quote": "Quote_"}
 CUE, SOURCE = "Cue", "Source"  # a quotation's cue and source spans, linked to it by relations
 SPAN_PARTS = ("cue", "source")
+SPAN_FIELDS = ("doc_id", "id", "start", "end", "text")
 
 
 @dataclass
@@ -30,11 +45,24 @@ class Bundle:
     def records(self, layer: str, doc_id: str) -> list[dict]:
         return [r for r in self.layers[layer] if r["doc_id"] == doc_id]
 
+    def add_document(self, doc_id: str, text, at: At) -> None:
+        """A document read from an import; once only (a second copy would be merged or lost silently)."""
+        if not isinstance(text, str):
+            raise at.refuse("ZN602", f"the text of {doc_id} is a {type(text).__name__}, not a string")
+        if doc_id in self.texts:
+            raise at.refuse("ZN602", f"document {doc_id} appears twice in the import")
+        self.texts[doc_id] = text
+
 
 def bundle_from_repo(repo, doc_ids: list[str] | None = None) -> Bundle:
-    from zoomnews.sources import canonical_key, read_corpus
+    from zoomnews.sources import read_corpus
 
-    corpus = read_corpus(repo)
+    return bundle_from_corpus(read_corpus(repo), doc_ids)
+
+
+def bundle_from_corpus(corpus, doc_ids: list[str] | None = None) -> Bundle:
+    from zoomnews.sources import canonical_key
+
     if corpus.problems:
         raise ZoomnewsError(corpus.problems)
     chosen = sorted(corpus.texts) if not doc_ids else doc_ids
@@ -51,11 +79,17 @@ def field_order(repo) -> dict[str, list[str]]:
     return {layer: list(kinds[layer].fields) for layer in LAYERS}
 
 
-def attributes(layer: str, record: dict) -> dict:
-    """The fields of a record beyond its span and label: what formats without attributes lose."""
-    core = {"doc_id", "id", "start", "end", "text", LABEL_FIELD[layer]}
+def core_fields(layer: str) -> set[str]:
+    """A record's span, id and label (and a quotation's cue and source spans): what no note sets."""
+    core = {*SPAN_FIELDS, LABEL_FIELD[layer]}
     if layer == "quote":
         core |= {f"{part}_{end}" for part in SPAN_PARTS for end in ("start", "end", "text")}
+    return core
+
+
+def attributes(layer: str, record: dict) -> dict:
+    """The fields of a record beyond its span and label: what formats without attributes lose."""
+    core = core_fields(layer)
     return {k: v for k, v in record.items() if k not in core}
 
 
@@ -78,7 +112,7 @@ class Units:
 
     def __init__(self, unit: str):
         if unit not in ("codepoint", "utf16"):
-            raise ValueError(unit)
+            raise ZoomnewsError(Problem("--units", None, "ZN602", f"unknown offset unit {unit!r}: codepoint or utf16"))
         self.unit = unit
         self._maps: dict[str, OffsetMap] = {}
 
@@ -90,15 +124,31 @@ class Units:
     def out(self, text: str, offset: int) -> int:
         return offset if self.unit == "codepoint" else int(self._map(text).cp_to_utf16(offset))
 
-    def into(self, text: str, offset: int, where: str) -> int:
+    def length(self, text: str) -> int:
+        return len(text) if self.unit == "codepoint" else int(self._map(text).utf16[-1])
+
+    def into(self, text: str, offset, at: At) -> int:
+        """An imported offset as a code point: the one check every format's offsets pass (ZN601)."""
+        if type(offset) is not int:  # bool is an int; 56.7, 1e30 and "5" are not offsets (int() would round or parse them)
+            raise at.refuse("ZN601", f"offset {shown(offset)} is not an integer")
+        if not 0 <= offset <= self.length(text):  # checked before numpy sees it: it would overflow, not refuse
+            raise at.refuse("ZN601", f"offset {offset} outside the text (0..{self.length(text)} {self.unit} units)")
         if self.unit == "codepoint":
-            if not 0 <= offset <= len(text):
-                raise ZoomnewsError(Problem(where, None, "ZN601", f"offset {offset} outside the text (0..{len(text)} code points)"))
             return offset
         try:
             return int(self._map(text).utf16_to_cp(offset))
         except OffsetError as e:
-            raise ZoomnewsError(Problem(where, None, "ZN601", f"UTF-16 offset {offset}: {e}")) from None
+            raise at.refuse("ZN601", f"UTF-16 offset {offset}: {e}") from None
+
+    def span(self, text: str, start, end, at: At) -> tuple[int, int]:
+        """(start, end) in code points, a non-empty span of the text (ZN601)."""
+        start, end = self.into(text, start, at), self.into(text, end, at)
+        if start >= end:
+            raise at.refuse("ZN601", f"span {start}-{end} is empty or reversed")
+        return start, end
+
+
+CODEPOINTS = Units("codepoint")
 
 
 def next_ids(bundle: Bundle) -> dict[tuple[str, str], int]:
@@ -106,10 +156,10 @@ def next_ids(bundle: Bundle) -> dict[tuple[str, str], int]:
     counters: dict[tuple[str, str], int] = {}
     for layer, records in bundle.layers.items():
         for r in records:
-            digits = r["id"][len(ID_PREFIX[layer]):]
-            if r["id"].startswith(ID_PREFIX[layer]) and digits.isdigit():
+            number = re.fullmatch(f"{ID_PREFIX[layer]}([0-9]{{1,9}})", r["id"]) if isinstance(r.get("id"), str) else None
+            if number and isinstance(r.get("doc_id"), str):  # ids of an invalid corpus are left to validate
                 key = (layer, r["doc_id"])
-                counters[key] = max(counters.get(key, 1), int(digits) + 1)
+                counters[key] = max(counters.get(key, 1), int(number.group(1)) + 1)
     return counters
 
 
@@ -130,7 +180,8 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
     if base is not None:
         for layer, records in base.layers.items():
             for r in records:
-                known[(layer, r["doc_id"], r["start"], r["end"])] = r
+                if usable_span(r, ""):  # a corpus record with broken offsets matches nothing (validate reports it)
+                    known[(layer, r["doc_id"], r["start"], r["end"])] = r
     counters = next_ids(base) if base is not None else {}
     present_parts = set(parts)
     for layer, doc_id, start, end, label in spans:
@@ -145,8 +196,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
             notes.append(f"{doc_id}: new {layer} {record['id']} {text[start:end]!r}: complete {', '.join(sorted(defaults[layer]))}")
         if layer == "quote":
             for part in SPAN_PARTS:
-                s = old[f"{part}_start"] if old else None
-                e = old[f"{part}_end"] if old else None
+                s, e = (old[f"{part}_start"], old[f"{part}_end"]) if old and usable_span(old, f"{part}_") else (None, None)
                 still = s is not None and (part, doc_id, s, e) in present_parts
                 record.update({f"{part}_start": s if still else None, f"{part}_end": e if still else None,
                                f"{part}_text": text[s:e] if still else None})
@@ -157,3 +207,217 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
         if (part, doc_id, start, end) not in linked:
             notes.append(f"{doc_id}: {part} span {start}-{end} {texts[doc_id][start:end]!r} is linked to no quotation; not imported")
     return bundle, notes
+
+
+def usable_span(record: dict, prefix: str = "") -> bool:
+    """Whether a corpus record's span (or its cue/source span) is a usable (doc_id, start, end) key."""
+    return (isinstance(record.get("doc_id"), str) and type(record.get(f"{prefix}start")) is int
+            and type(record.get(f"{prefix}end")) is int)
+
+
+# --- import rules -------------------------------------------------------------------------------
+
+_shown = reprlib.Repr()
+_shown.maxstring, _shown.maxother, _shown.maxlevel = 60, 60, 3
+
+
+def shown(value) -> str:
+    """A value from an import file, short and printable (repr escapes lone surrogates; depth is capped)."""
+    return _shown.repr(value)
+
+
+@dataclass(frozen=True)
+class At:
+    """Where in an import something was read: the file, the line when the format has lines, and what
+    (a task, a region, a record), so every refusal names it."""
+
+    file: str
+    line: int | None = None
+    what: str = ""
+
+    def on(self, line: int | None) -> At:
+        return replace(self, line=line)
+
+    def inside(self, what: str) -> At:
+        return replace(self, what=f"{self.what}, {what}" if self.what else what)
+
+    def refuse(self, code: str, message: str, field: str | None = None) -> ZoomnewsError:
+        return ZoomnewsError(Problem(self.file, self.line, code, f"{self.what}: {message}" if self.what else message, field))
+
+
+def read_file(path: Path) -> bytes:
+    """An import file's bytes through zoomnews.safeio: a symbolic link is refused (ZN111: it could point
+    anywhere, /etc/passwd included), a FIFO or folder too (ZN114), an unreadable file is ZN910."""
+    from zoomnews.safeio import read_bytes
+
+    try:
+        return read_bytes(path, str(path), follow=False)
+    except FileNotFoundError:
+        raise At(str(path)).refuse("ZN602", "no such file; the format's export has it") from None
+
+
+def read_text_file(path: Path) -> str:
+    """read_file decoded as UTF-8 (ZN602 with the line of the first bad byte)."""
+    data = read_file(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise At(str(path), data.count(b"\n", 0, e.start) + 1).refuse("ZN602", f"not UTF-8 (byte {e.start})") from None
+
+
+def numbered_lines(text: str):
+    """(line number, line) split at LF only: U+2028 and friends are characters inside a line (JSON
+    strings may hold them raw), not line breaks as str.splitlines() would make them."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline
+    return enumerate(lines, start=1)
+
+
+def parse_json(text: str, at: At):
+    """A JSON value read the way the sources are (zoomnews.jsonl): no NaN or Infinity, no number beyond
+    a float, no repeated key; malformed or nested too deeply is ZN602, a lone surrogate ZN115."""
+    from zoomnews.jsonl import parse_line
+
+    try:
+        value = parse_line(text)
+    except RecursionError:
+        raise at.refuse("ZN602", "JSON nested too deeply to read") from None
+    except json.JSONDecodeError as e:  # a syntax error knows its line (in a one-line format, the file's line is `at`'s)
+        raise at.on(at.line or e.lineno).refuse("ZN602", f"not valid JSON: {shown(e.msg)} at column {e.colno}") from None
+    except ValueError as e:  # a repeated key, NaN, a number beyond a float
+        raise at.refuse("ZN602", f"not valid JSON: {shown(str(e))}") from None
+    return plain(value, at, text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str every one of these is lone: pairs decode to one character
+
+
+def plain(value, at: At, source: str | None = None):
+    """`value` as plain JSON the sources can store, or a refusal: text without lone surrogates (ZN115,
+    placed on its line in `source` when given), finite numbers, objects with string keys, lists
+    (a tuple, as msgpack gives, becomes a list); anything else is ZN602. Iterative, so no input is
+    too deep for it."""
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise _lone_surrogate(item, at, source)
+        elif item is None or isinstance(item, (bool, int)):
+            pass
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise at.refuse("ZN602", f"{item} is not a number the sources can store")
+        elif isinstance(item, (list, tuple)):
+            container[key] = copy = list(item)
+            stack.extend((copy, i) for i in range(len(copy)))
+        elif isinstance(item, dict):
+            for name in item:
+                if not isinstance(name, str):
+                    raise at.refuse("ZN602", f"an object key {shown(name)} that is not a string")
+                if _SURROGATE.search(name):
+                    raise _lone_surrogate(name, at, source)
+            container[key] = copy = dict(item)
+            stack.extend((copy, name) for name in copy)
+        else:
+            raise at.refuse("ZN602", f"a {type(item).__name__} is not a JSON value")
+    return root[0]
+
+
+def _lone_surrogate(text: str, at: At, source: str | None) -> ZoomnewsError:
+    char = _SURROGATE.search(text).group()
+    line = at.line
+    if line is None and source is not None:  # the file holds it as an escape such as \udc00
+        found = re.search(re.escape(f"\\u{ord(char):04x}"), source, re.IGNORECASE)
+        line = source.count("\n", 0, found.start()) + 1 if found else None
+    return at.on(line).refuse("ZN115", f"lone surrogate U+{ord(char):04X} in {shown(text)}: UTF-8 cannot store it; nothing was written")
+
+
+def need(value, kind: type | tuple[type, ...], at: At, what: str):
+    """`value` if it is a `kind` (dict, list, str…), else ZN602 naming what was expected."""
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise at.refuse("ZN602", f"{what} must be a {names}, not {shown(value)}")
+    return value
+
+
+def _pattern(kinds, kind: str, name: str) -> str:
+    return kinds[kind].schema["properties"][name]["pattern"]
+
+
+def doc_id(kinds, value, at: At, known=None) -> str:
+    """A doc_id from an import: a whole-string match of the schema's pattern (re.fullmatch: `$` alone
+    would let "x\\n" through), and a document of the corpus when `known` is given (ZN401)."""
+    if not isinstance(value, str) or not re.fullmatch(_pattern(kinds, "document", "doc_id"), value):
+        raise at.refuse("ZN602", f"{shown(value)} is not a doc_id (lower-case letters, digits, inner hyphens)")
+    if known is not None and value not in known:
+        raise at.refuse("ZN401", f"document {value} is not in the corpus: add it with `zoomnews new-document` first")
+    return value
+
+
+def record_id(kinds, layer: str, value, at: At, code: str = "ZN602") -> str:
+    """A record id from an import, whole-string matched against the layer schema's pattern."""
+    if not isinstance(value, str) or not re.fullmatch(_pattern(kinds, layer, "id"), value):
+        raise at.refuse(code, f"{shown(value)} is not a {layer} id ({ID_PREFIX[layer]} and a number)")
+    return value
+
+
+def label(kinds, layer: str, value, at: At) -> str:
+    """A span's label (or type), one of the layer schema's choices: an unknown one would land in the
+    wrong layer or nowhere."""
+    choices = kinds[layer].schema["properties"][LABEL_FIELD[layer]].get("enum", [])
+    if not isinstance(value, str) or value not in choices:
+        raise at.refuse("ZN602", f"{shown(value)} is not a {layer} {LABEL_FIELD[layer]} ({', '.join(map(str, choices))})")
+    return value
+
+
+def settable(kinds, layer: str, name, at: At) -> str:
+    """A field a note or attribute may set: one of the layer's own, never its document, id, span or
+    label, which come from the span itself (ZN606)."""
+    if not isinstance(name, str) or name not in kinds[layer].fields:
+        raise at.refuse("ZN606", f"{shown(name)} is not a field of the {layer} layer", field=name if isinstance(name, str) else None)
+    if name in core_fields(layer):
+        raise at.refuse("ZN606", f"{name} cannot be set by a note or attribute: doc_id, id, offsets and text come from the span", field=name)
+    return name
+
+
+def check_records(bundle: Bundle, kinds, at: At) -> None:
+    """The last gate before records are written, whatever the format: every record is plain JSON with
+    exactly its layer's fields, belongs to a document of the import, has a valid id unique in its
+    document and layer, a known label, and its spans (a quotation's cue and source too) are non-empty
+    integer code-point ranges whose stored text is the document's text there."""
+    for layer in LAYERS:
+        seen = set()
+        for n, record in enumerate(bundle.layers[layer]):
+            where = at.inside(f"{layer} record {n + 1}")
+            record = bundle.layers[layer][n] = plain(need(record, dict, where, "a record"), where)
+            if set(record) != set(kinds[layer].fields):
+                odd = sorted(set(record) ^ set(kinds[layer].fields))
+                raise where.refuse("ZN602", f"fields do not match the {layer} schema: {', '.join(odd)}")
+            doc = record["doc_id"]
+            if not isinstance(doc, str) or doc not in bundle.texts:
+                raise where.refuse("ZN602", f"belongs to {shown(doc)}, which is not a document of the import")
+            where = at.inside(f"{layer} {doc}/{shown(record['id'])}")
+            record_id(kinds, layer, record["id"], where)
+            if (doc, record["id"]) in seen:
+                raise where.refuse("ZN602", f"id {record['id']} appears twice in {doc}")
+            seen.add((doc, record["id"]))
+            label(kinds, layer, record[LABEL_FIELD[layer]], where)
+            stored_span(record, "", bundle.texts[doc], where)
+            if layer == "quote":
+                for part in SPAN_PARTS:
+                    stored_span(record, f"{part}_", bundle.texts[doc], where.inside(part))
+
+
+def stored_span(record: dict, prefix: str, text: str, at: At) -> None:
+    """A record's span (prefix "") or a quotation's cue/source span ("cue_", "source_", which may be all
+    null): integer code points in range, and the stored text equal to the text there (ZN601)."""
+    start, end, stored = record[f"{prefix}start"], record[f"{prefix}end"], record[f"{prefix}text"]
+    if prefix and start is None and end is None and stored is None:
+        return
+    start, end = CODEPOINTS.span(text, start, end, at)
+    if stored != text[start:end]:
+        raise at.refuse("ZN601", f"stored text {shown(stored)} is not the document's text at {start}-{end}, {shown(text[start:end])}")

@@ -3,14 +3,17 @@
 18 types; DATE/TIME from the timex layer). Offsets: tokens — import finds each token in the
 document text in order, so it needs the texts (from the corpus). Lossy: only entities and
 timexes, only labels; spans the view widened or left out (nested) are reported on export.
+Import refuses (with the line) a token that is not the text's next one, a tag that is not O or
+B-/I- with a known type, a document named twice, and a document whose text goes on after its last
+token (a truncated file).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import Bundle, restore
+from zoomnews.formats.common import At, Bundle, doc_id, numbered_lines, read_text_file, restore, shown, usable_span
 from zoomnews.formats.doccano import NEW_DEFAULTS
 from zoomnews.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
 
@@ -32,13 +35,21 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     return notes
 
 
-def read_documents(file: Path) -> dict[str, list[tuple[str, str, int]]]:
+DOC_LINE = "# doc_id = "
+
+
+def read_documents(file: Path, kinds, known=None) -> dict[str, list[tuple[str, str, int]]]:
     """doc_id -> [(token, tag, line number)], sentence breaks as ("", "", n)."""
     documents: dict[str, list] = {}
-    current = None
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.startswith("# doc_id = "):
-            current = documents.setdefault(line[len("# doc_id = "):].strip(), [])
+    current, at = None, At(str(file))
+    types = {*kinds["entity"].schema["properties"]["label"]["enum"], *TIMEX_TO_ONTONOTES.values()}
+    for number, line in numbered_lines(read_text_file(file)):
+        where = at.on(number)
+        if line.startswith(DOC_LINE):
+            doc = doc_id(kinds, line[len(DOC_LINE):].strip(), where, known)
+            if doc in documents:
+                raise where.refuse("ZN602", f"document {doc} appears twice")
+            current = documents[doc] = []
         elif line.startswith(DOCSTART):
             continue
         elif not line.strip():
@@ -47,38 +58,48 @@ def read_documents(file: Path) -> dict[str, list[tuple[str, str, int]]]:
         else:
             parts = line.split("\t")
             if current is None or len(parts) != 2:
-                raise ZoomnewsError(Problem(str(file), number, "ZN602", "expected `token<TAB>tag` after a `# doc_id = …` line"))
-            current.append((parts[0], parts[1], number))
+                raise where.refuse("ZN602", "expected `token<TAB>tag` after a `# doc_id = …` line")
+            token, tag = parts
+            if not token or token != "".join(token.split()):  # the view's tokens hold no white space
+                raise where.refuse("ZN602", f"token {shown(token)} is empty or holds white space")
+            kind = re.fullmatch(r"[BI]-(.+)", tag)
+            if tag != "O" and not (kind and kind.group(1) in types):
+                raise where.refuse("ZN602", f"tag {shown(tag)} is not O, B-TYPE or I-TYPE with an OntoNotes type")
+            current.append((token, tag, number))
     return documents
 
 
-def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT) -> tuple[Bundle, list[str]]:
+def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
+    from zoomnews.schemas import load_kinds
+
     file = path / FILE if path.is_dir() else path
     if base is None:
-        raise ZoomnewsError(Problem(str(file), None, "ZN602", "CoNLL import needs the corpus texts (run it inside a corpus checkout)"))
+        raise At(str(file)).refuse("ZN602", "CoNLL import needs the corpus texts (run it inside a corpus checkout)")
     spans = []
-    base_types = {(t["doc_id"], t["start"], t["end"]): t["type"] for t in base.layers["timex"]}
-    documents = read_documents(file)
-    for doc_id, rows in documents.items():
-        if doc_id not in base.texts:
-            raise ZoomnewsError(Problem(str(file), rows[0][2] if rows else None, "ZN401", f"no document {doc_id} in the corpus"))
-        text, position, offsets, tags = base.texts[doc_id], 0, [], []
+    base_types = {(t["doc_id"], t["start"], t["end"]): t["type"] for t in base.layers["timex"]
+                  if usable_span(t) and isinstance(t.get("type"), str)}  # an invalid corpus record matches nothing
+    documents = read_documents(file, kinds or load_kinds(repo), base.texts)
+    for doc, rows in documents.items():
+        text, position, offsets, tags = base.texts[doc], 0, [], []
         for token, tag, number in rows:
             if not token:
                 continue
             found = text.find(token, position)
             if found < 0 or text[position:found].strip():
-                raise ZoomnewsError(Problem(str(file), number, "ZN601", f"token {token!r} is not the next token of {doc_id} after offset {position}"))
+                raise At(str(file), number).refuse("ZN601", f"token {shown(token)} is not the next token of {doc} after offset {position}")
             offsets.append((found, found + len(token)))
             tags.append(tag)
             position = found + len(token)
-        for first, last, label in iob2_spans(tags):
+        if text[position:].strip():  # what follows would lose its spans silently
+            last = rows[-1][2] if rows else None
+            raise At(str(file), last).refuse("ZN602", f"the text of {doc} goes on after its last token (offset {position}): a truncated file?")
+        for first, last, name in iob2_spans(tags):
             start, end = offsets[first][0], offsets[last - 1][1]
-            if label in TIMEX_TO_ONTONOTES.values():
-                known = base_types.get((doc_id, start, end))
-                spans.append(("timex", doc_id, start, end, known if known and TIMEX_TO_ONTONOTES[known] == label else label))
+            if name in TIMEX_TO_ONTONOTES.values():
+                known = base_types.get((doc, start, end))
+                spans.append(("timex", doc, start, end, known if known and TIMEX_TO_ONTONOTES.get(known) == name else name))
             else:
-                spans.append(("entity", doc_id, start, end, label))
+                spans.append(("entity", doc, start, end, name))
     texts = {d: base.texts[d] for d in documents}
     partial = Bundle(base.texts, {"entity": base.layers["entity"], "timex": base.layers["timex"], "zone": [], "quote": []})
     return restore(spans, [], texts, partial, NEW_DEFAULTS)

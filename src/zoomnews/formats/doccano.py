@@ -3,6 +3,8 @@ Offsets: UTF-16 code units (doccano's frontend counts JavaScript string indices:
 Lossy: doccano spans carry only a type, so ids, attributes (entity_id, timex value, speaker,
 statement, provenance…) and the quote-to-cue/source links are not exported (export says so);
 import takes them back from the records the export was made from, matched by layer and offsets.
+Each line must be a JSON object with a corpus `doc_id`, its `text` and a `label` list of
+[start, end, type] with integer offsets and a known type; anything else is refused with its line.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import (CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, Bundle, Units, parse_span_type,
-                                     restore, span_type)
+from zoomnews.formats.common import (CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, At, Bundle, Units, doc_id, label,
+                                     need, numbered_lines, parse_json, parse_span_type, read_text_file, restore, shown,
+                                     span_type)
 
 CARRIES = LAYERS
 UNIT = "utf16"
@@ -45,30 +47,33 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     return [f"doccano cannot carry: {LOST} (import restores them from the corpus by offsets)"]
 
 
-def read_spans(path: Path, units: str = UNIT):
+def read_spans(path: Path, units: str, kinds, known=None):
+    """(texts, spans, quote parts) of a doccano file, each line checked (ZN601/ZN602 with its line)."""
     convert = Units(units)
     file = path / FILE if path.is_dir() else path
-    texts, spans, parts = {}, [], []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+    texts, spans, parts = Bundle({}), [], []
+    for number, line in numbered_lines(read_text_file(file)):
         if not line.strip():
             continue
-        try:
-            task = json.loads(line)
-            doc_id, text, labels = task["doc_id"], task["text"], task.get("label", [])
-        except (ValueError, KeyError, TypeError) as e:
-            raise ZoomnewsError(Problem(str(file), number, "ZN602", f"not a doccano line with doc_id, text and label: {str(e)[:100]}")) from None
-        texts[doc_id] = text
-        where = f"{file}:{number}"
-        for start, end, name in labels:
-            start, end = convert.into(text, start, where), convert.into(text, end, where)
-            layer, label = parse_span_type(name)
+        at = At(str(file), number)
+        task = need(parse_json(line, at), dict, at, "a doccano line")
+        doc = doc_id(kinds, task.get("doc_id"), at.inside("doc_id"), known)
+        texts.add_document(doc, task.get("text"), at)
+        text = texts.texts[doc]
+        for item in need(task.get("label"), list, at, "its label list"):
+            if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):
+                raise at.refuse("ZN602", f"a label is [start, end, type], not {shown(item)}")
+            start, end = convert.span(text, item[0], item[1], at.inside(f"label {shown(item)}"))
+            layer, name = parse_span_type(item[2])
             if layer in SPAN_PARTS:
-                parts.append((layer, doc_id, start, end))
+                parts.append((layer, doc, start, end))
             else:
-                spans.append((layer, doc_id, start, end, label))
-    return texts, spans, parts
+                spans.append((layer, doc, start, end, label(kinds, layer, name, at)))
+    return texts.texts, spans, parts
 
 
-def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT) -> tuple[Bundle, list[str]]:
-    texts, spans, parts = read_spans(path, units)
+def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
+    from zoomnews.schemas import load_kinds
+
+    texts, spans, parts = read_spans(path, units, kinds or load_kinds(repo), base.texts if base else None)
     return restore(spans, parts, texts, base, NEW_DEFAULTS)

@@ -4,20 +4,28 @@ DATE/TIME timexes that align with spaCy's English tokenizer (OntoNotes types, no
 `doc.spans` holds every layer ("zones", "entities", "timexes", "quotes", "cues", "sources"), widened
 to whole tokens where needed. Lossless: the exact records travel in `doc.user_data["zoomnews"]`,
 which import reads back; spans spaCy could not place in `doc.ents` are reported on export.
+
+Import reads the file's bytes (never a symbolic link), refuses one that would inflate beyond
+MAX_INFLATED (a zlib bomb) and turns whatever spaCy raises on a malformed DocBin into ZN602. Each
+Doc's records must have exactly their layer's fields and the Doc's doc_id (a record cannot move to
+another document: ZN606); their offsets and texts are checked like every format's.
 """
 
 from __future__ import annotations
 
+import zlib
+from functools import cache
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import LABEL_FIELD, LAYERS, SPAN_PARTS, Bundle
+from zoomnews.formats.common import LABEL_FIELD, LAYERS, SPAN_PARTS, At, Bundle, doc_id, need, plain, read_file, shown
 from zoomnews.layers import LAYER_OF_KIND
 from zoomnews.views import TIMEX_TO_ONTONOTES
 
 CARRIES = LAYERS
 UNIT = "codepoint"
 FILE = "corpus.spacy"
+MAX_INFLATED = 1 << 31  # bytes a DocBin may decompress to: far beyond any corpus, far below a zlib bomb
 
 
 def _spacy():
@@ -65,19 +73,64 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     return notes
 
 
-def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT) -> tuple[Bundle, list[str]]:
-    spacy, DocBin = _spacy()
+@cache
+def _vocab():
+    """One blank English vocabulary per process: spacy.blank() costs a second, and a DocBin only needs
+    its string store."""
+    spacy, _ = _spacy()
+    return spacy.blank("en").vocab
+
+
+def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
+    from zoomnews.schemas import load_kinds
+
+    _, DocBin = _spacy()
+    kinds = kinds or load_kinds(repo)
     file = path / FILE if path.is_dir() else path
+    at = At(str(file))
+    data = read_file(file)
+    _inflated_size(data, at)
     try:
-        docs = list(DocBin().from_disk(file).get_docs(spacy.blank("en").vocab))
-    except (OSError, ValueError) as e:
-        raise ZoomnewsError(Problem(str(file), None, "ZN602", f"not a spaCy DocBin: {str(e)[:120]}")) from None
-    bundle, notes = Bundle({}), []
-    for doc in docs:
-        records = doc.user_data.get("zoomnews")
-        if not records:
-            raise ZoomnewsError(Problem(str(file), None, "ZN602", "a Doc without zoomnews records in user_data (was it exported by zoomnews?)"))
-        bundle.texts[records["doc_id"]] = doc.text
+        docs = list(DocBin().from_bytes(data).get_docs(_vocab()))
+    except Exception as e:  # a malformed DocBin can make spaCy, msgpack or numpy raise anything
+        raise at.refuse("ZN602", f"not a spaCy DocBin: {type(e).__name__}: {shown(str(e))}") from None
+    bundle = Bundle({})
+    for n, doc in enumerate(docs, start=1):
+        where = at.inside(f"Doc {n}")
+        stored = plain(need(doc.user_data.get("zoomnews"), dict, where, "user_data['zoomnews'] (was it exported by zoomnews?)"), where)
+        if set(stored) != {"doc_id", *LAYERS}:
+            raise where.refuse("ZN602", f"user_data['zoomnews'] holds doc_id and {', '.join(LAYERS)}, not {shown(sorted(stored))}")
+        name = doc_id(kinds, stored["doc_id"], where, base.texts if base else None)
+        bundle.add_document(name, doc.text, where)
         for layer in LAYERS:
-            bundle.layers[layer] += records[layer]
-    return bundle, notes
+            for i, record in enumerate(need(stored[layer], list, where, f"its {layer} records"), start=1):
+                bundle.layers[layer].append(_record(record, layer, name, kinds, where.inside(f"{layer} record {i}")))
+    return bundle, []
+
+
+def _record(record, layer: str, doc: str, kinds, at: At) -> dict:
+    """A stored record as it came: its layer's fields exactly, in this Doc's document (offsets, texts,
+    ids and labels are checked with every format's records)."""
+    record = need(record, dict, at, "a record")
+    extra = sorted(set(record) - set(kinds[layer].fields))
+    if extra:
+        raise at.refuse("ZN606", f"fields the {layer} layer does not have: {', '.join(map(shown, extra))}")
+    missing = sorted(set(kinds[layer].fields) - set(record))
+    if missing:
+        raise at.refuse("ZN602", f"fields missing: {', '.join(missing)}")
+    if record["doc_id"] != doc:
+        raise at.refuse("ZN606", f"doc_id {shown(record['doc_id'])} in the Doc of {doc}: a record cannot move to another document")
+    return {name: record[name] for name in kinds[layer].fields}
+
+
+def _inflated_size(data: bytes, at: At) -> None:
+    """Refuse a DocBin that would decompress beyond MAX_INFLATED, counting in chunks (nothing kept)."""
+    inflate, size, pending = zlib.decompressobj(), 0, data
+    try:
+        while pending and size <= MAX_INFLATED:
+            size += len(inflate.decompress(pending, 1 << 24))
+            pending = inflate.unconsumed_tail
+    except zlib.error as e:
+        raise at.refuse("ZN602", f"not a spaCy DocBin (not zlib data: {e})") from None
+    if size > MAX_INFLATED:
+        raise at.refuse("ZN602", f"decompresses to more than {MAX_INFLATED >> 20} MiB: not a DocBin zoomnews wrote")

@@ -5,14 +5,23 @@ and from code points, so nothing here counts units. Lossless: one annotation typ
 `category`: cassis reserves `type`), the quotation's
 cue and source as `zoomnews.Cue`/`zoomnews.Source` annotations it references, and
 `zoomnews.Document` holding the doc_id.
+
+Import parses defensively: each file is first read by lxml with DTDs and entities off and refused if
+it has a DOCTYPE (entity expansion such as "billion laughs", external entities) or is not XML; only
+then does cassis read it. The folder's TypeSystem.xml must declare the zoomnews types as export
+writes them (an added feature is ZN606: it would be lost); an offset cassis cannot map to a code
+point (it only warns and keeps it) is ZN601; any other error of cassis is ZN602 naming the file.
 """
 
 from __future__ import annotations
 
+import warnings
+from io import BytesIO
 from pathlib import Path
 
-from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import LAYERS, SPAN_PARTS, Bundle
+from zoomnews.errors import ZoomnewsError
+from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, LAYERS, SPAN_PARTS, At, Bundle, doc_id, label, new_id,
+                                     next_ids, read_file, shown)
 
 CARRIES = LAYERS
 UNIT = "utf16"
@@ -91,34 +100,96 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     return []
 
 
-def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT) -> tuple[Bundle, list[str]]:
+def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
     from cassis import load_cas_from_xmi, load_typesystem
 
     from zoomnews.schemas import load_kinds
 
-    kinds = load_kinds(repo)
+    kinds = kinds or load_kinds(repo)
+    if not path.is_dir():
+        raise At(str(path)).refuse("ZN602", f"an XMI import is a folder of <doc_id>.xmi files and {TYPESYSTEM}")
     file = path / TYPESYSTEM
-    if not file.is_file():
-        raise ZoomnewsError(Problem(str(path), None, "ZN602", f"no {TYPESYSTEM} in the folder"))
-    with open(file, "rb") as f:
-        ts = load_typesystem(f)
-    bundle = Bundle({})
+    ts = _cassis(lambda: load_typesystem(BytesIO(safe_xml(file))), At(str(file)))
+    _same_types(ts, typesystem(repo), At(str(file)))
+    bundle, notes = Bundle({}), []
+    counters = next_ids(base) if base else {}
     for xmi in sorted(path.glob("*.xmi")):
-        with open(xmi, "rb") as f:
-            cas = load_cas_from_xmi(f, typesystem=ts)
-        documents = list(cas.select(DOCUMENT))
-        doc_id = documents[0].doc_id if documents else xmi.stem
-        text = cas.sofa_string
-        bundle.texts[doc_id] = text
-        for layer in LAYERS:
-            for a in cas.select(TYPE[layer]):
-                record = {"doc_id": doc_id, "start": a.begin, "end": a.end, "text": text[a.begin:a.end]}
-                for name in _fields(kinds[layer]):
-                    record[name] = a.get(_feature(name))
-                if layer == "quote":
-                    for part in SPAN_PARTS:
-                        linked = a.get(part)
-                        record.update({f"{part}_start": linked.begin if linked else None, f"{part}_end": linked.end if linked else None,
-                                       f"{part}_text": text[linked.begin:linked.end] if linked else None})
-                bundle.layers[layer].append({name: record.get(name) for name in kinds[layer].fields})
-    return bundle, []
+        at = At(str(xmi))
+        cas = _cassis(lambda: load_cas_from_xmi(BytesIO(safe_xml(xmi)), typesystem=ts), at)
+        for layer, record in _records(cas, xmi, kinds, base, bundle, counters, at):
+            bundle.layers[layer].append(record)
+    return bundle, notes
+
+
+def safe_xml(file: Path) -> bytes:
+    """The file's bytes if they are XML without a DOCTYPE, read by lxml with entities and DTDs off
+    and no network: what cassis may then parse without expanding or fetching anything."""
+    from lxml import etree
+
+    data = read_file(file)
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise At(str(file), e.lineno).refuse("ZN602", f"not XML: {shown(e.msg)}") from None
+    if root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD is not None:
+        raise At(str(file)).refuse("ZN602", "a DOCTYPE (DTD or entity declarations): XMI has none, and zoomnews expands no entities")
+    return data
+
+
+def _cassis(load, at: At):
+    """What `load` returns; whatever cassis (or lxml under it) raises on a malformed file is ZN602."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Not mapping")  # cassis keeps an offset it cannot convert, warning only
+        try:
+            return load()
+        except ZoomnewsError:
+            raise
+        except UserWarning as e:
+            raise at.refuse("ZN601", f"an offset that is no UTF-16 character boundary of the text: {shown(str(e))}") from None
+        except Exception as e:  # a malformed file can make a third-party parser raise anything
+            raise at.refuse("ZN602", f"not readable as XMI by dkpro-cassis: {type(e).__name__}: {shown(str(e))}") from None
+
+
+def _same_types(theirs, ours, at: At) -> None:
+    """The file's zoomnews types are annotations with exactly our features and ranges."""
+    for name in [DOCUMENT, *PART_TYPE.values(), *TYPE.values()]:
+        if not theirs.contains_type(name) or not theirs.subsumes("uima.tcas.Annotation", name):
+            raise at.refuse("ZN602", f"no annotation type {name}")
+        features = {t: {f.name: getattr(f.rangeType, "name", f.rangeType) for f in ts.get_type(name).all_features} for t, ts in
+                    (("theirs", theirs), ("ours", ours))}
+        extra = sorted(set(features["theirs"]) - set(features["ours"]))
+        if extra:
+            raise at.refuse("ZN606", f"{name} has features zoomnews does not know (they would be lost): {', '.join(extra)}")
+        for feature, range_name in features["ours"].items():
+            if features["theirs"].get(feature) != range_name:
+                raise at.refuse("ZN602", f"{name}.{feature} is not a {range_name} feature")
+
+
+def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At):
+    """(layer, record) of one CAS's annotations."""
+    documents = list(cas.select(DOCUMENT))
+    if len(documents) > 1:
+        raise at.refuse("ZN602", f"{len(documents)} {DOCUMENT} annotations; a CAS holds one document")
+    doc = doc_id(kinds, documents[0].doc_id if documents else xmi.stem, at.inside("doc_id"), base.texts if base else None)
+    bundle.add_document(doc, cas.sofa_string, at)
+    text = bundle.texts[doc]
+    members = {part: {id(a) for a in cas.select(name)} for part, name in PART_TYPE.items()}
+    for layer in LAYERS:
+        for a in cas.select(TYPE[layer]):
+            where = at.inside(f"{TYPE[layer]} {shown(a.get('id'))}")
+            start, end = CODEPOINTS.span(text, a.begin, a.end, where)
+            record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end]}
+            for name in _fields(kinds[layer]):
+                record[name] = a.get(_feature(name))
+            label(kinds, layer, record[LABEL_FIELD[layer]], where)
+            if record["id"] is None:  # drawn in INCEpTION: a new record
+                record["id"] = new_id(counters, layer, doc)
+            if layer == "quote":
+                for part in SPAN_PARTS:
+                    linked = a.get(part)
+                    if linked is not None and id(linked) not in members[part]:  # cassis converts the offsets of view members only
+                        raise where.refuse("ZN602", f"its {part} is not a {PART_TYPE[part]} annotation of the document")
+                    s, e = CODEPOINTS.span(text, linked.begin, linked.end, where.inside(part)) if linked is not None else (None, None)
+                    record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if linked is not None else None})
+            yield layer, {name: record.get(name) for name in kinds[layer].fields}

@@ -1,0 +1,38 @@
+"""A script that takes one row from a streamed config and exits must never abort (apache/arrow#45214).
+
+tests/programs/exit_soak.py runs a pattern in forked children that each exit through normal
+interpreter finalization; the three patterns the README shows run 200 times each, side by side.
+The control runs without zoomnews' exit hook and must abort at least once: if it stops aborting,
+upstream has fixed the race and zoomnews.streams can go.
+"""
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+PROGRAM = ROOT / "tests" / "programs" / "exit_soak.py"
+PATTERNS = ("datasets_row", "datasets_arrow_batch", "zoomnews_iter_rows")
+RUNS = 200
+
+
+def soak(pattern: str, runs: int, *flags: str) -> subprocess.Popen:
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen([sys.executable, str(PROGRAM), pattern, str(runs), str(ROOT), *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def failures(process: subprocess.Popen) -> int:
+    out, err = process.communicate(timeout=1800)
+    assert process.returncode == 0, err[-2000:]
+    return int(out.strip().splitlines()[-1].split()[0])
+
+
+def test_no_pattern_aborts_at_exit_in_200_runs():
+    running = {pattern: soak(pattern, RUNS) for pattern in PATTERNS}
+    assert {pattern: failures(process) for pattern, process in running.items()} == {pattern: 0 for pattern in PATTERNS}
+
+
+def test_without_the_hook_the_race_is_real():
+    assert failures(soak("datasets_row", 60, "--no-hook")) > 0, "no abort without the hook: check whether apache/arrow#45214 is fixed"
