@@ -494,7 +494,7 @@ def check_validate_and_fmt(repo: CorpusRepo):
     same records."""
     report = reports_agree(repo)
     before = snapshot(repo.root)
-    records_before = {source: sorted(map(repr, (r for _, r in read_jsonl(repo.path(source), source)[0]))) for source in SOURCES}
+    records_before = {source: sorted(json.dumps(r, sort_keys=True) for _, r in read_jsonl(repo.path(source), source)[0]) for source in SOURCES}
     try:
         format_repo(repo)
     except ZoomnewsError as e:
@@ -504,7 +504,7 @@ def check_validate_and_fmt(repo: CorpusRepo):
     assert format_repo(repo, check=True) == []
     assert "ZN307" not in {p.code for p in validate_repo(repo, releases=False, fast=False).problems}
     for source in SOURCES:
-        assert sorted(map(repr, (r for _, r in read_jsonl(repo.path(source), source)[0]))) == records_before[source], source
+        assert sorted(json.dumps(r, sort_keys=True) for _, r in read_jsonl(repo.path(source), source)[0]) == records_before[source], source
     return report
 
 

@@ -28,12 +28,13 @@ from zoomnews.building import build_release
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
 from zoomnews.manifest import MANIFEST, parse_ledger, sha256_file
-from zoomnews.releasing import release
+from zoomnews.releasing import bump_version, release
 from zoomnews.repo import SEMVER, scaffold
 from zoomnews.validation import validate_repo
 
 CLI = [sys.executable, "-c", "from zoomnews.cli import main; main()"]
-NEW = "1.1.1"  # the template's patch release
+COMMITTED = CorpusRepo(ROOT).released_versions()
+NEW = bump_version(COMMITTED[-1], "patch")  # the template's patch release
 
 
 def ignored(relative: str) -> bool:
@@ -270,7 +271,7 @@ def test_links_in_place_of_a_manifest_or_a_release_are_refused(repo_copy, tmp_pa
     shutil.copytree(folder, tmp_path / "0.2.0")
     shutil.rmtree(folder)
     folder.symlink_to(tmp_path / "0.2.0", target_is_directory=True)
-    assert repo_copy.released_versions() == ["0.1.0", "1.1.0"]
+    assert repo_copy.released_versions() == [v for v in COMMITTED if v not in ("1.0.0", "0.2.0")]
     problems = [p for p in validate_repo(repo_copy).problems if p.code == "ZN507"]
     assert any("1.0.0" in p.file and "symbolic link" in p.message for p in problems), problems
     assert any("0.2.0" in p.file and "symbolic link" in p.message for p in problems), problems
@@ -291,11 +292,11 @@ def test_a_release_missing_from_the_ledger_and_a_bad_ledger_line_are_caught(repo
 
 
 def test_a_leftover_temporary_folder_is_not_a_version(repo_copy):
-    shutil.copytree(repo_copy.release_dir("1.1.0"), repo_copy.releases_dir / ".tmp-1.1.1-abcdef")
-    shutil.copytree(repo_copy.release_dir("1.1.0"), repo_copy.releases_dir / ".1.1.1")
-    assert repo_copy.released_versions() == ["0.1.0", "0.2.0", "1.0.0", "1.1.0"]
+    shutil.copytree(repo_copy.release_dir("1.1.0"), repo_copy.releases_dir / ".tmp-9.9.9-abcdef")
+    shutil.copytree(repo_copy.release_dir("1.1.0"), repo_copy.releases_dir / ".9.9.9")
+    assert repo_copy.released_versions() == COMMITTED
     info = CliRunner().invoke(main, ["info", str(repo_copy.root)])
-    assert info.exit_code == 0 and "1.1.1" not in info.output and ".tmp" not in info.output
+    assert info.exit_code == 0 and "9.9.9" not in info.output and ".tmp" not in info.output
     assert validate_repo(repo_copy).problems == []
 
 

@@ -18,13 +18,13 @@ def generated(repo) -> dict[str, dict[str, str]]:
 
 def refresh_docs(repo, write: bool = True) -> list[str]:
     """The documents whose generated blocks were (or, without write, would be) changed."""
-    stale = []
+    changed = {}
     for name, rendered in generated(repo).items():
         path = repo.path(name)
         text = safeio.read_text(path, name)
         new = refresh(text, rendered)
         if new != text:
-            stale.append(name)
-            if write:
-                safeio.write_file(path, new, repo.root)  # atomic: old text or new, never half
-    return stale
+            changed[path] = new
+    if write and changed:
+        safeio.write_files(changed, repo.root)  # together: after a failure both are old, never one of each
+    return [repo.rel(path) for path in changed]
