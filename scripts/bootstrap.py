@@ -25,11 +25,13 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted and venv_bin("zoomnews").exists():
         return
-    print(f"setting up {VENV} (pinned versions from pyproject.toml)...", flush=True)
+    print(f"setting up {VENV} with the versions pinned in pyproject.toml (the first run takes a few minutes;"
+          " pip shows each package as it goes)", flush=True)
     if not venv_bin("python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    pip = [str(venv_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip = [str(venv_bin("python")), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "on"]
     subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    print(f"{VENV} is ready", flush=True)
     STAMP.write_text(wanted + "\n")
 
 

@@ -164,6 +164,8 @@ def fmt(path, check):
         _fail(e)
     for name in changed:
         click.echo(f"{'not canonical' if check else 'formatted'}: {name}")
+    if not changed:
+        click.echo("every source is already canonical; nothing to change")
     sys.exit(1 if check and changed else 0)
 
 
@@ -472,3 +474,28 @@ def suggest_command(target, published, doc_id, out, fmt, evaluate, path):
         _fail(e)
     counts = ", ".join(f"{len(records)} {layer}" for layer, records in result.layers.items())
     click.echo(f"suggested for {result.doc_id}: {counts} (method: rule) -> {', '.join(written)}")
+
+
+# One runnable example per command, shown at the end of its --help (tests/test_cli.py runs each
+# command's --help and checks the example is there).
+EXAMPLES = {
+    "all": "zoomnews all                      # build, validate, load every config, summary",
+    "build": "zoomnews build --jobs 2           # releases/<dataset-version>/ from the sources",
+    "validate": "zoomnews validate --format github  # every check, as pull-request annotations\nzoomnews validate --explain ZN305     # what one code means",
+    "info": "zoomnews info                     # rows per config and release",
+    "fmt": "zoomnews fmt --check               # list sources that are not canonical (exit 1 if any)",
+    "agree": "zoomnews agree annotations/agreement/a1 annotations/agreement/a2",
+    "statements": "zoomnews statements --id zoom-spokesperson-2020-08-03",
+    "stats": "zoomnews stats --format markdown  # the tables DATASHEET.md quotes",
+    "docs": "zoomnews docs --check             # exit 1 if a generated block is stale",
+    "diff": "zoomnews diff 1.1.0 working       # what changed in the sources since 1.1.0",
+    "release": "zoomnews release --bump patch --dry-run   # the version it would cut, and why\nzoomnews release --recover                # finish or roll back an interrupted release",
+    "export": "zoomnews export --format labelstudio --doc crn-2020-08-03 ls-task/",
+    "import": "zoomnews import --format labelstudio ls-export.json --dry-run",
+    "new-document": "zoomnews new-document capture.txt --outlet CRN --published 2020-08-03 --url https://example.org/a",
+    "render": "zoomnews render --out site         # then open site/index.html",
+    "score": "zoomnews score --pred predictions/ --gold 1.1.1 --format json",
+    "suggest": "zoomnews suggest crn-2020-08-03 --format labelstudio --out suggestions/crn",
+}
+for _name, _example in EXAMPLES.items():
+    main.commands[_name].epilog = "\b\nExample:\n" + "\n".join(f"  {line}" for line in _example.split("\n"))
