@@ -45,3 +45,14 @@ def test_stats_as_markdown_and_as_a_table():
     table = CliRunner().invoke(main, ["stats", str(ROOT)]).output
     assert "| layer |" in markdown and "| layer |" not in table
     assert "entities" in table and "296" in table
+
+
+def test_every_command_that_reads_a_repository_takes_repo():
+    takes = {name for name, command in main.commands.items() if any("--repo" in getattr(p, "opts", []) for p in command.params)}
+    assert set(main.commands) - takes == {"agree"}  # agree compares two folders of layer files, no repository
+
+
+def test_path_and_repo_are_synonyms_and_must_agree(tmp_path):
+    assert CliRunner().invoke(main, ["validate", "--repo", str(ROOT)]).exit_code == 0
+    clash = CliRunner().invoke(main, ["validate", str(ROOT), "--repo", str(tmp_path)])
+    assert clash.exit_code == 2 and "name different repositories" in clash.output

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -17,6 +19,24 @@ from zoomnews.repo import CorpusRepo
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 MAX_SHOWN = 200
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def repository(positional: bool = False):
+    """Every command takes the corpus repository the same way: `--repo DIR` (default: the repository
+    holding the current directory). Commands that always took a PATH argument keep it, as a synonym."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, repo=None, path=None, **kwargs):
+            if repo and path and Path(repo).resolve() != Path(path).resolve():
+                raise click.UsageError(f"PATH {path} and --repo {repo} name different repositories; give one")
+            return command(*args, path=repo or path, **kwargs)
+
+        run = click.option("--repo", "repo", type=click.Path(file_okay=False),
+                           help="Corpus repository (default: the one holding the current directory).")(run)
+        return click.argument("path", required=False, type=click.Path(file_okay=False))(run) if positional else run
+
+    return decorate
 
 
 def _fail(error: ZoomnewsError) -> None:
@@ -68,7 +88,7 @@ def main():
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--version", "version", help="Release version (default: [tool.zoomnews] dataset-version).")
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
               help="Cores to use: validation's parser threads and processes for the training views (1: one core).")
@@ -90,7 +110,7 @@ def build(path, version, jobs):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="github: workflow-command annotations for pull requests.")
 @click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
@@ -119,7 +139,7 @@ def validate(path, fmt, limit, code, jobs):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 def info(path):
     """Rows per config and release, as a table."""
     from zoomnews.info import release_rows
@@ -139,7 +159,7 @@ def info(path):
 
 
 @main.command(name="all")
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 def run_all(path):
     """The main job: build, validate, load every config through load_dataset, print a summary."""
     from zoomnews.summary import main_job
@@ -152,7 +172,7 @@ def run_all(path):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
 def fmt(path, check):
     """Rewrite the sources at PATH canonically (sorted records, schema key order, one per line)."""
@@ -196,7 +216,7 @@ def agree(a, b, fmt):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--id", "statement_id", help="Only this statement.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def statements(path, statement_id, fmt):
@@ -213,7 +233,7 @@ def statements(path, statement_id, fmt):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
               help="table: rendered for the terminal; markdown: the source DATASHEET.md quotes.")
 def stats(path, fmt):
@@ -234,7 +254,7 @@ def stats(path, fmt):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--check", is_flag=True, help="Only report stale files (exit 1 if any).")
 def docs(path, check):
     """Refresh the generated blocks of README.md (checks table) and DATASHEET.md (figures)."""
@@ -252,7 +272,7 @@ def docs(path, check):
 @main.command(name="diff")
 @click.argument("a")
 @click.argument("b", default="working")
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff_command(a, b, path, fmt):
     """Semantic diff from release A to release B (or `working`, the sources): per layer added, removed, changed."""
@@ -266,7 +286,7 @@ def diff_command(a, b, path, fmt):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository(positional=True)
 @click.option("--bump", "target", metavar="patch|minor|major|X.Y.Z",
               help="How far to move from the latest release, or an explicit version.")
 @click.option("--allow-unchanged", is_flag=True, help="Release even when nothing changed (e.g. to declare 1.0.0 stable).")
@@ -312,13 +332,11 @@ FORMAT_NAMES = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 @main.command(name="export")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable).")
 @click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
 def export_command(out, fmt, path, doc_ids, units):
     """Write the corpus for an annotation or training tool into folder OUT."""
-    from pathlib import Path
-
     from zoomnews.formats import export_corpus
 
     try:
@@ -333,7 +351,7 @@ def export_command(out, fmt, path, doc_ids, units):
 @main.command(name="import")
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 @click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
 @click.option("--dry-run", is_flag=True, help="Only report what would change (the same checks and list of removals).")
 @click.option("--annotation", "annotation", multiple=True, metavar="latest|ID",
@@ -341,8 +359,6 @@ def export_command(out, fmt, path, doc_ids, units):
 @click.option("--allow-removal", is_flag=True, help="Let the import remove the listed records its export lacks (else ZN604).")
 def import_command(source, fmt, path, units, dry_run, annotation, allow_removal):
     """Replace the annotations of the documents in SOURCE (a tool's export) with the tool's; then run validate."""
-    from pathlib import Path
-
     from zoomnews.formats import import_corpus
 
     try:
@@ -367,11 +383,9 @@ def import_command(source, fmt, path, units, dry_run, annotation, allow_removal)
 @click.option("--published", required=True, help="Publication date, YYYY-MM-DD.")
 @click.option("--title", help="Headline (default: the first non-blank line).")
 @click.option("--doc-id", "doc_id", help="The document id (default: <outlet slug>-<published>).")
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 def new_document_command(file, outlet, url, published, title, doc_id, path):
     """Register a raw capture: copy it byte for byte, compute its sha256 and id, add a provenance stub to complete."""
-    from pathlib import Path
-
     from zoomnews.registering import new_document
 
     try:
@@ -387,11 +401,9 @@ def new_document_command(file, outlet, url, published, title, doc_id, path):
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="site", show_default=True, help="Folder to write the site into.")
 @click.option("--release", "version", help="Release to render (default: the one the README card points at).")
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 def render(out, version, path):
     """Write a release as a static HTML site (works offline, from file://)."""
-    from pathlib import Path
-
     from zoomnews.card import card_version
     from zoomnews.render import render_site
 
@@ -408,7 +420,7 @@ def render(out, version, path):
 @click.option("--gold", default=None, help="Gold: a release version, or `working` (default: the current release).")
 @click.option("--pred", "pred", required=True, type=click.Path(exists=True), help="Predictions: a folder of layer files, or a tool's export.")
 @click.option("--pred-format", "pred_format", type=click.Choice(["records", *FORMAT_NAMES]), default="records", show_default=True)
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 @click.option("--documents", "documents", multiple=True, metavar="DOC_ID",
               help="Score only these gold documents (repeatable); by default every gold document counts, predicted or not.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -454,7 +466,7 @@ def score(gold, pred, pred_format, path, documents, fmt):
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the suggestions (default: suggestions/<doc_id>).")
 @click.option("--format", "fmt", type=click.Choice(["records", "labelstudio"]), default="records", show_default=True)
 @click.option("--evaluate", is_flag=True, help="Score suggest against the gold (entities leave-one-document-out) and exit.")
-@click.option("--repo", "path", type=click.Path(file_okay=False), help="Corpus repository (default: the current one).")
+@repository()
 def suggest_command(target, published, doc_id, out, fmt, evaluate, path):
     """Rule-based pre-annotation of a document (DOC_ID or FILE): suggestions to accept, never gold."""
     from zoomnews.suggest import evaluate_suggestions, evaluation_table, suggest_for, write_suggestions
