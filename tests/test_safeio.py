@@ -339,7 +339,7 @@ def test_file_mode_kept_on_rewrite(tmp_path, mode):
 def test_new_file_and_output_folder_follow_the_umask(tmp_path, umask):
     previous = os.umask(umask)
     try:
-        assert safeio._umask() == umask
+        assert safeio.umask() == umask
         assert os.umask(umask) == umask  # reading it did not change it
         safeio.write_file(tmp_path / "new.txt", b"new", tmp_path)
         safeio.replace_folder(tmp_path / "site", filler({"index.html": b"<p>"}), "render")

@@ -252,7 +252,7 @@ def _build(repo, version, final, exists, shard_rows, jobs, card, published, chan
     del report, corpus  # only the tables from here on
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
     try:
-        os.chmod(tmp, 0o777 & ~safeio._umask())  # the release folder's mode, not mkdtemp's owner-only one
+        os.chmod(tmp, 0o777 & ~safeio.umask())  # the release folder's mode, not mkdtemp's owner-only one
         files, shards = {}, []
         for name in CONFIGS:
             (tmp / name).mkdir()
@@ -276,14 +276,14 @@ def _build(repo, version, final, exists, shard_rows, jobs, card, published, chan
 
                 point_card_at(repo, version)
             return BuildResult(version, final, "unchanged", rows)
-        safeio._fsync_tree(tmp)  # every byte on disk before the folder becomes the release
+        safeio.fsync_tree(tmp)  # every byte on disk before the folder becomes the release
         journal = _journal(repo, command, version, tmp, sha256_bytes(manifest_bytes), card, changes)
         renamed = False
         try:
             safeio.write_file(repo.journal_path, json.dumps(journal, indent=1, ensure_ascii=False) + "\n", repo.root)
             os.rename(tmp, final)
             renamed = True
-            safeio._fsync_folder(repo.releases_dir)
+            safeio.fsync_folder(repo.releases_dir)
             safeio.fault_point(f"releases/{version}: renamed into place")
             _finish(repo, journal)
         except BaseException as error:
@@ -365,7 +365,7 @@ def _roll_back(repo: CorpusRepo, journal: dict, remove_folder: bool) -> None:
     if remove_folder and folder.is_dir() and not folder.is_symlink():
         aside = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{journal['version']}-rollback-", dir=repo.releases_dir))
         os.rename(folder, aside / "release")  # gone from releases/ in one step
-        safeio._fsync_folder(repo.releases_dir)
+        safeio.fsync_folder(repo.releases_dir)
         shutil.rmtree(aside, ignore_errors=True)
     restores, removals = {}, []
     for relative, entry in journal["files"].items():
@@ -383,7 +383,7 @@ def _roll_back(repo: CorpusRepo, journal: dict, remove_folder: bool) -> None:
 
 def _remove_journal(repo: CorpusRepo) -> None:
     _unlink(repo.journal_path)
-    safeio._fsync_folder(repo.releases_dir)
+    safeio.fsync_folder(repo.releases_dir)
 
 
 def _undo(repo: CorpusRepo, journal: dict, error: BaseException, renamed: bool):

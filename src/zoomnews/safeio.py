@@ -157,7 +157,7 @@ def encode(text: str, label: str | Path) -> bytes:
                                     f"lone surrogate U+{ord(text[e.start]):04X} cannot be written as UTF-8; nothing was written")) from None
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -181,7 +181,7 @@ def _write_temp(target: Path, data: bytes) -> str:
         try:
             os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
         except FileNotFoundError:
-            os.fchmod(fd, 0o666 & ~_umask())
+            os.fchmod(fd, 0o666 & ~umask())
         half = len(data) // 2
         _write_all(fd, memoryview(data)[:half])
         fault_point(f"{target}: half written")
@@ -204,7 +204,7 @@ def _write_all(fd: int, view: memoryview) -> None:
         view = view[os.write(fd, view):]
 
 
-def _umask() -> int:
+def umask() -> int:
     """The process umask, read without changing it where Linux allows (setting it, even for an
     instant, would give files another thread creates meanwhile the wrong mode)."""
     try:
@@ -254,7 +254,7 @@ def write_files(files: Mapping[Path, bytes | str], root: str | Path) -> None:
             os.replace(temp, current)
             fault_point(f"{current}: replaced")
         for folder in {target.parent for target in targets}:
-            _fsync_folder(folder)
+            fsync_folder(folder)
     except BaseException as e:
         _put_back(backups)
         if isinstance(e, OSError):
@@ -297,7 +297,7 @@ def _put_back(backups: Mapping[Path, Path | str | None]) -> None:
         except OSError:
             pass
     for folder in {target.parent for target in backups}:
-        _fsync_folder(folder)
+        fsync_folder(folder)
 
 
 def write_file(path: Path, data: bytes | str, root: str | Path) -> None:
@@ -346,7 +346,7 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _fsync_tree(folder: Path) -> None:
+def fsync_tree(folder: Path) -> None:
     for dirpath, _, filenames in os.walk(folder):
         for name in filenames:
             fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
@@ -354,7 +354,7 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_folder(Path(dirpath))
+        fsync_folder(Path(dirpath))
 
 
 def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo_root: Path | None = None,
@@ -369,7 +369,7 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
         try:  # mkdtemp makes it private (0700): give it the earlier output's mode, or the usual one
             os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
         except FileNotFoundError:
-            os.chmod(temp, 0o777 & ~_umask())
+            os.chmod(temp, 0o777 & ~umask())
     except OSError as e:
         raise ZoomnewsError(environment_problem(e, out)) from None
     old = None
@@ -377,7 +377,7 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
     try:
         result = fill(temp)
         (temp / MARKER).write_text(json.dumps({"written_by": f"zoomnews {command}"}) + "\n", encoding="utf-8")
-        _fsync_tree(temp)
+        fsync_tree(temp)
         fault_point(f"{target}: new folder complete")
         if not target.exists():
             os.rename(temp, target)
@@ -390,7 +390,7 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
             fault_point(f"{target}: old folder moved aside")
             os.rename(temp, target)
             swapped = "moved"
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
         fault_point(f"{target}: swapped in")
         return result
     except BaseException as e:
@@ -415,6 +415,6 @@ def _swap_back(target: Path, temp: Path, old: Path | None, swapped: str | None) 
         aside = old / "folder" if old is not None and old != temp else None
         if aside is not None and aside.is_dir() and not target.exists():
             os.rename(aside, target)
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
     except OSError:
         pass
