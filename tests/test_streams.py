@@ -2,13 +2,17 @@
 
 tests/programs/exit_soak.py runs a pattern in forked children that each exit through normal
 interpreter finalization; the three patterns the README shows run 200 times each, side by side.
-The control runs without zoomnews' exit hook and must abort at least once: if it stops aborting,
-upstream has fixed the race and zoomnews.streams can go.
+The control runs without zoomnews' exit hook and must abort at least once. It is opt-in
+(ZOOMNEWS_SOAK_CONTROL=1): how often the race shows depends on the machine's load. Forked children
+aborted 4-9 times in 40 without the hook on a loaded machine (load 4-7), but 0 times in 100 on an
+idle fresh clone, so as a default test it would fail at random.
 """
 
 import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -34,5 +38,6 @@ def test_no_pattern_aborts_at_exit_in_200_runs():
     assert {pattern: failures(process) for pattern, process in running.items()} == {pattern: 0 for pattern in PATTERNS}
 
 
+@pytest.mark.skipif(not os.environ.get("ZOOMNEWS_SOAK_CONTROL"), reason="opt-in: ZOOMNEWS_SOAK_CONTROL=1 (the race needs a loaded machine to show)")
 def test_without_the_hook_the_race_is_real():
     assert failures(soak("datasets_row", 100, "--no-hook")) > 0, "no abort without the hook: check whether apache/arrow#45214 is fixed"

@@ -5,7 +5,8 @@ When a script stops reading early (`next(iter(stream))`) and exits, an Arrow I/O
 finishing a read on that file object, which needs the GIL. If interpreter finalization has begun by
 then, CPython ends that thread with pthread_exit, whose forced unwind through Arrow's C++ frames
 calls std::terminate: the process aborts (exit 134, "terminate called without an active exception")
-after all its work is done. Measured here with pyarrow 26 and datasets 5.2: about 1 run in 2.
+after all its work is done. Measured here with pyarrow 26 and datasets 5.2 on a loaded 2-core machine:
+1 run in 3 to 1 in 2 (an idle one showed none in 100 runs: the race needs load).
 
 The mitigation, registered when zoomnews is imported: at exit, while the interpreter is still whole,
 collect garbage (which closes unreachable readers) and then release the GIL for a short grace period
