@@ -344,14 +344,10 @@ def need(value, kind: type | tuple[type, ...], at: At, what: str):
     return value
 
 
-def _pattern(kinds, kind: str, name: str) -> str:
-    return kinds[kind].schema["properties"][name]["pattern"]
-
-
 def doc_id(kinds, value, at: At, known=None) -> str:
-    """A doc_id from an import: a whole-string match of the schema's pattern (re.fullmatch: `$` alone
+    """A doc_id from an import: a whole-string match of the schema's pattern (Kind.matches: `$` alone
     would let "x\\n" through), and a document of the corpus when `known` is given (ZN401)."""
-    if not isinstance(value, str) or not re.fullmatch(_pattern(kinds, "document", "doc_id"), value):
+    if not isinstance(value, str) or not kinds["document"].matches("doc_id", value):
         raise at.refuse("ZN602", f"{shown(value)} is not a doc_id (lower-case letters, digits, inner hyphens)")
     if known is not None and value not in known:
         raise at.refuse("ZN401", f"document {value} is not in the corpus: add it with `zoomnews new-document` first")
@@ -360,7 +356,7 @@ def doc_id(kinds, value, at: At, known=None) -> str:
 
 def record_id(kinds, layer: str, value, at: At, code: str = "ZN602") -> str:
     """A record id from an import, whole-string matched against the layer schema's pattern."""
-    if not isinstance(value, str) or not re.fullmatch(_pattern(kinds, layer, "id"), value):
+    if not isinstance(value, str) or not kinds[layer].matches("id", value):
         raise at.refuse(code, f"{shown(value)} is not a {layer} id ({ID_PREFIX[layer]} and a number)")
     return value
 
