@@ -9,6 +9,7 @@ from hypothesis import given, strategies as st
 from conftest import ROOT
 from strategies import scratch_dir
 from zoomnews import CorpusRepo
+from zoomnews.checks import CHECKS
 from zoomnews.cli import main
 from zoomnews.validation import validate_repo
 
@@ -73,7 +74,8 @@ def test_cli_exit_codes_and_json_output(repo_copy):
     report = json.loads(bad.output)
     assert report["not_shown"] == 0
     assert report["ok"] is False
-    assert report["problems"][0] == {"file": "corpus/articles.jsonl", "line": 8, "code": "ZN103", "field": None, "level": 1, "message": report["problems"][0]["message"]}
+    assert report["problems"][0] == {"file": "corpus/articles.jsonl", "line": 8, "code": "ZN103", "field": None, "suggestion": None, "level": 1,
+                                     "message": report["problems"][0]["message"], "hint": CHECKS["ZN103"].hint}
 
 
 def test_not_a_repository_is_a_coded_error_not_a_traceback(tmp_path):

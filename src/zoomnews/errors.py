@@ -14,6 +14,8 @@ class Problem:
     code: str
     message: str
     field: str | None = None
+    # this problem's own advice (e.g. the nearest allowed value), shown before the check's hint
+    suggestion: str | None = None
 
     @property
     def level(self) -> int:
@@ -21,8 +23,16 @@ class Problem:
 
         return CHECKS[self.code].level
 
+    @property
+    def hint(self) -> str:
+        """What to do: this problem's suggestion, then its check's hint."""
+        from zoomnews.checks import CHECKS
+
+        general = CHECKS[self.code].hint
+        return f"{self.suggestion} {general}" if self.suggestion else general
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "level": self.level}
+        return {**asdict(self), "level": self.level, "hint": self.hint}
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

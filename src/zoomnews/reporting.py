@@ -9,7 +9,7 @@ from zoomnews.errors import Problem
 
 
 def render_problem(problem: Problem) -> str:
-    return f"{problem}\n    hint: {CHECKS[problem.code].hint}"
+    return f"{problem}\n    hint: {problem.hint}"
 
 
 def _escape(value: str, property_: bool = False) -> str:
@@ -24,7 +24,7 @@ def github_annotation(problem: Problem) -> str:
         props.append(f"line={problem.line}")
     props.append(f"title={_escape(f'{problem.code} {check.title}', True)}")
     field = f"[{problem.field}] " if problem.field else ""
-    return f"::error {','.join(props)}::{_escape(f'{field}{problem.message} — hint: {check.hint}')}"
+    return f"::error {','.join(props)}::{_escape(f'{field}{problem.message} — hint: {problem.hint}')}"
 
 
 def render_report(report, fmt: str = "text", limit: int = 200) -> str:

@@ -47,10 +47,15 @@ class Report:
         return not self.problems
 
 
-def validate_repo(repo: CorpusRepo, releases: bool = True, fast: bool = True, jobs: int = 1) -> Report:
+def validate_repo(repo: CorpusRepo, releases: bool = True, fast: bool = True, jobs: int = 1, block_documents: int | None = None) -> Report:
     """Every check; the span layers go through the Arrow fast path (zoomnews.fastpath) when it can
     prove them clean, else through the per-record path that finds and explains each problem.
-    `jobs`: cores to use (see fast_report)."""
+    `jobs`: cores to use (see fast_report); `block_documents`: documents checked together (the
+    report is the same for every block size)."""
+    if block_documents is not None:
+        import zoomnews.fastpath
+
+        zoomnews.fastpath.DOCUMENT_BLOCK = block_documents
     report = fast_report(repo, jobs) if fast else None
     if report is None:
         corpus = read_corpus(repo)
