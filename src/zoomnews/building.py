@@ -53,6 +53,7 @@ from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.manifest import MANIFEST, ledger_with, make_manifest, manifest_text, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RAW_DIR, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
+from zoomnews.sources import read_corpus
 from zoomnews.validation import validate_repo
 from zoomnews.views import NER_TAGS, OVERLAP
 
@@ -240,11 +241,11 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
 
 
 def _build(repo, version, final, exists, shard_rows, jobs, card, published, changes, command) -> BuildResult:
-    report = validate_repo(repo, releases=False, jobs=jobs)
+    report = validate_repo(repo, releases=False, jobs=jobs, keep=True)
     if report.problems:
         summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
         raise ZoomnewsError([*report.problems, summary])
-    corpus = report.corpus
+    corpus = read_corpus(repo, skip=tuple(report.span_tables))  # documents, articles, registries and texts: the span layers are tables
     tables = make_tables(corpus, report.span_tables, jobs=jobs, consume=True)
     _check_counts(report.counts, tables)
     features = config_features(corpus.kinds)

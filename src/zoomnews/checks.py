@@ -8,6 +8,7 @@ is for refused operations (build, release, load).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -55,43 +56,9 @@ _CHECKS = [
     # Level 2: schema
     Check("ZN201", 2, "schema", "Every record validates against its JSON Schema in schema/.",
           "Compare the record with the schema named in the message."),
-    # Level 3: spans
-    Check("ZN301", 3, "offset-range", "0 <= start < end <= len(document text).",
-          "Offsets are code points into the raw text; recompute them."),
-    Check("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
-          "Recompute the offsets from the text (code points, not bytes or UTF-16 units)."),
-    Check("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records."),
-    Check("ZN304", 3, "space-at-edge", "No span starts or ends on white space (U+00A0 included).",
-          "Move the offset inward past the white space."),
-    Check("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.",
-          "Keep the longer, correct span; the layers are flat."),
-    Check("ZN306", 3, "zones-tiling", "Zones cover every non-blank character of a document exactly once.",
-          "Add a zone for the uncovered text (page_furniture if nothing else fits)."),
+    # Levels 3 (spans) and 4 (references and meaning): zoomnews.rules, each beside its function
     Check("ZN307", 3, "non-canonical", "Source files are in canonical form (sorted records, schema key order, one per line).",
           "Run `zoomnews fmt`."),
-    # Level 4: references and meaning
-    Check("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.",
-          "Fix the doc_id or register the document."),
-    Check("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its raw file's bytes.",
-          "The raw file changed since it was registered: restore it, or re-register it on purpose."),
-    Check("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.",
-          "Add the registry entry or fix the reference."),
-    Check("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.",
-          "Add the article record or fix the index."),
-    Check("ZN405", 4, "article-mismatch", "A timex lies inside a zone of the same article_index.",
-          "Fix the timex's article_index (it is resolved against that article's creation time)."),
-    Check("ZN407", 4, "timex-value", "A TIMEX3 value is well-formed TimeML for its type (DATE 2020-08-03, DURATION P90D, SET P1M, …).",
-          "See annotations/GUIDELINES.md §3 for the value forms."),
-    Check("ZN408", 4, "timex-inconsistent", "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
-          "Resolve the expression again against the article's creation time (corpus/articles.jsonl)."),
-    Check("ZN409", 4, "published-date", "Publication dates are plausible (1990 to today) and a document's date is its first article's.",
-          "Check the date and its evidence in corpus/documents.jsonl and corpus/articles.jsonl."),
-    Check("ZN410", 4, "entity-link", "PERSON/NORP/FAC/ORG/GPE/LOC/PRODUCT mentions link to a registry entity of the same type; other types take no entity_id.",
-          "Fix the label, the entity_id or the registry entry's type."),
-    Check("ZN411", 4, "provenance-todo", "No provenance field still says TODO (the stub `zoomnews new-document` writes).",
-          "Answer the question in the field: evidence for the outlet and date, the rights statement."),
-    Check("ZN406", 4, "speaker-statement", "A quote's speaker is the speaker of its statement.",
-          "The speaker is whoever made the original communication: take it from the statement registry."),
     # Level 5: releases
     Check("ZN501", 5, "release-checksum", "Released files exist and match their manifest's sha256 and size.",
           "Released versions are immutable: restore the files from version control."),
@@ -146,7 +113,32 @@ _CHECKS = [
           "Make the change first, or pass --allow-unchanged to re-declare the same data."),
 ]
 
-CHECKS: dict[str, Check] = {c.code: c for c in _CHECKS}
+class _Catalogue(Mapping):
+    """Every check by code: the entries above, and the level 3-4 checks that live beside their
+    functions in zoomnews.rules (imported on first use: it needs numpy and pyarrow, which plain CLI
+    commands never load)."""
+
+    def __init__(self):
+        self._checks: dict[str, Check] | None = None
+
+    def _all(self) -> dict[str, Check]:
+        if self._checks is None:
+            from zoomnews.rules import RULE_CHECKS
+
+            self._checks = {c.code: c for c in [*_CHECKS, *RULE_CHECKS.values()]}
+        return self._checks
+
+    def __getitem__(self, code: str) -> Check:
+        return self._all()[code]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+CHECKS: Mapping[str, Check] = _Catalogue()
 
 
 def explain(code: str) -> str:

@@ -91,15 +91,21 @@ def check_doc_id(kinds: dict[str, Kind], doc_id: str, label: str = "--doc-id") -
 
 
 def _raw_files(corpus: Corpus) -> dict[str, str]:
-    """The raw files' paths by doc_id; names that are not a safe `<doc_id>.txt` are reported, not read.
-    Paths stay strings: at 100k files, pathlib objects cost more than reading the files."""
-    raw_dir = corpus.repo.raw_dir
-    unsafe = unsafe_path(raw_dir, corpus.repo.root)
+    present, problems = raw_files(corpus.repo)
+    corpus.problems.extend(problems)
+    return present
+
+
+def raw_files(repo: CorpusRepo) -> tuple[dict[str, str], list[Problem]]:
+    """The raw files' paths by doc_id, and the problems of the folder's entries: names that are not a
+    safe `<doc_id>.txt` are reported, not read. Paths stay strings: at 100k files, pathlib objects
+    cost more than reading the files."""
+    raw_dir, problems = repo.raw_dir, []
+    unsafe = unsafe_path(raw_dir, repo.root)
     if unsafe:
-        corpus.problems.append(Problem(RAW_DIR, None, "ZN111", unsafe))
-        return {}
+        return {}, [Problem(RAW_DIR, None, "ZN111", unsafe)]
     if not raw_dir.is_dir():
-        return {}
+        return {}, []
     present = {}
     with os.scandir(raw_dir) as listing:  # directory entries know their type: no stat per file
         entries = sorted(listing, key=lambda entry: entry.name)
@@ -107,14 +113,14 @@ def _raw_files(corpus: Corpus) -> dict[str, str]:
         label = f"{RAW_DIR}/{entry.name}"
         if not raw_name_ok(entry.name):
             label = f"{RAW_DIR}/{entry.name!r}" if not entry.name.isprintable() else label
-            corpus.problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
+            problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
         elif entry.is_symlink():
-            corpus.problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
+            problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
         elif not entry.is_file(follow_symlinks=False):
-            corpus.problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
+            problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
         else:
             present[entry.name[:-len(".txt")]] = entry.path
-    return present
+    return present, problems
 
 
 def _read_raw(corpus: Corpus) -> None:

@@ -1,45 +1,40 @@
 """Validate a corpus repository: numbered checks by level (see zoomnews.checks), all problems in one run.
 
-Level 1 (files) happens while reading (zoomnews.sources); level 2 is jsonschema per record (with
-jsonschema-rs accepting first); level 3 runs vectorised over whole layers (zoomnews.spans); level 4
-resolves references and meaning; level 5 checks releases (zoomnews.release_check). A record that
-fails a level is not looked at by the levels after it, so one mistake is reported once, under its
-own code. The span layers first try the Arrow fast path (zoomnews.fastpath), which either proves
-them clean in bulk or hands them to this per-record path.
+1. Every source file is read into an Arrow table (zoomnews.source_tables): levels 1 (files, lines)
+   and 2 (schema), and whether each line is in canonical form.
+2. The raw folder is listed (level 1: names, links, unregistered and missing files).
+3. The corpus-wide checks (zoomnews.rules, scope "corpus") run over the small tables: documents,
+   articles, registries. A small index (registered documents, articles, registries) is built.
+4. The documents are walked in doc_id order, a block of documents at a time: their raw texts are
+   read and hashed, and the checks of scope "documents" run over the block's rows of every layer.
+   Memory for texts and span arrays is set by the block size, not the corpus size.
+5. Canonical form (ZN307) per file, and the releases (level 5, zoomnews.release_check).
+A check never sees a row whose fields it reads failed level 2, nor one an earlier excluding check
+flagged: one mistake, one problem. The report is the same for every block size (tests).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
-from zoomnews import spans as span_checks
-from zoomnews import timeml
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.repo import CorpusRepo
-from zoomnews.sources import Corpus, Record, canonical_key, read_corpus
+from zoomnews.repo import RAW_DIR, CorpusRepo
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
-FLAT_LAYERS = ("zone", "entity", "timex")
-# (kind, field, registry kind) for references into registries
-REFERENCES = (
-    ("entity", "entity_id", "registry_entity"),
-    ("quote", "speaker", "registry_speaker"),
-    ("quote", "statement_id", "registry_statement"),
-    ("registry_statement", "speaker", "registry_speaker"),
-    ("registry_speaker", "affiliation", "registry_entity"),
-)
-LINKED_TYPES = {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT"}
-EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
+DOCUMENT_BLOCK = 2_000  # documents whose texts and spans are checked together
+REGISTRIES = ("registry_entity", "registry_speaker", "registry_statement")
 
 
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    # what validate read, for build to reuse: the corpus (without the span layers when the fast path
-    # read those as `span_tables`)
-    corpus: Corpus | None = field(default=None, repr=False, compare=False)
+    # with keep=True: the span layers as Arrow tables (schema columns, canonical order), for build
     span_tables: dict | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -47,259 +42,174 @@ class Report:
         return not self.problems
 
 
-def validate_repo(repo: CorpusRepo, releases: bool = True, fast: bool = True, jobs: int = 1, block_documents: int | None = None) -> Report:
-    """Every check; the span layers go through the Arrow fast path (zoomnews.fastpath) when it can
-    prove them clean, else through the per-record path that finds and explains each problem.
-    `jobs`: cores to use (see fast_report); `block_documents`: documents checked together (the
-    report is the same for every block size)."""
-    if block_documents is not None:
-        import zoomnews.fastpath
+def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None, keep: bool = False) -> Report:
+    """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
+    documents checked together (the report is the same for every size); `keep`: hand the span tables
+    to the caller (build); `jobs` > 1: Arrow parses on every core."""
+    from zoomnews.schemas import load_kinds
+    from zoomnews.source_tables import read_source_table
 
-        zoomnews.fastpath.DOCUMENT_BLOCK = block_documents
-    report = fast_report(repo, jobs) if fast else None
-    if report is None:
-        corpus = read_corpus(repo)
-        report = validate_corpus(corpus)
-        report.corpus = corpus
+    kinds = load_kinds(repo)
+    sources = {name: read_source_table(repo, kind, threads=jobs > 1) for name, kind in kinds.items()}
+    problems = [p for source in sources.values() for p in [*source.problems, *source.form_problems()]]
+    tables = {name: source.table for name, source in sources.items()}
+    present, raw_problems = raw_listing(repo)
+    problems.extend(raw_problems)
+    index = build_index(kinds, tables)
+    problems.extend(corpus_problems(kinds, tables, index, present, {p.file for p in raw_problems}))
+    grouped = {name: _by_document(tables[name]) for name in (*SPAN_KINDS, "document")}
+    doc_ids = sorted(set(index.doc_ids) | {d for name in SPAN_KINDS for d in _distinct(grouped[name])})
+    runs = {name: _runs(table) for name, table in grouped.items()}
+    block_size = block_documents or DOCUMENT_BLOCK
+    for lo in range(0, len(doc_ids), block_size):
+        block_ids = doc_ids[lo:lo + block_size]
+        raws, found = read_raws(block_ids, present)
+        problems.extend(found)
+        problems.extend(check_documents({name: _slice(table, runs[name], block_ids) for name, table in grouped.items()}, raws, index))
     if releases:
         from zoomnews.release_check import check_releases
 
-        report.problems.extend(check_releases(repo))
-    report.problems.sort(key=lambda p: (p.file, p.line or 0, p.code, p.message))
+        problems.extend(check_releases(repo))
+    report = Report(sort_problems(problems), {name: table.num_rows for name, table in tables.items()})
+    if keep and not report.problems:
+        report.span_tables = {name: tables[name].select(list(kinds[name].fields)) for name in SPAN_KINDS}
     return report
 
 
-def fast_report(repo: CorpusRepo, jobs: int = 1) -> Report | None:
-    """The fast path's report, or None when a span layer is not provably clean. With `jobs` > 1 (and
-    span layers big enough to pay for it), Arrow parses the span layers on every core in a background
-    thread (it releases the GIL) while this thread reads the raw texts and the other sources;
-    otherwise everything runs here, on one core.
-    (A worker process instead of the thread measured no faster: the tables then cross a pipe.)"""
-    import pyarrow as pa
-
-    from zoomnews.fastpath import read_layer
-    from zoomnews.schemas import load_kinds
-
-    kinds = load_kinds(repo)
-    if jobs <= 1 or _layer_bytes(repo, kinds) < PARALLEL_FROM:
-        tables = {name: read_layer(repo, kinds[name], threads=False) for name in SPAN_KINDS}
-        if any(table is None for table in tables.values()):
-            return None  # before reading the rest: the per-record path reads everything anyway
-        corpus = read_corpus(repo, skip=SPAN_KINDS, kinds=kinds)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = {name: pool.submit(read_layer, repo, kinds[name]) for name in SPAN_KINDS}
-            corpus = read_corpus(repo, skip=SPAN_KINDS, kinds=kinds)
-            tables = {name: future.result() for name, future in pending.items()}
-    pa.default_memory_pool().release_unused()  # the parser's freed blocks go back to the system before the checks
-    if any(table is None for table in tables.values()):
-        return None
-    report = validate_corpus(corpus, tables)
-    if report is not None:
-        report.corpus, report.span_tables = corpus, tables
-    return report
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.code, p.message, p.field or ""))
 
 
-PARALLEL_FROM = 64 << 20  # bytes of span layers below which a second thread costs more than it saves (10k documents: 1.3 s on one core, 1.5 s on two)
+def build_index(kinds, tables: dict[str, pa.Table]):
+    """The small index every block's checks consult: registered documents, articles (with their
+    dates) and the registries, from their rows that passed level 2 (the first of a repeated key)."""
+    from zoomnews.rules import Index
+
+    index = Index(doc_ids=set(), articles={}, registries={}, sources={name: kind.source for name, kind in kinds.items()},
+                  keys={name: kind.key for name, kind in kinds.items()})
+    for name in REGISTRIES:
+        index.registries[name] = {}
+        for row in _usable(tables[name], kinds[name].fields).to_pylist():
+            index.registries[name].setdefault(row["id"], row)
+    index.doc_ids = set(_usable(tables["document"], ("doc_id",)).column("doc_id").to_pylist())
+    for row in _usable(tables["article"], ("doc_id", "article_index", "published")).select(["doc_id", "article_index", "published"]).to_pylist():
+        index.articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
+    return index
 
 
-def _layer_bytes(repo: CorpusRepo, kinds) -> int:
-    paths = [repo.path(kinds[name].source) for name in SPAN_KINDS]
-    return sum(path.stat().st_size for path in paths if path.is_file())
+def _usable(table: pa.Table, fields) -> pa.Table:
+    from zoomnews.source_tables import usable_rows
+
+    return table.filter(pa.array(usable_rows(table, fields))) if table.num_rows else table
 
 
-def validate_corpus(corpus: Corpus, span_tables: dict | None = None) -> Report | None:
-    """All checks on a corpus read as records; with `span_tables` (the span layers as Arrow tables,
-    levels 1-2 already proved clean) the span layers are checked in bulk, and None is returned when
-    they are not provably clean."""
-    problems = list(corpus.problems)
-    valid = {name: schema_valid(corpus, name, problems) for name in corpus.kinds}
-    for name, kind in corpus.kinds.items():
-        mask = span_checks.duplicate_key_mask([[r.data[k] for r in valid[name]] for k in kind.key])
-        problems.extend(Problem(r.file, r.line, "ZN303", f"key {({k: r.data[k] for k in kind.key})} is used more than once", field=kind.key[-1]) for r, dup in zip(valid[name], mask) if dup)
-    problems.extend(document_problems(corpus, valid["document"], valid["article"]))
-    doc_ids = {r.data["doc_id"] for r in valid["document"]}
-    articles = {(r.data["doc_id"], r.data["article_index"]): r.data for r in valid["article"]}
-    for name in ("article", *SPAN_KINDS):
-        kept = []
-        for record in valid[name]:
-            found = reference_problems(record, doc_ids, articles)
-            problems.extend(found)
-            if not found:
-                kept.append(record)
-        valid[name] = kept
-    problems.extend(registry_problems(corpus, valid))
-    counts = {name: len(records) for name, records in corpus.records.items()}
-    if span_tables is None:
-        problems.extend(layer_problems(corpus, valid, articles))
-        problems.extend(canonical_problems(corpus))
-        return Report(problems, counts)
-    from zoomnews.fastpath import layers_clean
+def corpus_problems(kinds, tables: dict[str, pa.Table], index, present: dict[str, str], raw_reported: set[str]) -> list[Problem]:
+    """The corpus-wide checks (documents, articles, registries) and the raw files' registration."""
+    from zoomnews.rules import Block, run_rules
+    from zoomnews.spans import Documents
 
-    if not layers_clean(corpus, span_tables, valid, doc_ids, articles):
-        return None
-    problems.extend(canonical_problems(corpus, skip=SPAN_KINDS))
-    return Report(problems, {**counts, **{name: table.num_rows for name, table in span_tables.items()}})
+    block = Block({name: tables[name] for name in ("document", "article", *REGISTRIES)}, Documents.of({}), index)
+    problems = run_rules(block, "corpus")
+    documents = _usable(tables["document"], ("doc_id",))
+    registered: dict[str, int] = {}
+    for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
+        registered.setdefault(doc_id, line)
+    return problems + _raw_registration(kinds, registered, present, raw_reported)
 
 
-def schema_valid(corpus: Corpus, name: str, problems: list[Problem]) -> list[Record]:
-    kind, kept = corpus.kinds[name], []
-    fast = kind.fast_validator
-    for record in corpus.records[name]:
-        if not record.floats and fast.is_valid(record.data):  # jsonschema-rs counts 4.0 as an integer: floats go to the reference
-            kept.append(record)
-            continue
-        errors = schema_problems(record, kind)
-        problems.extend(errors)
-        if not errors:
-            kept.append(record)
-    return kept
+def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], index) -> list[Problem]:
+    """The checks of a block of documents: `tables` holds every span layer's and the documents' rows
+    of those documents, `raws` their raw files' bytes. The one function validate runs a block at a
+    time and Spark runs per group of rows (zoomnews.distributed)."""
+    from dataclasses import replace
+
+    from zoomnews.rules import Block, run_rules
+    from zoomnews.spans import Documents
+
+    texts, sha256, problems = decode_raws(raws)
+    block = Block(tables, Documents.of(texts), replace(index, raw_sha256=sha256), sorted(raws))
+    return problems + run_rules(block, "documents")
 
 
-def schema_problems(record: Record, kind) -> list[Problem]:
-    problems = []
-    for error in sorted(kind.validator.iter_errors(record.data), key=lambda e: list(map(str, e.path))):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if error.validator == "required":
-            path = error.message.split("'")[1] if "'" in error.message else path
-        elif error.validator == "additionalProperties":
-            extra = sorted(set(record.data) - set(kind.fields))
-            path = extra[0] if extra else path
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        problems.append(Problem(record.file, record.line, "ZN201", f"{message} ({kind.name}.schema.json: {error.validator})", field=path or None))
+def _by_document(table: pa.Table) -> pa.Table:
+    """The rows with a doc_id, grouped by document (file order kept within one): a sorted file is
+    returned as it is."""
+    if not table.num_rows:
+        return table
+    doc_id = table.column("doc_id")
+    if doc_id.null_count:
+        table = table.filter(pc.is_valid(doc_id))
+        doc_id = table.column("doc_id")
+    if table.num_rows > 1 and pc.any(pc.less(doc_id.slice(1), doc_id.slice(0, table.num_rows - 1))).as_py():
+        table = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending"), ("line", "ascending")]))
+    return table
+
+
+def _distinct(table: pa.Table) -> list[str]:
+    return pc.unique(table.column("doc_id")).to_pylist() if table.num_rows else []
+
+
+def _runs(table: pa.Table) -> tuple[list[str], np.ndarray]:
+    """The table's documents in order and where each one's rows start (one more entry: the end)."""
+    if not table.num_rows:
+        return [], np.zeros(1, dtype=np.int64)
+    encoded = pc.dictionary_encode(table.column("doc_id")).combine_chunks()
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(indices)) + 1, [len(indices)]]).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    return [names[indices[c]] for c in cuts[:-1]], cuts
+
+
+def _slice(table: pa.Table, runs, block_ids: list[str]) -> pa.Table:
+    """The rows of the documents `block_ids` (consecutive in sorted order, so one run of rows)."""
+    names, cuts = runs
+    lo = np.searchsorted(np.array(names, dtype=object), block_ids[0]) if names else 0
+    hi = np.searchsorted(np.array(names, dtype=object), block_ids[-1], side="right") if names else 0
+    return table.slice(int(cuts[lo]), int(cuts[hi] - cuts[lo])) if hi > lo else table.slice(0, 0)
+
+
+def raw_listing(repo: CorpusRepo) -> tuple[dict[str, str], list[Problem]]:
+    from zoomnews.sources import raw_files
+
+    return raw_files(repo)
+
+
+def _raw_registration(kinds, registered: dict[str, int], present: dict[str, str], raw_reported: set[str]) -> list[Problem]:
+    """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file)."""
+    problems = [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
+                for stem in sorted(set(present) - set(registered))]
+    for doc_id, line in registered.items():
+        if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in raw_reported:
+            problems.append(Problem(kinds["document"].source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
     return problems
 
 
-def document_problems(corpus: Corpus, documents: list[Record], articles: list[Record]) -> list[Problem]:
-    problems = []
-    first_article = {r.data["doc_id"]: r.data for r in articles if r.data["article_index"] == 0}
-    today = dt.date.today()
-    for record in documents:
-        data = record.data
-        actual = corpus.raw_sha256.get(data["doc_id"])
-        if actual is not None and actual != data["sha256"]:
-            problems.append(Problem(record.file, record.line, "ZN402", f"sha256 {data['sha256'][:12]}… but the raw file's is {actual[:12]}…", field="sha256"))
-        if data["doc_id"] in first_article and first_article[data["doc_id"]]["published"] != data["published"]:
-            problems.append(Problem(record.file, record.line, "ZN409", f"published {data['published']} but its first article's is {first_article[data['doc_id']]['published']}", field="published"))
-    for record in [*documents, *articles]:
-        published = dt.date.fromisoformat(record.data["published"])
-        if not EARLIEST_PUBLISHED <= published <= today:
-            problems.append(Problem(record.file, record.line, "ZN409", f"published {published} is not between {EARLIEST_PUBLISHED} and today", field="published"))
-        for name, value in record.data.items():
-            if isinstance(value, str) and value.startswith("TODO"):
-                problems.append(Problem(record.file, record.line, "ZN411", f"provenance left to complete: {value[:80]!r}", field=name))
-    return problems
-
-
-def reference_problems(record: Record, doc_ids: set[str], articles: dict) -> list[Problem]:
-    data = record.data
-    if data["doc_id"] not in doc_ids:
-        return [Problem(record.file, record.line, "ZN401", f"doc_id {data['doc_id']!r} is not registered", field="doc_id")]
-    if "article_index" in data and record.file != "corpus/articles.jsonl" and (data["doc_id"], data["article_index"]) not in articles:
-        return [Problem(record.file, record.line, "ZN404", f"article {data['article_index']} of {data['doc_id']} is not in corpus/articles.jsonl", field="article_index")]
-    return []
-
-
-def registry_problems(corpus: Corpus, valid: dict[str, list[Record]]) -> list[Problem]:
-    problems = []
-    for kind, fieldname, registry in REFERENCES:
-        known = {r.data["id"] for r in valid[registry]}
-        for record in valid[kind]:
-            value = record.data.get(fieldname)
-            if value is not None and value not in known:
-                problems.append(Problem(record.file, record.line, "ZN403", f"{fieldname} {value!r} is not in {corpus.kinds[registry].source}", field=fieldname))
-    types = {r.data["id"]: r.data["type"] for r in valid["registry_entity"]}
-    for record in valid["entity"]:
-        label, entity_id = record.data["label"], record.data["entity_id"]
-        if (label in LINKED_TYPES) != (entity_id is not None):
-            problems.append(Problem(record.file, record.line, "ZN410", f"{label} mention {'needs' if label in LINKED_TYPES else 'takes no'} entity_id", field="entity_id"))
-        elif entity_id in types and types[entity_id] != label:
-            problems.append(Problem(record.file, record.line, "ZN410", f"{label} mention linked to {entity_id!r}, a {types[entity_id]}", field="label"))
-    speaker_of = {r.data["id"]: r.data["speaker"] for r in valid["registry_statement"]}
-    for quote in valid["quote"]:
-        expected = speaker_of.get(quote.data["statement_id"])
-        if expected is not None and expected != quote.data["speaker"]:
-            problems.append(Problem(quote.file, quote.line, "ZN406", f"speaker {quote.data['speaker']!r} but statement {quote.data['statement_id']!r} was made by {expected!r}", field="speaker"))
-    return problems
-
-
-def layer_problems(corpus: Corpus, valid: dict[str, list[Record]], articles: dict) -> list[Problem]:
-    documents = span_checks.Documents.of(corpus.texts)
-    problems, tables, good = [], {}, {}
-    for name in SPAN_KINDS:
-        for prefix in ("", "cue_", "source_") if name == "quote" else ("",):
-            spans = span_checks.Spans.of(valid[name], documents, prefix)
-            found, ok = span_checks.offset_and_text_problems(spans, documents)
-            problems.extend(found)
-            tables[name + prefix], good[name + prefix] = spans, ok
-        if name == "quote":
-            problems.extend(null_together_problems(valid[name]))
-    for name in FLAT_LAYERS:
-        problems.extend(span_checks.overlap_problems(tables[name], documents, good[name]))
-    problems.extend(span_checks.tiling_problems(tables["zone"], documents, good["zone"], sorted(corpus.texts)))
-    problems.extend(timex_problems(tables, good, documents, valid["timex"], valid["zone"], articles))
-    return problems
-
-
-def null_together_problems(quotes: list[Record]) -> list[Problem]:
-    problems = []
-    for record in quotes:
-        for prefix in ("cue_", "source_"):
-            values = [record.data[f"{prefix}{f}"] for f in ("start", "end", "text")]
-            if any(v is None for v in values) and not all(v is None for v in values):
-                problems.append(Problem(record.file, record.line, "ZN301", f"{prefix}start, {prefix}end and {prefix}text are null only together", field=f"{prefix}start"))
-    return problems
-
-
-def timex_problems(tables, good, documents, timexes: list[Record], zones: list[Record], articles: dict) -> list[Problem]:
-    problems = []
-    spans, zone_spans = tables["timex"], tables["zone"]
-    timex_at = {r.line: r.data for r in timexes}
-    article_of_zone = {r.line: r.data["article_index"] for r in zones}
-    rows, zone_rows = span_checks.containing(spans, zone_spans, documents, good["timex"], good["zone"])
-    for i, z in zip(rows, zone_rows):
-        if z < 0:
-            continue  # in no zone: the tiling check reports the gap
-        data, zone_line = timex_at[int(spans.lines[i])], int(zone_spans.lines[z])
-        if article_of_zone[zone_line] != data["article_index"]:
-            problems.append(spans.problem(i, "ZN405", f"article_index {data['article_index']} but its zone {zone_spans.ids[z]} belongs to article {article_of_zone[zone_line]}", field="article_index"))
-    for record in timexes:
-        data = record.data
-        if not timeml.well_formed(data["type"], data["value"]):
-            problems.append(Problem(record.file, record.line, "ZN407", f"{data['value']!r} is not a TimeML {data['type']} value", field="value"))
-            continue
-        dct = articles.get((data["doc_id"], data["article_index"]), {}).get("published")
-        if data["creation_time"] and data["value"] != dct:
-            problems.append(Problem(record.file, record.line, "ZN408", f"flagged as creation time, but {data['value']} is not the article's date {dct}", field="value"))
-        if data["type"] == "DATE":
-            for message in timeml.inconsistencies(data["text"], data["value"]):
-                problems.append(Problem(record.file, record.line, "ZN408", message, field="value"))
-    return problems
-
-
-def canonical_problems(corpus: Corpus, skip: tuple[str, ...] = ()) -> list[Problem]:
-    from zoomnews.formatting import canonical_text
+def read_raws(doc_ids: list[str], present: dict[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The raw files' bytes of `doc_ids` that have one, and the problems of reading them."""
     from zoomnews.safeio import read_bytes
 
-    problems = []
-    unreadable = {p.file for p in corpus.problems}
-    for name, kind in corpus.kinds.items():
-        path = corpus.repo.path(kind.source)
-        if name in skip or kind.source in unreadable or not path.is_file():
+    raws, problems = {}, []
+    for doc_id in doc_ids:
+        path = present.get(doc_id)
+        if path is None:
             continue
-        if name in corpus.canonical_lines:  # every line already canonical: the order is all that is left
-            key = canonical_key(kind)
-            keys = [key(record) for record in corpus.rows(name)]
-            if all(a <= b for a, b in zip(keys, keys[1:])):
-                continue
+        label = f"{RAW_DIR}/{doc_id}.txt"
         try:
-            current = read_bytes(path, kind.source).decode("utf-8", errors="replace")
-        except (ZoomnewsError, FileNotFoundError):
-            continue  # replaced since it was read: the next run reports what it is now
-        canonical = canonical_text(corpus.rows(name), kind)
-        if current != canonical:
-            first = next((i for i, (a, b) in enumerate(zip(current.splitlines(), canonical.splitlines()), 1) if a != b), None)
-            problems.append(Problem(kind.source, first, "ZN307", "not in canonical form (record order, key order or spacing)"))
-    return problems
+            raws[doc_id] = read_bytes(path, label, follow=False)  # refuses a FIFO or link swapped in since the listing
+        except (ZoomnewsError, FileNotFoundError) as e:
+            problems.extend(e.problems if isinstance(e, ZoomnewsError) else [Problem(label, None, "ZN106", "raw file vanished while reading")])
+    return raws, problems
+
+
+def decode_raws(raws: dict[str, bytes]) -> tuple[dict[str, str], dict[str, str], list[Problem]]:
+    """Texts, sha256 and level-1 problems (BOM, UTF-8, CR, NFC) of raw files' bytes."""
+    from zoomnews.sources import decode_raw
+
+    texts, sha256, problems = {}, {}, []
+    for doc_id, data in sorted(raws.items()):
+        sha256[doc_id] = hashlib.sha256(data).hexdigest()
+        text, found = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
+        problems.extend(found)
+        if text is not None:
+            texts[doc_id] = text
+    return texts, sha256, problems

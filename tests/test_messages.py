@@ -1,0 +1,127 @@
+"""Messages a contributor fixes in one round: each mistake reported once, under its own code, with
+what to do (issue 16, item 4)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from strategies import KINDS
+from zoomnews.jsonl import dumps
+from zoomnews.source_tables import _nearest, parse_source
+from zoomnews.validation import validate_repo
+
+ENTITIES = "annotations/entities.jsonl"
+
+
+def lines_of(repo, relative):
+    return repo.path(relative).read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def write_lines(repo, relative, lines):
+    repo.path(relative).write_text("".join(lines), encoding="utf-8")
+
+
+def edit_record(repo, relative, match, change) -> int:
+    """Rewrite (canonically) the first record for which `match` holds; returns its line number."""
+    lines = lines_of(repo, relative)
+    i = next(i for i, line in enumerate(lines) if match(json.loads(line)))
+    record = change(json.loads(lines[i]))
+    lines[i] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    write_lines(repo, relative, lines)
+    return i + 1
+
+
+def found(repo):
+    return [(p.file, p.line, p.code, p.field) for p in validate_repo(repo, releases=False).problems]
+
+
+@pytest.mark.parametrize("relative", [ENTITIES, "annotations/zones.jsonl", "corpus/articles.jsonl", "annotations/registry/entities.jsonl"])
+@pytest.mark.parametrize("where", ["next to it", "far from it", "at the end"])
+def test_a_pasted_duplicate_line_is_one_problem(repo_copy, relative, where):
+    lines = lines_of(repo_copy, relative)
+    copied = 1
+    at = {"next to it": copied + 1, "far from it": len(lines) // 2 + 1, "at the end": len(lines)}[where]
+    lines.insert(at, lines[copied])
+    write_lines(repo_copy, relative, lines)
+    assert found(repo_copy) == [(relative, at + 1, "ZN303", KINDS[next(k for k in KINDS if KINDS[k].source == relative)].key[-1])]
+
+
+def test_a_line_failing_its_schema_is_not_reported_again_at_level_3(repo_copy):
+    line = edit_record(repo_copy, ENTITIES, lambda r: r["start"] > 0, lambda r: {**r, "start": -3})
+    assert found(repo_copy) == [(ENTITIES, line, "ZN201", "start")]
+
+
+def test_an_enum_problem_lists_every_allowed_value_and_suggests_the_nearest(repo_copy):
+    line = edit_record(repo_copy, ENTITIES, lambda r: r["label"] == "GPE", lambda r: {**r, "label": "gpe"})
+    [problem] = validate_repo(repo_copy, releases=False).problems
+    assert (problem.line, problem.code, problem.field) == (line, "ZN201", "label")
+    assert all(repr(label) in problem.message for label in KINDS["entity"].schema["properties"]["label"]["enum"])
+    assert problem.suggestion == "Did you mean 'GPE'?" and problem.hint.startswith("Did you mean 'GPE'?")
+
+
+@given(st.sampled_from([(kind, name) for kind in sorted(KINDS) for name, node in KINDS[kind].schema["properties"].items()
+                        if all(isinstance(v, str) for v in node.get("enum", [None]))]), st.data())
+def test_a_wrong_case_enum_value_suggests_the_allowed_one(kind_and_name, data):
+    kind, name = kind_and_name
+    allowed = KINDS[kind].schema["properties"][name]["enum"]
+    value = data.draw(st.sampled_from(allowed))
+    changed = data.draw(st.sampled_from([value.lower(), value.upper(), value.title(), value.swapcase()]))
+    if changed in allowed:
+        return
+    assert _nearest(changed, allowed) == f"Did you mean {value!r}?"
+
+
+def test_an_unknown_key_suggests_the_field_meant(repo_copy):
+    line = edit_record(repo_copy, "annotations/zones.jsonl", lambda r: True, lambda r: {("lable" if k == "label" else k): v for k, v in r.items()})
+    problems = validate_repo(repo_copy, releases=False).problems
+    assert {(p.line, p.code) for p in problems} == {(line, "ZN201")}
+    assert any(p.field == "lable" and p.suggestion == "Did you mean 'label'?" for p in problems)
+
+
+def test_empty_provenance_and_a_missing_entity_id_are_reported_in_one_run(repo_copy):
+    """Seen with a real Label Studio export: it took two rounds, because a record failing level 2 was
+    never looked at by level 4. Now a check skips a record only when a field it reads is bad."""
+    line = edit_record(repo_copy, ENTITIES, lambda r: r["label"] == "ORG",
+                       lambda r: {**r, "annotator": "", "method": "", "guideline": "", "entity_id": None})
+    assert sorted(found(repo_copy)) == sorted([(ENTITIES, line, "ZN201", "annotator"), (ENTITIES, line, "ZN201", "method"),
+                                               (ENTITIES, line, "ZN201", "guideline"), (ENTITIES, line, "ZN410", "entity_id")])
+
+
+def test_a_sha256_mismatch_names_the_raw_file(repo_copy):
+    path = repo_copy.raw_path("crn-2020-08-03")
+    path.write_bytes(path.read_bytes() + b" ")  # white space: no zone needed
+    [problem] = validate_repo(repo_copy, releases=False).problems
+    assert problem.code == "ZN402" and "corpus/raw/crn-2020-08-03.txt" in problem.message
+
+
+def test_json_output_carries_the_hint(repo_copy):
+    edit_record(repo_copy, ENTITIES, lambda r: r["label"] == "GPE", lambda r: {**r, "label": "gpe"})
+    result = subprocess.run([str(Path(sys.executable).with_name("zoomnews")), "validate", str(repo_copy.root), "--format", "json"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["suggestion"] == "Did you mean 'GPE'?"
+    assert problem["hint"].startswith("Did you mean 'GPE'? ") and len(problem["hint"]) > len(problem["suggestion"]) + 5
+
+
+@given(st.sampled_from(sorted(KINDS)), st.data())
+def test_every_field_failing_its_schema_is_named_and_nulled(kind_name, data):
+    """A record whose field breaks its schema keeps its other fields for later checks; the broken one
+    is named (ZN201 with its field) and set to null, so no later check reads a bad value."""
+    kind = KINDS[kind_name]
+    name = data.draw(st.sampled_from(kind.fields))
+    from hypothesis_jsonschema import from_schema
+
+    record = data.draw(from_schema({k: v for k, v in kind.schema.items() if k != "x-zoomnews"}))
+    record[name] = data.draw(st.sampled_from([{"nested": 1}, [[1]], 2**70, "\u0000" * 300]))
+    if kind.validator.is_valid(record):
+        return
+    source = parse_source((dumps(record, kind.fields) + "\n").encode("utf-8"), kind)
+    assert source.problems and {p.code for p in source.problems} == {"ZN201"}
+    assert name in {(p.field or "").split(".")[0] for p in source.problems}
+    assert source.table.num_rows == 1 and source.table.column(name)[0].as_py() is None
+    assert name in source.table.column("invalid")[0].as_py().split(",")
