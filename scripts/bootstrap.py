@@ -21,18 +21,22 @@ def venv_bin(name: str) -> Path:
     return VENV / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def ensure_environment() -> None:
+def ensure_environment(extras: tuple[str, ...] = ("test",)) -> None:
+    """The virtual environment with the package and `extras` installed, unless it already has them
+    for this pyproject.toml (the stamp records its sha256 and the extras installed)."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted and venv_bin("zoomnews").exists():
+    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    if stamp[:1] == [wanted] and set(extras) <= set(stamp[1:]) and venv_bin("zoomnews").exists():
         return
-    print(f"setting up {VENV} with the versions pinned in pyproject.toml (the first run takes a few minutes;"
-          " pip shows each package as it goes)", flush=True)
+    installed = sorted(set(extras) | (set(stamp[1:]) if stamp[:1] == [wanted] else set()))
+    print(f"setting up {VENV} with the versions pinned in pyproject.toml, extras {', '.join(installed)} (the first run takes"
+          " a few minutes; pip shows each package as it goes)", flush=True)
     if not venv_bin("python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     pip = [str(venv_bin("python")), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "on"]
-    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[{','.join(installed)}]"], check=True)
     print(f"{VENV} is ready", flush=True)
-    STAMP.write_text(wanted + "\n")
+    STAMP.write_text(" ".join([wanted, *installed]) + "\n")
 
 
 BROWSER = ("/usr/bin/chromium", "/usr/bin/chromedriver")
@@ -51,8 +55,8 @@ def ensure_browser() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=True, **quiet)
 
 
-def run(argv: list[str], env: dict | None = None) -> int:
-    ensure_environment()
+def run(argv: list[str], env: dict | None = None, extras: tuple[str, ...] = ("test",)) -> int:
+    ensure_environment(extras)
     environment = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
     environment["PATH"] = f"{venv_bin('python').parent}{os.pathsep}{environment.get('PATH', '')}"
     return subprocess.run(argv, cwd=ROOT, env=environment).returncode

@@ -9,4 +9,5 @@ from bootstrap import ensure_browser, run, venv_bin
 
 if __name__ == "__main__":
     ensure_browser()
-    sys.exit(run([str(venv_bin("python")), "-m", "pytest", *sys.argv[1:]]))
+    # the spark extra too: tests/test_distributed.py runs validate on a local Spark (Java 17+)
+    sys.exit(run([str(venv_bin("python")), "-m", "pytest", *sys.argv[1:]], extras=("test", "spark")))

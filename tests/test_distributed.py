@@ -1,62 +1,81 @@
-"""The per-batch checks are plain functions over Arrow RecordBatches: locally, in any batch size, and
-inside Spark's mapInArrow (when the `spark` extra is installed) they find exactly the row-local
-problems validate finds."""
+"""Spark runs the same checks as validate, on data Spark reads itself (zoomnews.distributed): the
+same report, every level included, on the clean corpus and on corpora broken at each level."""
 
 import json
+import os
 import sys
 
-import pyarrow as pa
 import pytest
 
-from zoomnews.batches import PROBLEMS, PROBLEMS_DDL, check_batches, layer_batches
-from zoomnews.schemas import load_kinds
-from zoomnews.sources import read_corpus
 from zoomnews.validation import validate_repo
 
-ROW_LOCAL = {"ZN201", "ZN301", "ZN302", "ZN304"}
+pyspark = pytest.importorskip("pyspark", reason="the `spark` extra is not installed (scripts/test.py installs it)")
+
+from zoomnews.distributed import validate_with_spark  # noqa: E402
 
 
-@pytest.fixture
-def broken(repo_copy):
-    """Two entities broken: one text no longer matches its offsets, one label outside the schema."""
-    path = repo_copy.path("annotations/entities.jsonl")
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    records[3]["text"] = "X" + records[3]["text"][1:]
-    records[7]["label"] = "DISEASE"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in records), encoding="utf-8")
-    return repo_copy
-
-
-def local_problems(repo, batch_size):
-    kind = load_kinds(repo)["entity"]
-    corpus = read_corpus(repo)
-    batches = check_batches(layer_batches(repo, kind, batch_size), kind.schema, corpus.texts, kind.source)
-    return sorted((r["line"], r["code"]) for b in batches for r in b.to_pylist())
-
-
-@pytest.mark.parametrize("batch_size", [1, 7, 100_000])
-def test_batches_find_what_validate_finds(broken, batch_size):
-    expected = sorted((p.line, p.code) for p in validate_repo(broken).problems if p.file == "annotations/entities.jsonl" and p.code in ROW_LOCAL)
-    assert expected == [(4, "ZN302"), (8, "ZN201")]
-    assert local_problems(broken, batch_size) == expected
-
-
-def test_spark_map_in_arrow_runs_the_same_checks(broken, monkeypatch):
-    pyspark = pytest.importorskip("pyspark", reason="the `spark` extra is not installed")
+@pytest.fixture(scope="module")
+def spark():
     from pyspark.sql import SparkSession
 
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # workers need this environment, where zoomnews is installed
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers need this environment, where zoomnews is installed
+    session = (SparkSession.builder.master("local[2]").appName("zoomnews-validate")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+               .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").getOrCreate())
+    yield session
+    session.stop()
 
-    kind = load_kinds(broken)["entity"]
-    texts = read_corpus(broken).texts
-    table = pa.Table.from_batches(list(layer_batches(broken, kind)))
-    spark = (SparkSession.builder.master("local[2]").appName("zoomnews-validate")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
-    try:
-        frame = spark.createDataFrame(table).repartition(2)
-        schema = kind.schema
-        found = frame.mapInArrow(lambda batches: check_batches(batches, schema, texts, kind.source), PROBLEMS_DDL).collect()
-    finally:
-        spark.stop()
-    assert sorted((r["line"], r["code"]) for r in found) == local_problems(broken, 100_000)
-    assert pyspark.__version__ and PROBLEMS.names == ["line", "code", "field", "message"]
+
+def rewrite(repo, relative, change):
+    path = repo.path(relative)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(change(lines)), encoding="utf-8")
+
+
+def edit_json(index, change):
+    def edit(lines):
+        record = change(json.loads(lines[index]))
+        lines[index] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        return lines
+    return edit
+
+
+BREAKS = {
+    "clean": [],
+    "level 1: bad JSON, CR, BOM": [("annotations/entities.jsonl", lambda ls: ls[:3] + ["{broken\n"] + ls[3:]),
+                                   ("annotations/zones.jsonl", lambda ls: [ls[0].replace("\n", "\r\n"), *ls[1:]]),
+                                   ("annotations/registry/speakers.jsonl", lambda ls: ["\ufeff" + ls[0], *ls[1:]])],
+    "level 2: enum, type, extra key": [("annotations/entities.jsonl", edit_json(5, lambda r: {**r, "label": "gpe"})),
+                                       ("annotations/timexes.jsonl", edit_json(2, lambda r: {**r, "start": "7"})),
+                                       ("corpus/articles.jsonl", edit_json(1, lambda r: {**r, "note": 1}))],
+    "level 3: offsets, text, overlap, duplicate, order": [
+        ("annotations/entities.jsonl", edit_json(7, lambda r: {**r, "text": "X" + r["text"][1:]})),
+        ("annotations/zones.jsonl", edit_json(4, lambda r: {**r, "end": r["end"] + 100000})),
+        ("annotations/timexes.jsonl", lambda ls: ls[:10] + [ls[3]] + ls[10:]),
+        ("annotations/quotes.jsonl", lambda ls: [ls[1], ls[0], *ls[2:]])],
+    "level 4: references, links, timex values": [
+        ("annotations/quotes.jsonl", edit_json(0, lambda r: {**r, "statement_id": "no-such-statement"})),
+        ("annotations/entities.jsonl", edit_json(11, lambda r: {**r, "doc_id": "unregistered"})),
+        ("annotations/timexes.jsonl", edit_json(4, lambda r: {**r, "type": "DURATION", "value": "2020-08"})),
+        ("annotations/registry/statements.jsonl", edit_json(0, lambda r: {**r, "speaker": "nobody"}))],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_spark_reports_exactly_what_validate_reports(repo_copy, spark, name):
+    for relative, change in BREAKS[name]:
+        rewrite(repo_copy, relative, change)
+    expected = validate_repo(repo_copy)
+    assert bool(expected.problems) == (name != "clean")
+    got = validate_with_spark(repo_copy, spark)
+    assert got.problems == expected.problems
+    assert got.counts == expected.counts
+
+
+def test_spark_sees_raw_text_problems(repo_copy, spark):
+    raw = repo_copy.raw_path("crn-2020-08-03")
+    raw.write_bytes(raw.read_bytes().replace(b"Zoom", b"Zo\r\nom", 1) + b"\xff")
+    repo_copy.raw_path("stray").write_text("unregistered", encoding="utf-8")
+    expected = validate_repo(repo_copy)
+    assert {"ZN105", "ZN107"} <= {p.code for p in expected.problems}
+    assert validate_with_spark(repo_copy, spark).problems == expected.problems
