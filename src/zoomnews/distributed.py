@@ -3,11 +3,12 @@
 1. Spark reads every source file (`binaryFile`) and parses each with zoomnews.source_tables
    (`mapInArrow`): levels 1-2 and canonical form, exactly as validate reads a file. Out come the
    rows of every kind in one wide table (a `kind` column says whose) and the problems found.
-2. The small tables (documents, articles, registries) come back to the driver, which builds the
-   index and runs the corpus-wide checks, as validate does.
-3. Spark reads the raw texts (`binaryFile`), unions them with the span layers' and documents' rows,
-   groups everything by `doc_id` and runs validation.check_documents on each group (`applyInArrow`):
-   the block function validate runs, here on blocks of one document.
+2. The registries (small) come back to the driver, which builds the index and runs their checks,
+   as validate does.
+3. Spark reads the raw texts (`binaryFile`), unions them with the rows of every doc_id-keyed kind
+   (documents, articles, span layers), groups everything by `doc_id` and runs
+   validation.check_documents on each group (`applyInArrow`): the block function validate runs, here
+   on blocks of one document.
 The report equals validate's, every level included (tests/test_distributed.py).
 
     from pyspark.sql import SparkSession
@@ -31,8 +32,8 @@ PROBLEM_COLUMNS = [("p_file", pa.string()), ("p_line", pa.int64()), ("p_code", p
                    ("p_message", pa.string()), ("p_suggestion", pa.string())]
 PROBLEMS = pa.schema([(name[2:], t) for name, t in PROBLEM_COLUMNS])
 RAW = "raw"  # the `kind` of a raw text's row (its bytes in `content`)
-GROUPED = ("zone", "entity", "timex", "quote", "document")
-SMALL = ("document", "article", "registry_entity", "registry_speaker", "registry_statement")
+GROUPED = ("document", "article", "zone", "entity", "timex", "quote")
+REGISTRIES = ("registry_entity", "registry_speaker", "registry_statement")
 
 
 def wide_schema(kinds) -> pa.Schema:
@@ -97,7 +98,9 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.jsonl import unsafe_path
     from zoomnews.schemas import load_kinds
     from zoomnews.source_tables import read_source_table
-    from zoomnews.validation import Report, build_index, check_documents, corpus_problems, raw_listing, sort_problems
+    from zoomnews.rules import Block, run_rules
+    from zoomnews.spans import Documents
+    from zoomnews.validation import Report, check_documents, raw_listing, registry_index, sort_problems
 
     kinds = load_kinds(repo)
     schemas = {name: kind.schema for name, kind in kinds.items()}
@@ -131,15 +134,14 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     try:
         problems.extend(_problems_of(parsed.filter(F.col("p_code").isNotNull()).toArrow()))
         counts = {row["kind"]: row["count"] for row in parsed.filter(F.col("kind").isNotNull()).groupBy("kind").count().collect()}
-        small = parsed.filter(F.col("kind").isin(*SMALL)).toArrow()
-        for name in SMALL:
+        small = parsed.filter(F.col("kind").isin(*REGISTRIES)).toArrow()
+        for name in REGISTRIES:
             tables.setdefault(name, _narrow(small, kinds[name]))
-        for name in kinds:
-            tables.setdefault(name, _narrow(small.slice(0, 0), kinds[name]))
-        index = build_index(kinds, tables)
+        index = registry_index(kinds, tables)
+        problems.extend(run_rules(Block({name: tables[name] for name in REGISTRIES}, Documents.of({}), index), "corpus"))
         present, raw_problems = raw_listing(repo)
         problems.extend(raw_problems)
-        problems.extend(corpus_problems(kinds, tables, index, present, {p.file for p in raw_problems}))
+        unreadable_raw = {p.file for p in raw_problems}
 
         raw_paths = sorted(os.path.realpath(path) for path in present.values())
         doc_of = {path: doc_id for doc_id, path in ((d, os.path.realpath(p)) for d, p in present.items())}
@@ -159,10 +161,9 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
             local = _kinds_of(schemas)
             doc_id = table.column("doc_id")[0].as_py()
             groups = {name: _narrow(table, local[name]) for name in GROUPED}
-            spans = any(groups[name].num_rows for name in GROUPED if name != "document")
             raw_rows = table.filter(pc.equal(table.column("kind"), RAW))
-            raws = {doc_id: raw_rows.column("content")[0].as_py()} if raw_rows.num_rows and (spans or doc_id in index.doc_ids) else {}
-            found = check_documents(groups, raws, index)
+            raws = {doc_id: raw_rows.column("content")[0].as_py()} if raw_rows.num_rows else {}
+            found = check_documents(groups, raws, set(raws), unreadable_raw, index)
             return pa.Table.from_pylist([{"file": p.file, "line": p.line, "code": p.code, "field": p.field, "message": p.message,
                                           "suggestion": p.suggestion} for p in found], schema=PROBLEMS)
 
@@ -174,4 +175,4 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         from zoomnews.release_check import check_releases
 
         problems.extend(check_releases(repo))
-    return Report(sort_problems(problems), {name: counts.get(name, tables[name].num_rows if name in tables else 0) for name in kinds})
+    return Report(sort_problems(problems), {name: counts.get(name, 0) for name in kinds})

@@ -106,6 +106,22 @@ def read_source(path: Path, label: str, root: Path | None = None) -> tuple[bytes
         return None, e.problems
 
 
+def open_source(path: Path, label: str, root: Path | None = None, size: int = 1 << 23, start: int = 0, stop: int | None = None):
+    """A source file's bytes (from byte `start` to `stop`) in chunks, or the problems that keep it
+    unread (as read_source)."""
+    from zoomnews.safeio import read_chunks
+
+    unsafe = unsafe_path(path, root) if root is not None else None
+    if unsafe:
+        return None, [Problem(label, None, "ZN111", unsafe)]
+    try:
+        return read_chunks(path, label, size, start, stop), []
+    except FileNotFoundError:
+        return None, [Problem(label, None, "ZN101", "file is missing")]
+    except ZoomnewsError as e:
+        return None, e.problems
+
+
 def parse_jsonl(data: bytes, label: str, fields: tuple[str, ...] | None = None) -> Reading:
     """A JSONL file's bytes as a Reading. With `fields`, a canonical line is parsed without the
     duplicate-key hook (it cannot hold a repeated key: its record would serialise shorter), which

@@ -78,13 +78,23 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(code: str, level: int, title: str, text: str, hint: str, *, kinds, reads, scope: str = "documents", excludes: bool = False):
-    """Register the function below as check `code` (its catalogue entry is the other arguments)."""
+def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hint: str = "", *, kinds, reads, scope: str = "documents",
+         excludes: bool = False):
+    """Register the function below as check `code` (its catalogue entry is the other arguments, or
+    `code` itself when it is a Check that two scopes share)."""
+    check = code if isinstance(code, Check) else Check(code, level, title, text, hint)
+
     def register(function):
-        RULES.append(Rule(Check(code, level, title, text, hint), tuple(kinds), tuple(reads), function, scope, excludes))
+        RULES.append(Rule(check, tuple(kinds), tuple(reads), function, scope, excludes))
         return function
 
     return register
+
+
+# checks that run in both scopes (registries once for the corpus; the rest a block of documents at a time)
+DUPLICATE_ID = Check("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records (a pasted duplicate line: delete it).")
+UNKNOWN_REFERENCE = Check("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.",
+                          "Add the registry entry or fix the reference.")
 
 
 def run_rules(block: Block, scope: str) -> list[Problem]:
@@ -118,11 +128,10 @@ def _not_in(values: pa.ChunkedArray, allowed, rows: np.ndarray) -> np.ndarray:
     return np.flatnonzero(missing & rows)
 
 
-# ---------------------------------------------------------------- corpus: documents, articles, registries
+# ---------------------------------------------------------------- corpus: the registries
 
-@rule("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records (a pasted duplicate line: delete it).",
-      kinds=("document", "article", "registry_entity", "registry_speaker", "registry_statement"),
-      reads=("doc_id", "id", "article_index"), excludes=True, scope="corpus")
+@rule(DUPLICATE_ID,
+      kinds=("registry_entity", "registry_speaker", "registry_statement"), reads=("id",), excludes=True, scope="corpus")
 def duplicate_keys_corpus(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _duplicate_keys(block, kind, rows)
 
@@ -148,13 +157,7 @@ def _duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return flags
 
 
-@rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
-      kinds=("article",), reads=("doc_id",), excludes=True, scope="corpus")
-def article_document(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    return unknown_documents(block, kind, rows)
-
-
-@rule("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.", "Add the registry entry or fix the reference.",
+@rule(UNKNOWN_REFERENCE,
       kinds=("registry_statement", "registry_speaker"), reads=("speaker", "affiliation"), scope="corpus")
 def registry_references(block: Block, kind: str, rows: np.ndarray) -> Flags:
     name, registry = {"registry_statement": ("speaker", "registry_speaker"), "registry_speaker": ("affiliation", "registry_entity")}[kind]
@@ -168,9 +171,17 @@ def _references(block: Block, kind: str, rows: np.ndarray, name: str, registry: 
             for i in _not_in(table.column(name), known, rows)]
 
 
+# ---------------------------------------------------------------- documents: keys, provenance, references (a span needs its text)
+
+@rule(DUPLICATE_ID,
+      kinds=("document", "article", *SPAN_KINDS), reads=("doc_id", "id", "article_index"), excludes=True)
+def duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    return _duplicate_keys(block, kind, rows)
+
+
 @rule("ZN409", 4, "published-date", "Publication dates are plausible (1990 to today) and a document's date is its first article's.",
       "Check the date and its evidence in corpus/documents.jsonl and corpus/articles.jsonl.",
-      kinds=("document", "article"), reads=("doc_id", "published"), scope="corpus")
+      kinds=("document", "article"), reads=("doc_id", "published"))
 def published_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
     published = table.column("published")
@@ -189,7 +200,7 @@ def published_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 @rule("ZN411", 4, "provenance-todo", "No provenance field still says TODO (the stub `zoomnews new-document` writes).",
       "Answer the question in the field: evidence for the outlet and date, the rights statement.",
-      kinds=("document", "article"), reads=(), scope="corpus")
+      kinds=("document", "article"), reads=())
 def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
     for name in table.column_names:
@@ -202,10 +213,8 @@ def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return flags
 
 
-# ---------------------------------------------------------------- documents: references first (a span needs its text)
-
 @rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
-      kinds=SPAN_KINDS, reads=("doc_id",), excludes=True)
+      kinds=("article", *SPAN_KINDS), reads=("doc_id",), excludes=True)
 def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     return [(int(i), block.problem(kind, int(i), "ZN401", f"doc_id {table.column('doc_id')[int(i)].as_py()!r} is not registered", field="doc_id"))
@@ -220,12 +229,6 @@ def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
     known = {f"{d}\x00{a}" for d, a in block.index.articles}
     return [(int(i), block.problem(kind, int(i), "ZN404", f"article {table.column('article_index')[int(i)].as_py()} of {table.column('doc_id')[int(i)].as_py()} is not in corpus/articles.jsonl", field="article_index"))
             for i in _not_in(keys, known, rows)]
-
-
-@rule("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records (a pasted duplicate line: delete it).",
-      kinds=SPAN_KINDS, reads=("doc_id", "id"), excludes=True)
-def duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    return _duplicate_keys(block, kind, rows)
 
 
 # ---------------------------------------------------------------- level 3: spans
@@ -376,7 +379,7 @@ def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 # ---------------------------------------------------------------- level 4: registries and meaning
 
-@rule("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.", "Add the registry entry or fix the reference.",
+@rule(UNKNOWN_REFERENCE,
       kinds=("entity", "quote"), reads=("entity_id", "speaker", "statement_id"))
 def references(block: Block, kind: str, rows: np.ndarray) -> Flags:
     if kind == "entity":
@@ -475,4 +478,5 @@ rule("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its ra
 
 RULE_CHECKS: dict[str, Check] = {}
 for _entry in RULES:
-    RULE_CHECKS.setdefault(_entry.check.code, _entry.check)
+    if RULE_CHECKS.setdefault(_entry.check.code, _entry.check) is not _entry.check:  # a code's entry is written once
+        raise RuntimeError(f"{_entry.check.code} has two catalogue entries")

@@ -17,6 +17,8 @@ left on device" there instead. tests/test_faults.py runs every writing command t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import ctypes
 import errno
 import json
@@ -134,6 +136,43 @@ def read_bytes(path: str | Path, label: str | None = None, follow: bool = True) 
         while chunk := os.read(fd, 1 << 24):
             chunks.append(chunk)
         return b"".join(chunks)
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    finally:
+        os.close(fd)
+
+
+def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    """A regular file's bytes from `start` to `stop` (None: the end) in chunks of `size`, with
+    read_bytes's refusals (ZN114, ZN910). The file is opened (and refused) before the first chunk is
+    asked for; it is closed when the chunks end or are abandoned. A missing file raises FileNotFoundError."""
+    shown = label or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        if e.errno == errno.EISDIR:
+            raise ZoomnewsError(Problem(shown, None, "ZN114", "a folder where a file belongs")) from None
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    try:
+        info = os.fstat(fd)
+    except OSError as e:
+        os.close(fd)
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
+        raise ZoomnewsError(Problem(shown, None, "ZN114", f"{kind} where a file belongs"))
+    return _chunks(fd, shown, size, start, stop)
+
+
+def _chunks(fd: int, shown: str, size: int, start: int, stop: int | None) -> Iterator[bytes]:
+    try:
+        position = os.lseek(fd, start, os.SEEK_SET) if start else 0
+        while (stop is None or position < stop) and (chunk := os.read(fd, size if stop is None else min(size, stop - position))):
+            position += len(chunk)
+            yield chunk
     except OSError as e:
         raise ZoomnewsError(environment_problem(e, shown)) from None
     finally:

@@ -85,21 +85,54 @@ class SourceTable:
         return usable_rows(self.table, fields)
 
     def form_problems(self) -> list[Problem]:
-        """ZN307, once per file, at its first line out of canonical form: a record not written
-        canonically, a row that sorts before the row above it, a missing final newline. Not reported
-        while the file has a level-1 problem (fix that first), and counting neither lines that failed
-        their schema nor a repeated key's later lines (ZN201 and ZN303 name those)."""
+        """ZN307 for the whole file (see FormCheck)."""
+        form = FormCheck(self.kind)
+        form.feed(self.table)
+        return form.problems(self)
+
+
+class FormCheck:
+    """ZN307, once per file, at its first line out of canonical form: a record not written
+    canonically, a row that sorts before the row above it, a missing final newline. Not reported
+    while the file has a level-1 problem (fix that first), and counting neither lines that failed
+    their schema nor a repeated key's later lines (ZN201 and ZN303 name those). Fed the file's rows
+    in file order, a few whole documents at a time (repeated keys are looked for within what is fed:
+    every doc_id-keyed kind's key holds its doc_id)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.first: int | None = None  # the first row out of order
+        self.head: tuple | None = None  # (order fields, line) of the first row kept
+        self.last: tuple | None = None  # the order fields of the last row kept
+
+    def feed(self, table: pa.Table) -> None:
+        if self.first is not None or not table.num_rows:
+            return
+        order, key = self.kind.order, self.kind.key
+        keep = usable_rows(table, (*order, *key)) & ~repeated_keys(table, key)
+        kept = table.filter(pa.array(keep))
+        if not kept.num_rows:
+            return
+        head = tuple(kept.column(name)[0].as_py() for name in order)
+        if self.head is None:
+            self.head = (head, int(kept.column(LINE)[0].as_py()))
+        if self.last is not None and head < self.last:
+            self.first = int(kept.column(LINE)[0].as_py())
+            return
+        found = first_out_of_order(kept, order)
+        if found:
+            self.first = found[0]
+            return
+        self.last = tuple(kept.column(name)[kept.num_rows - 1].as_py() for name in order)
+
+    def problems(self, reader) -> list[Problem]:
+        """The ZN307 problem, once the whole file has been read by `reader` (its level-1 problems,
+        its lines not in canonical form, whether it ended without a newline)."""
         from zoomnews.checks import CHECKS
 
-        if any(CHECKS[p.code].level == 1 for p in self.problems) or not self.lines:
+        if any(CHECKS[p.code].level == 1 for p in reader.problems) or not reader.lines:
             return []
-        lines = list(self.noncanonical)
-        order = self.kind.order
-        if self.table.num_rows > 1:
-            keep = usable_rows(self.table, (*order, *self.kind.key)) & ~repeated_keys(self.table, self.kind.key)
-            lines += first_out_of_order(self.table.filter(pa.array(keep)), order)
-        if self.missing_final_newline:
-            lines.append(self.lines)
+        lines = [*reader.noncanonical, *([self.first] if self.first is not None else []), *([reader.lines] if reader.missing_final_newline else [])]
         return [Problem(self.kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)")] if lines else []
 
 
@@ -177,47 +210,81 @@ def read_source_table(repo, kind, block_bytes: int | None = None, threads: bool 
 
 def parse_source(data: bytes, kind, schema: Schema | None = None, block_bytes: int = BLOCK_BYTES) -> SourceTable:
     """A source file's bytes as a SourceTable."""
-    schema = schema or Schema(kind)
-    label = kind.source
-    result = SourceTable(kind, schema.empty())
-    if data.startswith(b"\xef\xbb\xbf"):
-        result.problems.append(Problem(label, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
-        data = data[3:]
-    bad_utf8 = _first_bad_utf8(data)
-    if bad_utf8 is not None:
-        result.problems.append(Problem(label, data[:bad_utf8].count(b"\n") + 1, "ZN102", f"invalid UTF-8 at byte {bad_utf8}"))
-        return result
-    if b"\r" in data:
-        result.problems.append(Problem(label, data[:data.index(b"\r")].count(b"\n") + 1, "ZN108", "carriage return: lines must end with LF alone"))
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if data and not data.endswith(b"\n"):
-        result.missing_final_newline = True
-        data += b"\n"
-    tables, first_line = [], 1
-    for block in _blocks(data, block_bytes):
-        ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-        table, noncanonical, problems = _read_block(block, ends, first_line, schema)
-        result.problems.extend(problems)
-        result.noncanonical.extend(noncanonical)
-        tables.append(table)
-        first_line += len(ends)
-    result.lines = first_line - 1
-    if tables:
-        result.table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    reader = SourceReader(kind, schema)
+    tables = list(reader.tables([data], block_bytes))
+    result = SourceTable(kind, pa.concat_tables(tables) if len(tables) > 1 else tables[0] if tables else reader.schema.empty(),
+                         reader.problems, reader.noncanonical, reader.missing_final_newline, reader.lines)
     return result
 
 
-def _first_bad_utf8(data: bytes) -> int | None:
-    """The byte offset of the first invalid UTF-8 sequence, or None (checked by Arrow, in place)."""
+class SourceReader:
+    """A source file read a block of whole lines at a time: each block's rows as a table (levels 1-2),
+    and what the file as a whole has shown so far (problems, lines not in canonical form)."""
+
+    def __init__(self, kind, schema: Schema | None = None):
+        self.kind = kind
+        self.schema = schema or Schema(kind)
+        self.problems: list[Problem] = []
+        self.noncanonical: list[int] = []
+        self.missing_final_newline = False
+        self.lines = 0  # lines read so far (a reader of a file's later range starts at that range's line)
+        self.at_start = True  # reading from the file's first byte (where a byte-order mark would be)
+        self._carriage_return = False
+
+    def tables(self, chunks, block_bytes: int = BLOCK_BYTES) -> Iterator[pa.Table]:
+        """The tables of the file whose bytes come in `chunks` (of any sizes), a block of lines at a time."""
+        rest, first = b"", True
+        for chunk in chunks:
+            data = rest + chunk if rest else chunk
+            if first and data:
+                first = False
+                if self.at_start and data.startswith(b"\xef\xbb\xbf"):
+                    self.problems.append(Problem(self.kind.source, 1, "ZN102", "file starts with a UTF-8 byte-order mark"))
+                    data = data[3:]
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            for block in _blocks(data[:cut], block_bytes):
+                yield self._table(block)
+        if rest:
+            self.missing_final_newline = True
+            yield self._table(rest + b"\n")
+
+    def _table(self, block: bytes) -> pa.Table:
+        label = self.kind.source
+        if b"\r" in block:
+            if not self._carriage_return:
+                self._carriage_return = True
+                self.problems.append(Problem(label, self.lines + block[:block.index(b"\r")].count(b"\n") + 1, "ZN108", "carriage return: lines must end with LF alone"))
+            block = block.replace(b"\r", b"")  # read what the line says; ZN108 asks for the file to be fixed
+        ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+        skip = set()
+        for offset in _bad_utf8(block):  # each line with invalid UTF-8 is named and not read
+            index = int(np.searchsorted(ends, offset))
+            skip.add(index)
+            self.problems.append(Problem(label, self.lines + index + 1, "ZN102", f"invalid UTF-8 at byte {offset - (ends[index - 1] + 1 if index else 0)} of the line"))
+        table, noncanonical, problems = _read_block(block, ends, self.lines + 1, self.schema, skip)
+        self.problems.extend(problems)
+        self.noncanonical.extend(noncanonical)
+        self.lines += len(ends)
+        return table
+
+
+def _bad_utf8(block: bytes) -> list[int]:
+    """The offset of the first invalid UTF-8 byte of each line that has one (checked by Arrow, in place)."""
     try:
-        pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)).validate(full=True)
-        return None
+        pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(block)], dtype=np.int64)), pa.py_buffer(block)).validate(full=True)
+        return []
     except pa.ArrowInvalid:
+        pass
+    offsets, start = [], 0
+    while start < len(block):
+        end = block.index(b"\n", start) + 1
         try:
-            data.decode("utf-8")
+            block[start:end].decode("utf-8")
         except UnicodeDecodeError as e:
-            return e.start
-        return None
+            offsets.append(start + e.start)
+        start = end
+    return offsets
 
 
 def _blocks(data: bytes, block_bytes: int) -> Iterator[bytes]:
@@ -231,15 +298,15 @@ def _blocks(data: bytes, block_bytes: int) -> Iterator[bytes]:
         start = cut
 
 
-def _read_block(block: bytes, ends: np.ndarray, first_line: int, schema: Schema) -> tuple[pa.Table, list[int], list[Problem]]:
+def _read_block(block: bytes, ends: np.ndarray, first_line: int, schema: Schema, skip: set[int] = frozenset()) -> tuple[pa.Table, list[int], list[Problem]]:
     """A block's rows in line order, the lines of valid records not in canonical form, and its problems."""
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
     numbers = np.arange(first_line, first_line + len(ends), dtype=np.int64)
     arrow_rows, python_lines = [], []
     if schema.arrow_readable:
-        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines)
+        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, skip)
     else:
-        python_lines = list(range(len(ends)))
+        python_lines = [i for i in range(len(ends)) if i not in skip]
     problems: list[Problem] = []
     noncanonical: list[int] = []
     parts = []
@@ -260,14 +327,15 @@ def _read_block(block: bytes, ends: np.ndarray, first_line: int, schema: Schema)
     return table, noncanonical, problems
 
 
-def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, lo=0, hi=None) -> None:
+def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, skip, lo=0, hi=None) -> None:
     """Lines lo..hi of the block parsed by Arrow where it can (canonical ones kept as rows), the rest
     listed for the per-record reader. A block Arrow refuses is halved until the refused lines are found."""
     hi = len(ends) if hi is None else hi
     if hi <= lo:
         return
     piece = block[starts[lo]: ends[hi - 1] + 1]
-    doubtful = b"\n\n" in b"\n" + piece or b"\\ud" in piece or b"\\uD" in piece  # blank line; surrogate escape (ZN115)
+    doubtful = (b"\n\n" in piece or piece.startswith(b"\n") or b"\\ud" in piece or b"\\uD" in piece  # blank line; surrogate escape (ZN115)
+                or any(lo <= i < hi for i in skip))  # invalid UTF-8 (Arrow's reader does not check it)
     table = None
     if not doubtful:
         try:
@@ -279,11 +347,11 @@ def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines,
             table = None
     if table is None:
         if hi - lo < PYTHON_BELOW:
-            python_lines.extend(range(lo, hi))
+            python_lines.extend(i for i in range(lo, hi) if i not in skip)
             return
         middle = (lo + hi) // 2
-        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, lo, middle)
-        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, middle, hi)
+        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, skip, lo, middle)
+        _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, skip, middle, hi)
         return
     lines = pa.LargeStringArray.from_buffers(hi - lo, pa.py_buffer((np.concatenate([starts[lo:hi], [ends[hi - 1] + 1]]) - starts[lo]).astype(np.int64)), pa.py_buffer(piece))
     canonical = _canonical_mask(table, lines, schema.fields, escapes=b"\\" in piece)
@@ -391,8 +459,8 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     fast = jsonschema_rs.validator_for(subschema, validate_formats=True)  # (Arrow columns hold no floats: 4.0 cannot reach it)
     reference = None
     rejected = []
-    if pa.types.is_nested(column.type):  # (no Arrow kernel finds distinct lists)
-        distinct = list({_key(v): v for v in column.to_pylist() if v is not None}.values())
+    if pa.types.is_nested(column.type):
+        distinct = _distinct_nested(column)
     else:
         distinct = pc.unique(column).to_pylist()
     for value in distinct:
@@ -403,6 +471,26 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
             if not reference.is_valid(value):
                 rejected.append(value)
     return rejected
+
+
+def _distinct_nested(column) -> list:
+    """The distinct values of a list or struct column (no Arrow kernel finds distinct lists). A list of
+    strings is keyed by its joined items in Arrow; only one value per distinct key becomes Python."""
+    if pa.types.is_list(column.type) and pa.types.is_string(column.type.value_type) and not column.values.null_count:
+        keys = pc.binary_join(column, "\x1f")
+        keys = pc.if_else(pc.is_valid(column), pc.binary_join_element_wise(pc.cast(pc.list_value_length(column), pa.string()), keys, "\x1e"), None)
+        codes = pc.dictionary_encode(keys).indices.to_numpy(zero_copy_only=False)
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        _, first = np.unique(np.where(valid, codes, -1), return_index=True)
+        first = [int(i) for i in first if valid[i]]
+        return column.take(pa.array(first, type=pa.int64())).to_pylist() if first else []
+    if pa.types.is_list(column.type):  # most lists are empty: only the others are looked at one by one
+        lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        empty = [[]] if np.any(valid & (lengths == 0)) else []
+        others = column.filter(pa.array(valid & (lengths > 0))).to_pylist()
+        return empty + list({_key(v): v for v in others}.values())
+    return list({_key(v): v for v in column.to_pylist() if v is not None}.values())
 
 
 # keywords whose meaning for a value of the column's (already checked) Arrow type is one vectorised test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 import json
 import os
 import re
@@ -96,31 +97,53 @@ def _raw_files(corpus: Corpus) -> dict[str, str]:
     return present
 
 
-def raw_files(repo: CorpusRepo) -> tuple[dict[str, str], list[Problem]]:
-    """The raw files' paths by doc_id, and the problems of the folder's entries: names that are not a
-    safe `<doc_id>.txt` are reported, not read. Paths stay strings: at 100k files, pathlib objects
-    cost more than reading the files."""
+class RawFiles(Mapping):
+    """The raw files by doc_id (a path each, made when asked): at 300k files, a path string and a
+    directory entry per file would cost more memory than a block of documents."""
+
+    def __init__(self, folder: str, doc_ids: list[str]):
+        self.folder, self.doc_ids, self._known = folder, doc_ids, set(doc_ids)
+
+    def __getitem__(self, doc_id: str) -> str:
+        if doc_id not in self._known:
+            raise KeyError(doc_id)
+        return f"{self.folder}/{doc_id}.txt"
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self._known
+
+    def __iter__(self):
+        return iter(self.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
+    """The raw files by doc_id (sorted), and the problems of the folder's entries: names that are not
+    a safe `<doc_id>.txt` are reported, not read; links and FIFOs too."""
     raw_dir, problems = repo.raw_dir, []
     unsafe = unsafe_path(raw_dir, repo.root)
     if unsafe:
-        return {}, [Problem(RAW_DIR, None, "ZN111", unsafe)]
+        return RawFiles(str(raw_dir), []), [Problem(RAW_DIR, None, "ZN111", unsafe)]
     if not raw_dir.is_dir():
-        return {}, []
-    present = {}
+        return RawFiles(str(raw_dir), []), []
+    present = []
     with os.scandir(raw_dir) as listing:  # directory entries know their type: no stat per file
-        entries = sorted(listing, key=lambda entry: entry.name)
-    for entry in entries:
-        label = f"{RAW_DIR}/{entry.name}"
-        if not raw_name_ok(entry.name):
-            label = f"{RAW_DIR}/{entry.name!r}" if not entry.name.isprintable() else label
-            problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
-        elif entry.is_symlink():
-            problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
-        elif not entry.is_file(follow_symlinks=False):
-            problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
-        else:
-            present[entry.name[:-len(".txt")]] = entry.path
-    return present, problems
+        for entry in listing:
+            name = entry.name
+            label = f"{RAW_DIR}/{name}"
+            if not raw_name_ok(name):
+                label = f"{RAW_DIR}/{name!r}" if not name.isprintable() else label
+                problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
+            elif entry.is_symlink():
+                problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
+            elif not entry.is_file(follow_symlinks=False):
+                problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
+            else:
+                present.append(name[:-len(".txt")])
+    present.sort()
+    return RawFiles(str(raw_dir), present), sorted(problems)
 
 
 def _read_raw(corpus: Corpus) -> None:

@@ -93,7 +93,8 @@ class Spans:
         start, end, text = (table.column(f"{prefix}{f}") for f in ("start", "end", "text"))
         keep = rows & pc.is_valid(start).to_numpy(zero_copy_only=False) & pc.is_valid(end).to_numpy(zero_copy_only=False) & pc.is_valid(text).to_numpy(zero_copy_only=False)
         chosen = np.flatnonzero(keep)
-        taken = table.take(pa.array(chosen, type=pa.int64()))
+        columns = table.select(["doc_id", "id", "line", f"{prefix}start", f"{prefix}end", f"{prefix}text"])
+        taken = columns if len(chosen) == table.num_rows else columns.take(pa.array(chosen, type=pa.int64()))
         doc = pc.index_in(taken.column("doc_id"), value_set=pa.array(sorted(documents.index), type=pa.string()))
         return cls(file=file, rows=chosen, lines=taken.column("line").to_numpy(),
                    ids=ArrowColumn(taken.column("id").combine_chunks()),

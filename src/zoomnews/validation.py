@@ -1,14 +1,19 @@
 """Validate a corpus repository: numbered checks by level (see zoomnews.checks), all problems in one run.
 
-1. Every source file is read into an Arrow table (zoomnews.source_tables): levels 1 (files, lines)
-   and 2 (schema), and whether each line is in canonical form.
-2. The raw folder is listed (level 1: names, links, unregistered and missing files).
-3. The corpus-wide checks (zoomnews.rules, scope "corpus") run over the small tables: documents,
-   articles, registries. A small index (registered documents, articles, registries) is built.
-4. The documents are walked in doc_id order, a block of documents at a time: their raw texts are
-   read and hashed, and the checks of scope "documents" run over the block's rows of every layer.
-   Memory for texts and span arrays is set by the block size, not the corpus size.
-5. Canonical form (ZN307) per file, and the releases (level 5, zoomnews.release_check).
+Every source but the registries is keyed by doc_id and sorted by it, so validate is one streaming
+merge over them:
+1. The registries (small) are read whole; their checks run once (zoomnews.rules, scope "corpus")
+   and they form the small index every block consults.
+2. The raw folder is listed (level 1: names, links, FIFOs); its sorted names cut the doc_id range
+   into blocks of `block_documents` documents.
+3. Block by block, each doc_id-keyed file (documents, articles, the four span layers) hands over its
+   rows up to the block's last doc_id, read and parsed a block of lines at a time
+   (zoomnews.source_tables: levels 1-2); the block's raw texts are read and hashed; the checks of
+   scope "documents" run over the block (check_documents). Memory is set by the block size, not by
+   the corpus.
+4. Canonical form (ZN307) per file, from what each reader saw; then the releases (level 5).
+A file that is not sorted by doc_id cannot be merged as it streams: validate then reads every file
+whole and sorts the rows by doc_id (reporting the order, ZN307), with the same report.
 A check never sees a row whose fields it reads failed level 2, nor one an earlier excluding check
 flagged: one mistake, one problem. The report is the same for every block size (tests).
 """
@@ -16,7 +21,11 @@ flagged: one mistake, one problem. The report is the same for every block size (
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -26,8 +35,10 @@ from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import RAW_DIR, CorpusRepo
 
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
-DOCUMENT_BLOCK = 2_000  # documents whose texts and spans are checked together
+DOC_KEYED = ("document", "article", *SPAN_KINDS)
 REGISTRIES = ("registry_entity", "registry_speaker", "registry_statement")
+DOCUMENT_BLOCK = 2_000  # documents whose texts and rows are checked together
+READ_BYTES = 1 << 21  # bytes of a source file read (and parsed) at a time
 
 
 @dataclass
@@ -42,47 +53,337 @@ class Report:
         return not self.problems
 
 
+class NotSorted(Exception):
+    """A doc_id-keyed file is not sorted by doc_id: it cannot be merged as it streams."""
+
+
+class CannotCut(Exception):
+    """A file cannot be cut at a document boundary (the lines there are not canonical)."""
+
+
 def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None, keep: bool = False) -> Report:
     """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
     documents checked together (the report is the same for every size); `keep`: hand the span tables
     to the caller (build); `jobs` > 1: Arrow parses on every core."""
-    from zoomnews.schemas import load_kinds
-    from zoomnews.source_tables import read_source_table
-
-    kinds = load_kinds(repo)
-    sources = {name: read_source_table(repo, kind, threads=jobs > 1) for name, kind in kinds.items()}
-    problems = [p for source in sources.values() for p in [*source.problems, *source.form_problems()]]
-    tables = {name: source.table for name, source in sources.items()}
-    present, raw_problems = raw_listing(repo)
-    problems.extend(raw_problems)
-    index = build_index(kinds, tables)
-    problems.extend(corpus_problems(kinds, tables, index, present, {p.file for p in raw_problems}))
-    grouped = {name: _by_document(tables[name]) for name in (*SPAN_KINDS, "document")}
-    doc_ids = sorted(set(index.doc_ids) | {d for name in SPAN_KINDS for d in _distinct(grouped[name])})
-    runs = {name: _runs(table) for name, table in grouped.items()}
-    block_size = block_documents or DOCUMENT_BLOCK
-    for lo in range(0, len(doc_ids), block_size):
-        block_ids = doc_ids[lo:lo + block_size]
-        raws, found = read_raws(block_ids, present)
-        problems.extend(found)
-        problems.extend(check_documents({name: _slice(table, runs[name], block_ids) for name, table in grouped.items()}, raws, index))
+    try:
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=False)
+    except NotSorted:
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=True)
     if releases:
         from zoomnews.release_check import check_releases
 
-        problems.extend(check_releases(repo))
-    report = Report(sort_problems(problems), {name: table.num_rows for name, table in tables.items()})
-    if keep and not report.problems:
-        report.span_tables = {name: tables[name].select(list(kinds[name].fields)) for name in SPAN_KINDS}
+        report.problems = sort_problems([*report.problems, *check_releases(repo)])
     return report
+
+
+def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: bool) -> Report:
+    from zoomnews.rules import Block, run_rules
+    from zoomnews.schemas import load_kinds
+    from zoomnews.spans import Documents
+
+    kinds = load_kinds(repo)
+    registries, index = read_registries(repo, kinds)
+    problems: list[Problem] = []
+    for source in registries.values():
+        problems.extend([*source.problems, *source.form_problems()])
+    problems.extend(run_rules(Block({name: source.table for name, source in registries.items()}, Documents.of({}), index), "corpus"))
+    present, raw_problems = raw_listing(repo)
+    problems.extend(raw_problems)
+    names = present.doc_ids  # sorted
+    ranges = [(0, len(names))]
+    if jobs > 1 and not whole and not keep and len(names) >= PARALLEL_FROM:
+        cuts = [len(names) * k // jobs for k in range(jobs + 1)]
+        ranges = list(zip(cuts[:-1], cuts[1:]))
+    if len(ranges) > 1:
+        parts = _in_processes(repo, ranges, block_size)
+        if parts is None:  # a file could not be cut at a document (a line there is not canonical)
+            ranges = [(0, len(names))]
+    if len(ranges) == 1:
+        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, keep)]
+    problems.extend(p for part in parts for p in part.problems)
+    for name in DOC_KEYED:
+        problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
+    counts = {**{name: source.table.num_rows for name, source in registries.items()},
+              **{name: sum(part.counts[name] for part in parts) for name in DOC_KEYED}}
+    report = Report(sort_problems(problems), {name: counts[name] for name in kinds})
+    if keep and not report.problems:
+        report.span_tables = parts[0].span_tables
+    return report
+
+
+PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents in N processes (below, starting them costs more)
+
+
+def read_registries(repo: CorpusRepo, kinds):
+    from zoomnews.source_tables import read_source_table
+
+    registries = {name: read_source_table(repo, kinds[name]) for name in REGISTRIES}
+    return registries, registry_index(kinds, {name: source.table for name, source in registries.items()})
+
+
+@dataclass
+class FileSummary:
+    """What one range of a doc_id-keyed file showed: its reader's problems and form, for ZN307."""
+
+    problems: list[Problem]
+    noncanonical: list[int]
+    missing_final_newline: bool
+    lines: int  # the number of the range's last line (lines are numbered in the whole file)
+    first: int | None  # the first row out of order within the range
+    head: tuple | None  # (order values, line) of the range's first row kept
+    last: tuple | None  # order values of the range's last row kept
+
+
+@dataclass
+class RangePart:
+    problems: list[Problem]
+    counts: dict[str, int]
+    files: dict[str, FileSummary]
+    span_tables: dict | None = None
+
+
+def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, hi: int, block_size: int, threads: bool, whole: bool,
+                keep: bool = False) -> RangePart:
+    """The documents of raw names[lo:hi] (with, at either end, the doc_ids before the first name or
+    after the last), a block at a time: every doc_id-keyed file is read only over the byte range of
+    these documents."""
+    names = present.doc_ids
+    after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
+    upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
+    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in DOC_KEYED}
+    kept = {name: [] for name in SPAN_KINDS} if keep else None
+    problems: list[Problem] = []
+
+    def fetch(start: int):
+        """Block `start`'s rows of every stream and its raw files (the streams are only ever read here)."""
+        in_block = set(names[start:min(start + block_size, hi)])
+        boundary = names[start + block_size - 1] if start + block_size < hi else upto  # the block's last doc_id; None: the rest
+        tables = {name: stream.take_until(boundary) for name, stream in streams.items()}
+        raws, found = read_raws(sorted(_needed(tables, in_block, index)), present)
+        return in_block, tables, raws, found
+
+    starts = list(range(lo, hi, block_size)) or [lo]
+    for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
+        problems.extend(found)
+        problems.extend(check_documents(tables, raws, in_block, unreadable_raw, index))
+        if kept is not None:
+            for name in SPAN_KINDS:
+                kept[name].append(tables[name])
+    files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
+                               stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
+    tables = {name: pa.concat_tables(kept[name]).select(list(kinds[name].fields)) for name in SPAN_KINDS} if kept is not None else None
+    return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, tables)
+
+
+def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
+    """A file's reading problems and its ZN307, from the summaries of its ranges (in file order)."""
+    from zoomnews.checks import CHECKS
+
+    problems = [p for part in parts for p in part.problems]
+    carriage = [p for p in problems if p.code == "ZN108"]
+    problems = [p for p in problems if p.code != "ZN108"] + sorted(carriage, key=lambda p: p.line or 0)[:1]  # once per file
+    if any(CHECKS[p.code].level == 1 for p in problems) or not parts[-1].lines:
+        return problems
+    lines = [n for part in parts for n in part.noncanonical] + [part.first for part in parts if part.first is not None]
+    for above, below in zip(parts, parts[1:]):
+        if above.last is not None and below.head is not None and below.head[0] < above.last:
+            lines.append(below.head[1])
+    if parts[-1].missing_final_newline:
+        lines.append(parts[-1].lines)
+    if lines:
+        problems.append(Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)"))
+    return problems
+
+
+def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int) -> list[RangePart] | None:
+    """check_range for each range in its own process (spawned: a fork would copy Arrow's threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size) for lo, hi in ranges]))
+    return None if any(part is None for part in parts) else parts
+
+
+def _check_range_in_process(arguments) -> RangePart | None:
+    from zoomnews.schemas import load_kinds
+
+    root, lo, hi, block_size = arguments
+    repo = CorpusRepo(Path(root))
+    kinds = load_kinds(repo)
+    _, index = read_registries(repo, kinds)
+    present, raw_problems = raw_listing(repo)
+    try:
+        return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False)
+    except CannotCut:
+        return None
+
+
+def _prefetched(fetch, starts: list[int], ahead: bool):
+    """fetch(start) for each start, in order; with `ahead`, a thread reads and parses the next block
+    while the caller checks this one (Arrow's parser, hashing and file reads release the GIL)."""
+    if not ahead:
+        yield from (fetch(start) for start in starts)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fetch, starts[0])
+        for following in [*starts[1:], None]:
+            block = pending.result()
+            if following is not None:
+                pending = pool.submit(fetch, following)
+            yield block
+
+
+def _needed(tables: dict[str, pa.Table], present: set[str], index) -> set[str]:
+    """The block's raw files to read: those of documents that are registered or have spans."""
+    wanted = set(_usable_doc_ids(tables["document"]))
+    for name in SPAN_KINDS:
+        if tables[name].num_rows:
+            wanted.update(pc.unique(tables[name].column("doc_id")).to_pylist())
+    return wanted & present
+
+
+def _usable_doc_ids(table: pa.Table) -> list[str]:
+    from zoomnews.source_tables import usable_rows
+
+    if not table.num_rows:
+        return []
+    return table.filter(pa.array(usable_rows(table, ("doc_id",)))).column("doc_id").to_pylist()
+
+
+class LayerStream:
+    """A doc_id-keyed source file, handed over a range of doc_ids at a time (sorted: the file is read
+    only as far as the range needs). With `after`/`upto`, only the lines of doc_ids in (after, upto]
+    are read (the file is cut at those documents, see cut_at). With `whole`, the file is read at once
+    and its rows sorted by doc_id (then line), for a file that is not sorted."""
+
+    def __init__(self, repo: CorpusRepo, kind, threads: bool, whole: bool, after: str | None = None, upto: str | None = None):
+        from zoomnews.jsonl import open_source
+        from zoomnews.source_tables import FormCheck, Schema, SourceReader
+
+        self.kind, self.whole = kind, whole
+        self.reader = SourceReader(kind, Schema(kind, threads))
+        self.form = FormCheck(kind)
+        self.empty = self.reader.schema.empty()
+        self.buffer = self.empty
+        self.count = 0
+        self.last_doc: str | None = None
+        path = repo.path(kind.source)
+        start, stop = 0, None
+        if (after is not None or upto is not None) and path.is_file():
+            start = cut_at(path, after) if after is not None else 0
+            stop = cut_at(path, upto) if upto is not None else None
+            self.reader.lines = count_lines(path, start)
+            self.reader.at_start = start == 0
+        chunks, problems = open_source(path, kind.source, repo.root, READ_BYTES, start, stop)
+        self.reader.problems.extend(problems)
+        self.tables = self.reader.tables(chunks) if chunks is not None else iter(())
+        self.done = False
+        if whole:
+            parts = list(self.tables)
+            table = pa.concat_tables(parts) if parts else self.empty
+            self.count = table.num_rows
+            self.form.feed(table)
+            table = table.filter(pc.is_valid(table.column("doc_id")))
+            self.buffer = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending"), ("line", "ascending")])) if table.num_rows else table
+            self.done = True
+
+    def _pull(self) -> None:
+        table = next(self.tables, None)
+        if table is None:
+            self.done = True
+            return
+        self.count += table.num_rows
+        table = table.filter(pc.is_valid(table.column("doc_id")))
+        if not table.num_rows:
+            return
+        doc_id = table.column("doc_id")
+        if (self.last_doc is not None and doc_id[0].as_py() < self.last_doc) or (
+                table.num_rows > 1 and pc.any(pc.less(doc_id.slice(1), doc_id.slice(0, table.num_rows - 1))).as_py()):
+            raise NotSorted(self.kind.source)
+        self.last_doc = doc_id[table.num_rows - 1].as_py()
+        self.buffer = pa.concat_tables([self.buffer, table]) if self.buffer.num_rows else table
+
+    def take_until(self, boundary: str | None) -> pa.Table:
+        """The rows whose doc_id is at most `boundary` (None: every row left), in file order."""
+        while not self.done and (boundary is None or not self.buffer.num_rows or self.buffer.column("doc_id")[self.buffer.num_rows - 1].as_py() <= boundary):
+            self._pull()
+        if boundary is None:
+            head, self.buffer = self.buffer, self.empty
+        else:
+            n = int(pc.sum(pc.less_equal(self.buffer.column("doc_id"), boundary)).as_py() or 0) if self.buffer.num_rows else 0
+            head, self.buffer = self.buffer.slice(0, n), self.buffer.slice(n)
+        if not self.whole:
+            self.form.feed(head)
+        return head.combine_chunks()
+
+
+_DOC_ID = re.compile(rb'\{"doc_id": ("(?:[^"\\]|\\.)*")')
+
+
+def _line_doc_id(f, offset: int, size: int) -> tuple[int, str | None]:
+    """The first line starting at or after `offset`: its start and doc_id (None at the end of the
+    file). CannotCut when the line does not start the canonical way."""
+    if offset:
+        f.seek(offset - 1)
+        while True:
+            piece = f.read(1 << 16)
+            if not piece:
+                return size, None
+            newline = piece.find(b"\n")
+            if newline >= 0:
+                offset = f.tell() - len(piece) + newline + 1
+                break
+    if offset >= size:
+        return size, None
+    f.seek(offset)
+    match = _DOC_ID.match(f.read(1 << 12))
+    if match is None:
+        raise CannotCut(offset)
+    try:
+        return offset, json.loads(match.group(1))
+    except ValueError:
+        raise CannotCut(offset) from None
+
+
+def cut_at(path, doc_id: str) -> int:
+    """The byte offset of the first line whose doc_id sorts after `doc_id` (the file is sorted by
+    doc_id): a bisection over byte positions, a few kilobytes read per step."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        lo, hi = 0, size
+        while lo < hi:  # the smallest position whose next line is past doc_id
+            mid = (lo + hi) // 2
+            _, found = _line_doc_id(f, mid, size)
+            if found is None or found > doc_id:
+                hi = mid
+            else:
+                lo = mid + 1
+        return _line_doc_id(f, lo, size)[0]
+
+
+def count_lines(path, stop: int) -> int:
+    """Newlines in the file's first `stop` bytes (the line number a range starting there continues from)."""
+    count, left = 0, stop
+    with open(path, "rb") as f:
+        while left > 0:
+            piece = f.read(min(left, 1 << 24))
+            if not piece:
+                break
+            count += piece.count(b"\n")
+            left -= len(piece)
+    return count
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.code, p.message, p.field or ""))
 
 
-def build_index(kinds, tables: dict[str, pa.Table]):
-    """The small index every block's checks consult: registered documents, articles (with their
-    dates) and the registries, from their rows that passed level 2 (the first of a repeated key)."""
+def registry_index(kinds, tables: dict[str, pa.Table]):
+    """The index every block's checks consult: the registries' rows that passed level 2 (the first of
+    a repeated id). The documents and articles a block needs are its own (check_documents)."""
     from zoomnews.rules import Index
 
     index = Index(doc_ids=set(), articles={}, registries={}, sources={name: kind.source for name, kind in kinds.items()},
@@ -91,9 +392,6 @@ def build_index(kinds, tables: dict[str, pa.Table]):
         index.registries[name] = {}
         for row in _usable(tables[name], kinds[name].fields).to_pylist():
             index.registries[name].setdefault(row["id"], row)
-    index.doc_ids = set(_usable(tables["document"], ("doc_id",)).column("doc_id").to_pylist())
-    for row in _usable(tables["article"], ("doc_id", "article_index", "published")).select(["doc_id", "article_index", "published"]).to_pylist():
-        index.articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
     return index
 
 
@@ -103,84 +401,43 @@ def _usable(table: pa.Table, fields) -> pa.Table:
     return table.filter(pa.array(usable_rows(table, fields))) if table.num_rows else table
 
 
-def corpus_problems(kinds, tables: dict[str, pa.Table], index, present: dict[str, str], raw_reported: set[str]) -> list[Problem]:
-    """The corpus-wide checks (documents, articles, registries) and the raw files' registration."""
+def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index) -> list[Problem]:
+    """The checks of a block of documents. `tables`: the block's rows of every doc_id-keyed kind
+    (documents, articles, span layers); `raws`: the raw bytes of (at least) the block's registered or
+    annotated documents; `present`: the block's doc_ids with a raw file; `unreadable_raw`: raw paths
+    already reported. The one function validate runs a block at a time and Spark runs per group of
+    rows (zoomnews.distributed)."""
     from zoomnews.rules import Block, run_rules
     from zoomnews.spans import Documents
 
-    block = Block({name: tables[name] for name in ("document", "article", *REGISTRIES)}, Documents.of({}), index)
-    problems = run_rules(block, "corpus")
     documents = _usable(tables["document"], ("doc_id",))
     registered: dict[str, int] = {}
     for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
         registered.setdefault(doc_id, line)
-    return problems + _raw_registration(kinds, registered, present, raw_reported)
-
-
-def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], index) -> list[Problem]:
-    """The checks of a block of documents: `tables` holds every span layer's and the documents' rows
-    of those documents, `raws` their raw files' bytes. The one function validate runs a block at a
-    time and Spark runs per group of rows (zoomnews.distributed)."""
-    from dataclasses import replace
-
-    from zoomnews.rules import Block, run_rules
-    from zoomnews.spans import Documents
-
-    texts, sha256, problems = decode_raws(raws)
-    block = Block(tables, Documents.of(texts), replace(index, raw_sha256=sha256), sorted(raws))
+    articles = {}
+    for row in _usable(tables["article"], ("doc_id", "article_index", "published")).select(["doc_id", "article_index", "published"]).to_pylist():
+        articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
+    problems = _raw_registration(index.sources["document"], registered, present, unreadable_raw)
+    needed = _needed(tables, present, index)
+    texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
+    problems.extend(found)
+    block = Block(tables, Documents.of(texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     return problems + run_rules(block, "documents")
 
 
-def _by_document(table: pa.Table) -> pa.Table:
-    """The rows with a doc_id, grouped by document (file order kept within one): a sorted file is
-    returned as it is."""
-    if not table.num_rows:
-        return table
-    doc_id = table.column("doc_id")
-    if doc_id.null_count:
-        table = table.filter(pc.is_valid(doc_id))
-        doc_id = table.column("doc_id")
-    if table.num_rows > 1 and pc.any(pc.less(doc_id.slice(1), doc_id.slice(0, table.num_rows - 1))).as_py():
-        table = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending"), ("line", "ascending")]))
-    return table
-
-
-def _distinct(table: pa.Table) -> list[str]:
-    return pc.unique(table.column("doc_id")).to_pylist() if table.num_rows else []
-
-
-def _runs(table: pa.Table) -> tuple[list[str], np.ndarray]:
-    """The table's documents in order and where each one's rows start (one more entry: the end)."""
-    if not table.num_rows:
-        return [], np.zeros(1, dtype=np.int64)
-    encoded = pc.dictionary_encode(table.column("doc_id")).combine_chunks()
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    cuts = np.concatenate([[0], np.flatnonzero(np.diff(indices)) + 1, [len(indices)]]).astype(np.int64)
-    names = encoded.dictionary.to_pylist()
-    return [names[indices[c]] for c in cuts[:-1]], cuts
-
-
-def _slice(table: pa.Table, runs, block_ids: list[str]) -> pa.Table:
-    """The rows of the documents `block_ids` (consecutive in sorted order, so one run of rows)."""
-    names, cuts = runs
-    lo = np.searchsorted(np.array(names, dtype=object), block_ids[0]) if names else 0
-    hi = np.searchsorted(np.array(names, dtype=object), block_ids[-1], side="right") if names else 0
-    return table.slice(int(cuts[lo]), int(cuts[hi] - cuts[lo])) if hi > lo else table.slice(0, 0)
-
-
-def raw_listing(repo: CorpusRepo) -> tuple[dict[str, str], list[Problem]]:
+def raw_listing(repo: CorpusRepo):
     from zoomnews.sources import raw_files
 
     return raw_files(repo)
 
 
-def _raw_registration(kinds, registered: dict[str, int], present: dict[str, str], raw_reported: set[str]) -> list[Problem]:
+def _raw_registration(source: str, registered: dict[str, int], present: set[str], unreadable_raw: set[str]) -> list[Problem]:
     """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file)."""
     problems = [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
-                for stem in sorted(set(present) - set(registered))]
+                for stem in sorted(present - set(registered))]
     for doc_id, line in registered.items():
-        if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in raw_reported:
-            problems.append(Problem(kinds["document"].source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
+        if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in unreadable_raw:
+            problems.append(Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
     return problems
 
 

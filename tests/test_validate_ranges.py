@@ -1,0 +1,107 @@
+"""--jobs N cuts the documents into N ranges, each checked in its own process over its own byte range
+of every file (zoomnews.validation.check_range): the report is the one a single pass gives, whatever
+the mistakes and wherever they fall, the cut included."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from zoomnews import CorpusRepo, validation
+from zoomnews.validation import cut_at, validate_repo
+
+DOCUMENTS = 40
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ranges") / "repo"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_corpus.py"), str(out), "--documents", str(DOCUMENTS)], check=True,
+                   capture_output=True)
+    return out
+
+
+@pytest.fixture
+def corpus(synthetic, tmp_path):
+    import shutil
+
+    return CorpusRepo(shutil.copytree(synthetic, tmp_path / "repo"))
+
+
+def lines_of(repo, relative):
+    return repo.path(relative).read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def at_the_cut(repo, relative) -> int:
+    """The index of the first line of the second range's documents."""
+    names = sorted(p.name[:-4] for p in repo.raw_dir.iterdir())
+    return next(i for i, line in enumerate(lines_of(repo, relative)) if json.loads(line)["doc_id"] > names[len(names) // 2 - 1])
+
+
+def edit(repo, relative, index, change):
+    lines = lines_of(repo, relative)
+    lines[index] = change(lines[index])
+    repo.path(relative).write_text("".join(lines), encoding="utf-8")
+
+
+def field(name, value):
+    def change(line):
+        record = json.loads(line)
+        record[name] = value(record[name]) if callable(value) else value
+        return json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    return change
+
+
+MISTAKES = {
+    "none": lambda repo: None,
+    "a span past its end, at the cut": lambda repo: edit(repo, "annotations/entities.jsonl", at_the_cut(repo, "annotations/entities.jsonl"),
+                                                          field("end", lambda end: end + 10**6)),
+    "a non-canonical line at the cut": lambda repo: edit(repo, "annotations/zones.jsonl", at_the_cut(repo, "annotations/zones.jsonl"),
+                                                          lambda line: line.replace(", ", ",", 1)),
+    "keys reordered at the cut (the cut falls back to one pass)": lambda repo: edit(
+        repo, "annotations/zones.jsonl", at_the_cut(repo, "annotations/zones.jsonl"),
+        lambda line: json.dumps(dict(reversed(list(json.loads(line).items()))), ensure_ascii=False, separators=(", ", ": ")) + "\n"),
+    "two rows swapped across the cut": lambda repo: swap(repo, "annotations/timexes.jsonl", at_the_cut(repo, "annotations/timexes.jsonl")),
+    "a duplicate line after the cut": lambda repo: insert(repo, "annotations/entities.jsonl", at_the_cut(repo, "annotations/entities.jsonl") + 2,
+                                                           lines_of(repo, "annotations/entities.jsonl")[at_the_cut(repo, "annotations/entities.jsonl")]),
+    "CR in both ranges": lambda repo: (edit(repo, "annotations/quotes.jsonl", 1, lambda line: line.replace("\n", "\r\n")),
+                                       edit(repo, "annotations/quotes.jsonl", -2, lambda line: line.replace("\n", "\r\n"))),
+    "no final newline": lambda repo: repo.path("corpus/articles.jsonl").write_bytes(repo.path("corpus/articles.jsonl").read_bytes()[:-1]),
+    "a document's file unsorted": lambda repo: swap(repo, "corpus/documents.jsonl", 3),
+    "broken JSON at the cut": lambda repo: insert(repo, "annotations/entities.jsonl", at_the_cut(repo, "annotations/entities.jsonl"), "{broken\n"),
+}
+
+
+def swap(repo, relative, index):
+    lines = lines_of(repo, relative)
+    lines[index - 1], lines[index] = lines[index], lines[index - 1]
+    repo.path(relative).write_text("".join(lines), encoding="utf-8")
+
+
+def insert(repo, relative, index, line):
+    lines = lines_of(repo, relative)
+    lines.insert(index, line)
+    repo.path(relative).write_text("".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_ranges_in_processes_report_what_one_pass_reports(corpus, mistake, monkeypatch):
+    MISTAKES[mistake](corpus)
+    one = validate_repo(corpus, releases=False, jobs=1, block_documents=7)
+    assert bool(one.problems) == (mistake != "none")
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)
+    two = validate_repo(corpus, releases=False, jobs=2, block_documents=7)
+    assert two.problems == one.problems
+    assert two.counts == one.counts
+
+
+def test_a_file_is_cut_before_the_first_line_past_a_document(synthetic):
+    path = synthetic / "annotations" / "entities.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    doc_ids = [json.loads(line)["doc_id"] for line in lines]
+    for doc_id in sorted(set(doc_ids)) + ["", "zzzz"]:
+        offset = cut_at(path, doc_id)
+        first = next((i for i, d in enumerate(doc_ids) if d > doc_id), len(lines))
+        assert offset == sum(len(line) for line in lines[:first]), doc_id
