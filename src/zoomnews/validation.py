@@ -61,14 +61,20 @@ class CannotCut(Exception):
     """A file cannot be cut at a document boundary (the lines there are not canonical)."""
 
 
-def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None, keep: bool = False) -> Report:
+def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None, keep: bool = False,
+                  each_block=None) -> Report:
     """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
     documents checked together (the report is the same for every size); `keep`: hand the span tables
-    to the caller (build); `jobs` > 1: Arrow parses on every core."""
+    to the caller (build); `jobs` > 1: N processes each check a range of documents (from
+    PARALLEL_FROM documents), Arrow parses on every core. `each_block(tables, texts)`, if given, is
+    called with every block's tables (documents, articles, span layers: schema columns plus `line`
+    and `invalid`) and texts, in doc_id order, in this process (so for a consumer such as a streaming
+    build, the check runs in one range); a file that is not sorted makes the blocks start over from
+    the first document (each_block is then called again for every block)."""
     try:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=False)
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=False, each_block=each_block)
     except NotSorted:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=True)
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=True, each_block=each_block)
     if releases:
         from zoomnews.release_check import check_releases
 
@@ -76,7 +82,7 @@ def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_
     return report
 
 
-def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: bool) -> Report:
+def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: bool, each_block=None) -> Report:
     from zoomnews.rules import Block, run_rules
     from zoomnews.schemas import load_kinds
     from zoomnews.spans import Documents
@@ -91,7 +97,7 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: b
     problems.extend(raw_problems)
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
-    if jobs > 1 and not whole and not keep and len(names) >= PARALLEL_FROM:
+    if jobs > 1 and not whole and not keep and each_block is None and len(names) >= PARALLEL_FROM:
         cuts = [len(names) * k // jobs for k in range(jobs + 1)]
         ranges = list(zip(cuts[:-1], cuts[1:]))
     if len(ranges) > 1:
@@ -99,7 +105,7 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: b
         if parts is None:  # a file could not be cut at a document (a line there is not canonical)
             ranges = [(0, len(names))]
     if len(ranges) == 1:
-        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, keep)]
+        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, keep, each_block)]
     problems.extend(p for part in parts for p in part.problems)
     for name in DOC_KEYED:
         problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
@@ -143,7 +149,7 @@ class RangePart:
 
 
 def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, hi: int, block_size: int, threads: bool, whole: bool,
-                keep: bool = False) -> RangePart:
+                keep: bool = False, each_block=None) -> RangePart:
     """The documents of raw names[lo:hi] (with, at either end, the doc_ids before the first name or
     after the last), a block at a time: every doc_id-keyed file is read only over the byte range of
     these documents."""
@@ -165,7 +171,7 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     starts = list(range(lo, hi, block_size)) or [lo]
     for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
         problems.extend(found)
-        problems.extend(check_documents(tables, raws, in_block, unreadable_raw, index))
+        problems.extend(check_documents(tables, raws, in_block, unreadable_raw, index, each_block))
         if kept is not None:
             for name in SPAN_KINDS:
                 kept[name].append(tables[name])
@@ -401,7 +407,8 @@ def _usable(table: pa.Table, fields) -> pa.Table:
     return table.filter(pa.array(usable_rows(table, fields))) if table.num_rows else table
 
 
-def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index) -> list[Problem]:
+def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index,
+                    each_block=None) -> list[Problem]:
     """The checks of a block of documents. `tables`: the block's rows of every doc_id-keyed kind
     (documents, articles, span layers); `raws`: the raw bytes of (at least) the block's registered or
     annotated documents; `present`: the block's doc_ids with a raw file; `unreadable_raw`: raw paths
@@ -422,7 +429,10 @@ def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present
     texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
     problems.extend(found)
     block = Block(tables, Documents.of(texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
-    return problems + run_rules(block, "documents")
+    problems += run_rules(block, "documents")
+    if each_block is not None:
+        each_block(tables, texts)
+    return problems
 
 
 def raw_listing(repo: CorpusRepo):
