@@ -2,8 +2,8 @@
 belongs, an id with a line break, a FIFO, a folder, a symbolic link or an unreadable file in place of
 a source, a schema pointing outside the sources, a raw text that is not NFC. Each is a coded problem
 (exit 1, no traceback, no hang) and every source file stays byte-identical when a command refuses.
-The fuzzing at the end throws arbitrary bytes and JSON at validate and fmt, and checks that the Arrow
-fast path and the per-record path always give the same report."""
+The fuzzing at the end throws arbitrary bytes and JSON at validate and fmt, and checks that whole
+files and tiny blocks (lines Arrow reads, lines the per-record reader judges) give the same report."""
 
 from __future__ import annotations
 
@@ -542,7 +542,7 @@ VALUE_TEXTS = st.one_of(
 @settings(max_examples=max(30, settings.default.max_examples), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(source=st.sampled_from(SOURCES), data=st.data())
 def test_fuzzed_field_values(source, data):
-    """One field of one record gets an odd value, in place (so the fast path reads on as far as it can)."""
+    """One field of one record gets an odd value, in place (so Arrow reads on as far as it can)."""
     repo = CorpusRepo(one_document_repo())
     path = repo.path(source)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -80,7 +80,7 @@ def table_from_rows(rows: list[dict], features: Features) -> pa.Table:
 
 
 def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
-    """A span layer read by the fast path (plain Arrow types, canonical order) as its config's table."""
+    """A span layer as validate read it (plain Arrow types, canonical order) as its config's table."""
     schema = features.arrow_schema
     columns = [pc.cast(_encode(table.column(name).combine_chunks(), feature), schema.field(name).type) for name, feature in features.items()]
     return pa.Table.from_arrays(columns, schema=schema)
@@ -89,7 +89,7 @@ def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
 def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, jobs: int = 1,
                 consume: bool = False) -> dict[str, pa.Table]:
     """Every config's table, rows in canonical order. Assumes the corpus validated. With `span_tables`
-    (the span layers as validate's fast path read them) those layers never become Python records,
+    (the span layers as validate read them) those layers never become Python records,
     except a few documents at a time for the training views, which `jobs` processes build in parallel.
     With `consume`, the corpus's document and article records are let go once they are tables (build
     needs them no more; at 100k documents they are ~0.4 GiB of Python objects)."""

@@ -59,7 +59,7 @@ def canonical_key(kind: Kind):
 
 def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = (), kinds: dict[str, Kind] | None = None) -> Corpus:
     """Everything in the sources, with the file- and line-level problems found while reading
-    (the kinds in `skip` are left empty: validate's fast path reads those as Arrow tables)."""
+    (the kinds in `skip` are left empty: build takes those as validate's Arrow tables)."""
     corpus = Corpus(repo, kinds or load_kinds(repo))
     for name, kind in corpus.kinds.items():
         if name in skip:
