@@ -9,14 +9,33 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from zoomnews.checks import CHECKS, explain
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import CorpusRepo
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+@functools.cache
+def _rich_console():
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+class _Console:
+    """rich's Console, made on first use: commands that print plain text (validate) skip importing rich."""
+
+    def __getattr__(self, name):
+        return getattr(_rich_console(), name)
+
+
+def Table(*args, **kwargs):  # noqa: N802 (rich.table.Table, imported on first use)
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+console = _Console()
 MAX_SHOWN = 200
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -116,7 +135,7 @@ def build(path, version, jobs):
 @click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
 @click.option("--explain", "code", help="Explain one check code and exit.")
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
-              help="Cores to use: Arrow parses the span layers in parallel with the other sources (1: one core).")
+              help="Cores to use: from 20,000 documents, one process per range of documents; Arrow parses on every core (1: one core).")
 def validate(path, fmt, limit, code, jobs):
     """Validate the corpus repository at PATH (default: the current directory).
 

@@ -1,9 +1,9 @@
 """The checks of levels 3 (spans) and 4 (references and meaning): each one a catalogue entry and one
 function beside it, registered by code.
 
-A check works on the Arrow tables of a block of documents (or, for the corpus-wide checks, on the
-small tables of documents, articles and registries) and returns the rows it flags, each with its
-Problem; Python only touches flagged rows. validate (zoomnews.validation) runs the checks in the
+A check works on the Arrow tables of a block of documents (every doc_id-keyed kind's rows of those
+documents: documents, articles, span layers) or, for the corpus-wide checks, on the registries, and
+returns the rows it flags, each with its Problem; Python only touches flagged rows. validate (zoomnews.validation) runs the checks in the
 order listed here. A check reads only the rows whose fields it `reads` passed level 2, and skips the
 rows an earlier check that `excludes` has flagged: a span whose document is unknown has no text to
 compare, a span whose offsets are out of range has no text to check for white space. So each mistake
@@ -37,10 +37,11 @@ Flags = list[tuple[int, Problem]]  # (row in the check's table, or -1 for a whol
 
 @dataclass
 class Index:
-    """What a block's checks need to know about the whole corpus: small, built once."""
+    """What a block's checks know beyond their own rows: the registries (small, built once) and, per
+    block, its registered documents, articles and raw files' sha256."""
 
-    doc_ids: set[str]  # registered documents
-    articles: dict[tuple[str, int], str]  # (doc_id, article_index) -> published
+    doc_ids: set[str]  # the block's registered documents
+    articles: dict[tuple[str, int], str]  # the block's (doc_id, article_index) -> published
     registries: dict[str, dict[str, dict]]  # registry kind -> id -> record
     sources: dict[str, str]  # kind -> its source file
     keys: dict[str, tuple[str, ...]]  # kind -> its key fields
@@ -50,7 +51,7 @@ class Index:
 @dataclass
 class Block:
     """The tables of a few consecutive documents (every kind's rows with those doc_ids), their texts,
-    and the corpus index. `excluded` marks rows an excluding check flagged."""
+    and the index. `excluded` marks rows an excluding check flagged."""
 
     tables: dict[str, pa.Table]
     documents: Documents
@@ -71,7 +72,7 @@ class Rule:
     kinds: tuple[str, ...]
     reads: tuple[str, ...]
     function: Callable[[Block, str, np.ndarray], Flags]
-    scope: str  # "documents": per block of documents; "corpus": once, over documents, articles and registries
+    scope: str  # "documents": per block of documents; "corpus": once, over the registries
     excludes: bool
 
 
@@ -340,7 +341,11 @@ def tiling(block: Block, kind: str, rows: np.ndarray) -> Flags:
     np.add.at(depth, spans.global_end(documents)[known], -1)
     uncovered = ~(np.cumsum(depth)[:-1] > 0) & ~documents.space
     flags = []
-    for doc_id, doc in sorted(documents.index.items()):
+    starts = np.minimum(documents.base[:-1], max(len(documents.points) - 1, 0))
+    counts = np.add.reduceat(uncovered, starts) if len(documents.points) else np.zeros(len(documents.index), dtype=int)
+    names = {doc: doc_id for doc_id, doc in documents.index.items()}
+    for doc in np.flatnonzero((counts > 0) & (np.diff(documents.base) > 0)):  # (reduceat gives an empty document its next one's first value)
+        doc_id = names[int(doc)]
         lo, hi = documents.base[doc], documents.base[doc + 1]
         missing = np.flatnonzero(uncovered[lo:hi])
         if len(missing):

@@ -19,6 +19,7 @@ run on it (one round of fixes finds every problem), and checks that read a bad f
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -466,12 +467,10 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     is decided over the whole column first; only a failing column is looked at value by value."""
     if _vector_ok(column, node):
         return []
-    import jsonschema_rs
-
     from zoomnews.schemas import reference_validator
 
     subschema = {"$schema": schema_uri, **node}
-    fast = jsonschema_rs.validator_for(subschema, validate_formats=True)  # (Arrow columns hold no floats: 4.0 cannot reach it)
+    fast, accepted = _fast_validator(json.dumps(subschema, sort_keys=True))  # (Arrow columns hold no floats: 4.0 cannot reach it)
     reference = None
     rejected = []
     if pa.types.is_nested(column.type):
@@ -479,13 +478,27 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     else:
         distinct = pc.unique(column).to_pylist()
     for value in distinct:
-        if value is None:
+        if value is None or (not isinstance(value, (list, dict)) and value in accepted):
             continue  # a null is judged by nullability, where the column is read
-        if not fast.is_valid(value):
-            reference = reference or reference_validator(subschema)
-            if not reference.is_valid(value):
-                rejected.append(value)
+        if fast.is_valid(value):
+            if len(accepted) < ACCEPTED_KEPT and not isinstance(value, (list, dict)):
+                accepted.add(value)
+            continue
+        reference = reference or reference_validator(subschema)
+        if not reference.is_valid(value):
+            rejected.append(value)
     return rejected
+
+
+ACCEPTED_KEPT = 100_000  # values per subschema remembered as valid (ids, annotators, guidelines recur in every block)
+
+
+@functools.lru_cache(maxsize=256)
+def _fast_validator(subschema: str):
+    """jsonschema-rs compiled once per subschema, with the values it has accepted so far."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(json.loads(subschema), validate_formats=True), set()
 
 
 def _distinct_nested(column) -> list:
