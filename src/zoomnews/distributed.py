@@ -32,8 +32,6 @@ PROBLEM_COLUMNS = [("p_file", pa.string()), ("p_line", pa.int64()), ("p_code", p
                    ("p_message", pa.string()), ("p_suggestion", pa.string())]
 PROBLEMS = pa.schema([(name[2:], t) for name, t in PROBLEM_COLUMNS])
 RAW = "raw"  # the `kind` of a raw text's row (its bytes in `content`)
-GROUPED = ("document", "article", "zone", "entity", "timex", "quote")
-REGISTRIES = ("registry_entity", "registry_speaker", "registry_statement")
 
 
 def wide_schema(kinds) -> pa.Schema:
@@ -100,9 +98,10 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.source_tables import read_source_table
     from zoomnews.rules import Block, run_rules
     from zoomnews.spans import Documents
-    from zoomnews.validation import Report, check_documents, raw_listing, registry_index, sort_problems
+    from zoomnews.validation import Report, check_documents, document_kinds, raw_listing, registry_index, registry_kinds, sort_problems
 
     kinds = load_kinds(repo)
+    grouped, registries = document_kinds(kinds), registry_kinds(kinds)
     schemas = {name: kind.schema for name, kind in kinds.items()}
     wide = wide_schema(kinds)
     spark_schema = from_arrow_schema(wide)
@@ -134,11 +133,11 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     try:
         problems.extend(_problems_of(parsed.filter(F.col("p_code").isNotNull()).toArrow()))
         counts = {row["kind"]: row["count"] for row in parsed.filter(F.col("kind").isNotNull()).groupBy("kind").count().collect()}
-        small = parsed.filter(F.col("kind").isin(*REGISTRIES)).toArrow()
-        for name in REGISTRIES:
+        small = parsed.filter(F.col("kind").isin(*registries)).toArrow()
+        for name in registries:
             tables.setdefault(name, _narrow(small, kinds[name]))
         index = registry_index(kinds, tables)
-        problems.extend(run_rules(Block({name: tables[name] for name in REGISTRIES}, Documents.of({}), index), "corpus"))
+        problems.extend(run_rules(Block({name: tables[name] for name in registries}, Documents.of({}), index), "corpus"))
         present, raw_problems = raw_listing(repo)
         problems.extend(raw_problems)
         unreadable_raw = {p.file for p in raw_problems}
@@ -154,13 +153,13 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
 
         raws = (spark.read.format("binaryFile").load(raw_paths).select("path", "content")
                 .mapInArrow(with_doc_id, "doc_id string, content binary, kind string")) if raw_paths else None
-        rows = parsed.filter(F.col("kind").isin(*GROUPED) & F.col("doc_id").isNotNull())
+        rows = parsed.filter(F.col("kind").isin(*grouped) & F.col("doc_id").isNotNull())
         if raws is not None:
             rows = rows.unionByName(raws, allowMissingColumns=True)
         def check_group(table: pa.Table) -> pa.Table:
             local = _kinds_of(schemas)
             doc_id = table.column("doc_id")[0].as_py()
-            groups = {name: _narrow(table, local[name]) for name in GROUPED}
+            groups = {name: _narrow(table, local[name]) for name in grouped}
             raw_rows = table.filter(pc.equal(table.column("kind"), RAW))
             raws = {doc_id: raw_rows.column("content")[0].as_py()} if raw_rows.num_rows else {}
             found = check_documents(groups, raws, set(raws), unreadable_raw, index)

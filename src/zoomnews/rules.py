@@ -29,7 +29,6 @@ from zoomnews.errors import Problem
 from zoomnews.source_tables import LINE, repeated_keys, usable_rows
 from zoomnews.spans import COMPARE_BLOCK, Documents, Spans, codepoints
 
-SPAN_KINDS = ("zone", "entity", "timex", "quote")
 EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 
 Flags = list[tuple[int, Problem]]  # (row in the check's table, or -1 for a whole document), problem
@@ -45,6 +44,7 @@ class Index:
     registries: dict[str, dict[str, dict]]  # registry kind -> id -> record
     sources: dict[str, str]  # kind -> its source file
     keys: dict[str, tuple[str, ...]]  # kind -> its key fields
+    linked_types: frozenset[str] = frozenset()  # entity labels that link to the registry: its entities' types (schema enum)
     raw_sha256: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of its raw bytes (this block's)
 
 
@@ -66,10 +66,31 @@ class Block:
         return Spans.of_table(self.tables[kind], rows, self.documents, prefix, self.index.sources[kind])
 
 
+# Which kinds a check reads is told by their schemas (their tables' columns), never by a list to keep in step.
+
+def spans(kind: str, table: pa.Table) -> bool:
+    """A kind with spans: its schema has start, end and text."""
+    return {"start", "end", "text"} <= set(table.column_names)
+
+
+def by_document(kind: str, table: pa.Table) -> bool:
+    """A kind whose records belong to a document (its schema has doc_id)."""
+    return "doc_id" in table.column_names
+
+
+def registry(kind: str, table: pa.Table) -> bool:
+    return not by_document(kind, table)
+
+
+def refers_to_a_document(kind: str, table: pa.Table) -> bool:
+    """A kind whose doc_id refers to a registered document (every one but the register itself)."""
+    return by_document(kind, table) and kind != "document"
+
+
 @dataclass(frozen=True)
 class Rule:
     check: Check
-    kinds: tuple[str, ...]
+    kinds: tuple[str, ...] | Callable[[str, pa.Table], bool]  # the kinds it checks, by name or by what their tables hold
     reads: tuple[str, ...]
     function: Callable[[Block, str, np.ndarray], Flags]
     scope: str  # "documents": per block of documents; "corpus": once, over the registries
@@ -86,7 +107,7 @@ def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hin
     check = code if isinstance(code, Check) else Check(code, level, title, text, hint)
 
     def register(function):
-        RULES.append(Rule(check, tuple(kinds), tuple(reads), function, scope, excludes))
+        RULES.append(Rule(check, kinds if callable(kinds) else tuple(kinds), tuple(reads), function, scope, excludes))
         return function
 
     return register
@@ -104,7 +125,8 @@ def run_rules(block: Block, scope: str) -> list[Problem]:
     for entry in RULES:
         if entry.scope != scope:
             continue
-        for kind in entry.kinds:
+        names = [k for k, t in block.tables.items() if entry.kinds(k, t)] if callable(entry.kinds) else entry.kinds
+        for kind in names:
             table = block.tables.get(kind)
             if table is None:
                 continue
@@ -132,7 +154,7 @@ def _not_in(values: pa.ChunkedArray, allowed, rows: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- corpus: the registries
 
 @rule(DUPLICATE_ID,
-      kinds=("registry_entity", "registry_speaker", "registry_statement"), reads=("id",), excludes=True, scope="corpus")
+      kinds=registry, reads=("id",), excludes=True, scope="corpus")
 def duplicate_keys_corpus(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _duplicate_keys(block, kind, rows)
 
@@ -175,7 +197,7 @@ def _references(block: Block, kind: str, rows: np.ndarray, name: str, registry: 
 # ---------------------------------------------------------------- documents: keys, provenance, references (a span needs its text)
 
 @rule(DUPLICATE_ID,
-      kinds=("document", "article", *SPAN_KINDS), reads=("doc_id", "id", "article_index"), excludes=True)
+      kinds=by_document, reads=("doc_id", "id", "article_index"), excludes=True)
 def duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _duplicate_keys(block, kind, rows)
 
@@ -215,7 +237,7 @@ def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
-      kinds=("article", *SPAN_KINDS), reads=("doc_id",), excludes=True)
+      kinds=refers_to_a_document, reads=("doc_id",), excludes=True)
 def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     return [(int(i), block.problem(kind, int(i), "ZN401", f"doc_id {table.column('doc_id')[int(i)].as_py()!r} is not registered", field="doc_id"))
@@ -240,7 +262,7 @@ def _prefixes(kind: str) -> tuple[str, ...]:
 
 @rule("ZN301", 3, "offset-range", "0 <= start < end <= len(document text); a quote's cue_ and source_ start, end and text are null only together.",
       "Offsets are code points into the raw text; recompute them.",
-      kinds=SPAN_KINDS, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
 def offset_range(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
     for prefix in ("cue_", "source_") if kind == "quote" else ():
@@ -280,7 +302,7 @@ def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
 
 @rule("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
       "Recompute the offsets from the text (code points, not bytes or UTF-16 units).",
-      kinds=SPAN_KINDS, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
 def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
     flags = []
     for prefix in _prefixes(kind):
@@ -294,7 +316,7 @@ def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN304", 3, "space-at-edge", "No span starts or ends on white space (U+00A0 included).", "Move the offset inward past the white space.",
-      kinds=SPAN_KINDS, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"))
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"))
 def space_at_edge(block: Block, kind: str, rows: np.ndarray) -> Flags:
     flags = []
     for prefix in _prefixes(kind):
@@ -393,9 +415,6 @@ def references(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return flags + _references(block, kind, rows, "statement_id", "registry_statement")
 
 
-LINKED_TYPES = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT"})
-
-
 @rule("ZN410", 4, "entity-link", "PERSON/NORP/FAC/ORG/GPE/LOC/PRODUCT mentions link to a registry entity of the same type; other types take no entity_id.",
       "Fix the label, the entity_id or the registry entry's type.",
       kinds=("entity",), reads=("label", "entity_id"))
@@ -407,8 +426,9 @@ def entity_links(block: Block, kind: str, rows: np.ndarray) -> Flags:
     for pair in pc.unique(pc.filter(pairs, pa.array(rows))).to_pylist():  # distinct (label, entity_id) pairs only
         label, entity_id = pair.split("\x00")
         entity_id = None if entity_id == "\x01" else entity_id
-        if (label in LINKED_TYPES) != (entity_id is not None):
-            verdicts[pair] = (f"{label} mention {'needs' if label in LINKED_TYPES else 'takes no'} entity_id", "entity_id")
+        linked = label in block.index.linked_types
+        if linked != (entity_id is not None):
+            verdicts[pair] = (f"{label} mention {'needs' if linked else 'takes no'} entity_id", "entity_id")
         elif entity_id in types and types[entity_id] != label:
             verdicts[pair] = (f"{label} mention linked to {entity_id!r}, a {types[entity_id]}", "label")
     if not verdicts:

@@ -34,9 +34,21 @@ import pyarrow.compute as pc
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import RAW_DIR, CorpusRepo
 
-SPAN_KINDS = ("zone", "entity", "timex", "quote")
-DOC_KEYED = ("document", "article", *SPAN_KINDS)
-REGISTRIES = ("registry_entity", "registry_speaker", "registry_statement")
+def document_kinds(kinds) -> tuple[str, ...]:
+    """The kinds whose records belong to a document (their schema has doc_id): streamed by doc_id."""
+    return tuple(name for name, kind in kinds.items() if "doc_id" in kind.fields)
+
+
+def span_kinds(kinds) -> tuple[str, ...]:
+    """The kinds with spans (their schema has start, end and text)."""
+    return tuple(name for name, kind in kinds.items() if {"start", "end", "text"} <= set(kind.fields))
+
+
+def registry_kinds(kinds) -> tuple[str, ...]:
+    """The rest: read whole, checked once for the corpus."""
+    return tuple(name for name in kinds if name not in document_kinds(kinds))
+
+
 DOCUMENT_BLOCK = 2_000  # documents whose texts and rows are checked together
 READ_BYTES = 1 << 21  # bytes of a source file read (and parsed) at a time
 
@@ -107,10 +119,10 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: b
     if len(ranges) == 1:
         parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, keep, each_block)]
     problems.extend(p for part in parts for p in part.problems)
-    for name in DOC_KEYED:
+    for name in document_kinds(kinds):
         problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
     counts = {**{name: source.table.num_rows for name, source in registries.items()},
-              **{name: sum(part.counts[name] for part in parts) for name in DOC_KEYED}}
+              **{name: sum(part.counts[name] for part in parts) for name in document_kinds(kinds)}}
     report = Report(sort_problems(problems), {name: counts[name] for name in kinds})
     if keep and not report.problems:
         report.span_tables = parts[0].span_tables
@@ -123,7 +135,7 @@ PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of docum
 def read_registries(repo: CorpusRepo, kinds):
     from zoomnews.source_tables import read_source_table
 
-    registries = {name: read_source_table(repo, kinds[name]) for name in REGISTRIES}
+    registries = {name: read_source_table(repo, kinds[name]) for name in registry_kinds(kinds)}
     return registries, registry_index(kinds, {name: source.table for name, source in registries.items()})
 
 
@@ -156,8 +168,8 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     names = present.doc_ids
     after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
-    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in DOC_KEYED}
-    kept = {name: [] for name in SPAN_KINDS} if keep else None
+    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in document_kinds(kinds)}
+    kept = {name: [] for name in span_kinds(kinds)} if keep else None
     problems: list[Problem] = []
 
     def fetch(start: int):
@@ -173,11 +185,11 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
         problems.extend(found)
         problems.extend(check_documents(tables, raws, in_block, unreadable_raw, index, each_block))
         if kept is not None:
-            for name in SPAN_KINDS:
+            for name in kept:
                 kept[name].append(tables[name])
     files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
                                stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
-    tables = {name: pa.concat_tables(kept[name]).select(list(kinds[name].fields)) for name in SPAN_KINDS} if kept is not None else None
+    tables = {name: pa.concat_tables(parts).select(list(kinds[name].fields)) for name, parts in kept.items()} if kept is not None else None
     return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, tables)
 
 
@@ -245,8 +257,8 @@ def _prefetched(fetch, starts: list[int], ahead: bool):
 def _needed(tables: dict[str, pa.Table], present: set[str], index) -> set[str]:
     """The block's raw files to read: those of documents that are registered or have spans."""
     wanted = set(_usable_doc_ids(tables["document"]))
-    for name in SPAN_KINDS:
-        if tables[name].num_rows:
+    for name, table in tables.items():
+        if {"start", "end", "text"} <= set(table.column_names) and table.num_rows:
             wanted.update(pc.unique(tables[name].column("doc_id")).to_pylist())
     return wanted & present
 
@@ -393,8 +405,9 @@ def registry_index(kinds, tables: dict[str, pa.Table]):
     from zoomnews.rules import Index
 
     index = Index(doc_ids=set(), articles={}, registries={}, sources={name: kind.source for name, kind in kinds.items()},
-                  keys={name: kind.key for name, kind in kinds.items()})
-    for name in REGISTRIES:
+                  keys={name: kind.key for name, kind in kinds.items()},
+                  linked_types=frozenset(kinds["registry_entity"].schema["properties"]["type"]["enum"]))  # what a registry entity can be
+    for name in registry_kinds(kinds):
         index.registries[name] = {}
         for row in _usable(tables[name], kinds[name].fields).to_pylist():
             index.registries[name].setdefault(row["id"], row)
