@@ -149,6 +149,9 @@ def validate(path, fmt, limit, code, jobs):
             raise click.BadParameter(f"unknown code {code}; codes are listed in README.md (Validation)", param_hint="--explain")
         click.echo(explain(code))
         return
+    from zoomnews.validation import use_system_allocator
+
+    use_system_allocator()
     try:
         report = validate_repo(CorpusRepo.find(path), jobs=jobs)
     except ZoomnewsError as e:

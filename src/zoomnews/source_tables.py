@@ -490,7 +490,7 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     return rejected
 
 
-ACCEPTED_KEPT = 100_000  # values per subschema remembered as valid (ids, annotators, guidelines recur in every block)
+ACCEPTED_KEPT = 10_000  # values per subschema remembered as valid (ids, annotators, guidelines recur in every block)
 
 
 @functools.lru_cache(maxsize=256)

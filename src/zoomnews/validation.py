@@ -223,9 +223,18 @@ def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: i
     return None if any(part is None for part in parts) else parts
 
 
+def use_system_allocator() -> None:
+    """Arrow allocates through glibc in this process. Arrow's default (mimalloc) keeps the blocks a
+    streaming pass frees, so its resident memory grew with every block: at 100k documents validate
+    peaked at 307 MiB with it and 243 MiB without, and ran no slower. Called by the CLI and by range
+    workers, never by the library on a user's process (the pool is process-wide)."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _check_range_in_process(arguments) -> RangePart | None:
     from zoomnews.schemas import load_kinds
 
+    use_system_allocator()
     root, lo, hi, block_size = arguments
     repo = CorpusRepo(Path(root))
     kinds = load_kinds(repo)
