@@ -16,7 +16,7 @@ from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
 from zoomnews.grouped import Layer
-from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, document_views
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, view_tables
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -120,10 +120,9 @@ def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, 
     return {name: tables[name] for name in CONFIGS}
 
 
-def _views_of(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
+def _views_of(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
     """The training views of a few documents as tables (runs in a worker process when build has jobs)."""
-    ner, attribution = document_views(texts, entities, timexes, quotes, speakers)
-    return table_from_rows(ner, NER_FEATURES), table_from_rows(attribution, ATTRIBUTION_FEATURES)
+    return view_tables(texts, entities, timexes, quotes, speakers)
 
 
 VIEW_CHUNK = 2000  # documents per unit of work for the training views
@@ -138,7 +137,8 @@ VIEW_FIELDS = {
 def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs: int):
     """(ner, attribution) tables per chunk of documents, in document order; chunks go to `jobs` processes."""
     doc_ids = sorted(texts)
-    work = (({d: texts[d] for d in part}, *(layer.of(part) for layer in layers), speakers)
+    entities, timexes, quotes = layers  # the span layers stay Arrow rows; the views read few quotes per document
+    work = (({d: texts[d] for d in part}, entities.rows_of(part), timexes.rows_of(part), quotes.of(part), speakers)
             for part in (doc_ids[lo:lo + VIEW_CHUNK] for lo in range(0, len(doc_ids), VIEW_CHUNK)))
     if jobs <= 1 or len(doc_ids) <= VIEW_CHUNK:
         yield from (_views_of(*args) for args in work)
@@ -148,8 +148,10 @@ def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending = deque()  # at most 2 chunks per worker in flight: the corpus never sits in memory as records
-        for args in work:
-            pending.append(pool.submit(_views_of, *args))
+        for texts_of, entities_of, timexes_of, *rest in work:
+            # a slice of an Arrow table pickles its whole buffers: send a compact copy of the rows
+            entities_of, timexes_of = (t.take(np.arange(t.num_rows)) if isinstance(t, pa.Table) else t for t in (entities_of, timexes_of))
+            pending.append(pool.submit(_views_of, texts_of, entities_of, timexes_of, *rest))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

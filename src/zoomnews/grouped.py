@@ -26,6 +26,15 @@ class Layer:
         for row in rows or []:
             self.grouped.setdefault(row["doc_id"], []).append(row)
 
+    def rows_of(self, doc_ids: list[str]):
+        """The records of `doc_ids` (consecutive documents in sorted order): the table's run of rows
+        (never Python objects) when the layer is a table, else grouped by document as `of` gives them."""
+        if self.table is None:
+            return self.of(doc_ids)
+        present = [self.ranges[d] for d in doc_ids if d in self.ranges]
+        lo, hi = (present[0][0], present[-1][1]) if present else (0, 0)
+        return self.table.slice(lo, hi - lo)
+
     def of(self, doc_ids: list[str]) -> dict[str, list[dict]]:
         """The records of `doc_ids` (consecutive documents in sorted order), grouped by document."""
         if self.table is None:
