@@ -19,7 +19,6 @@ import stat
 import time
 from pathlib import Path
 
-import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -80,6 +79,8 @@ def file_entry(folder: Path, relative: str) -> dict:
 
 
 def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict, known: dict[str, str] | None = None) -> dict:
+    import datasets  # here, not at the top: `validate` imports this module and never needs it
+
     from zoomnews import __version__
 
     configs = {}

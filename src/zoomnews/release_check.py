@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+from functools import cached_property
 
 import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import Features
 
 from zoomnews import safeio
 from zoomnews.card import card_version
@@ -41,10 +41,10 @@ def check_releases(repo) -> list[Problem]:
 
 def check_journal(repo) -> list[Problem]:
     """ZN508: a journal means a release is being written right now, or was interrupted."""
-    from zoomnews.building import journal_summary, lock_holder
-
     if not os.path.lexists(repo.journal_path):
         return []
+    from zoomnews.building import journal_summary, lock_holder  # only now: building imports `datasets`
+
     label = f"{RELEASES_DIR}/{JOURNAL}"
     holder = lock_holder(repo)
     if holder:
@@ -128,7 +128,7 @@ def check_release(repo, version: str, validator) -> list[Problem]:
         return [Problem(label, None, "ZN506", f"manifest says version {manifest['version']}, folder says {version}")]
     problems, listed = [], {MANIFEST}
     for name, config in manifest["configs"].items():
-        declared = Features.from_dict(config["features"])
+        declared = Declared(config["features"])
         for entry in config["files"]:
             listed.add(entry["path"])
             problems.extend(check_file(repo, folder, entry, declared))
@@ -143,7 +143,7 @@ def check_release(repo, version: str, validator) -> list[Problem]:
     return problems
 
 
-def check_file(repo, folder, entry: dict, declared: Features) -> list[Problem]:
+def check_file(repo, folder, entry: dict, declared: Declared) -> list[Problem]:
     path = folder / entry["path"]
     where = repo.rel(path)
     if path.is_symlink() or not path.is_file():
@@ -157,6 +157,95 @@ def check_file(repo, folder, entry: dict, declared: Features) -> list[Problem]:
     problems = []
     if parquet.metadata.num_rows != entry["rows"]:
         problems.append(Problem(where, None, "ZN503", f"{parquet.metadata.num_rows} rows, manifest says {entry['rows']}"))
-    if Features.from_arrow_schema(parquet.schema_arrow) != declared or not parquet.schema_arrow.equals(declared.arrow_schema, check_metadata=False):
+    if not schema_matches(parquet.schema_arrow, declared):
         problems.append(Problem(where, None, "ZN504", "Parquet schema differs from the features declared in the manifest"))
     return problems
+
+
+# ZN504 without `datasets` (importing it costs `validate` about half a second): the Arrow type
+# datasets.Features gives each feature form a release holds, from pyarrow alone. Any other form
+# (another dtype, an alias such as "double", an `id` key, Sequence, LargeList...) is left to `datasets`.
+VALUE_TYPES = {"string": pa.string(), "large_string": pa.large_string(), "bool": pa.bool_(),
+               "int8": pa.int8(), "int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64(),
+               "uint8": pa.uint8(), "uint16": pa.uint16(), "uint32": pa.uint32(), "uint64": pa.uint64(),
+               "float32": pa.float32(), "float64": pa.float64()}
+
+
+def arrow_type(feature) -> pa.DataType | None:
+    """The Arrow type `datasets` gives one feature in its to_dict() form, for Value of a plain dtype,
+    ClassLabel by distinct string names, List, and a dict of features; None for any other form."""
+    if not isinstance(feature, dict):
+        return None
+    if "_type" not in feature:
+        types = {name: arrow_type(sub) for name, sub in feature.items()}
+        return None if any(t is None for t in types.values()) else pa.struct(types)
+    kind, keys = feature["_type"], set(feature) - {"_type"}
+    if kind == "Value" and keys == {"dtype"} and isinstance(feature["dtype"], str):
+        return VALUE_TYPES.get(feature["dtype"])
+    if kind == "ClassLabel" and keys == {"names"}:
+        names = feature["names"]
+        distinct = isinstance(names, list) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
+        return pa.int64() if distinct else None
+    if kind == "List" and keys == {"feature"}:
+        item = arrow_type(feature["feature"])
+        return None if item is None else pa.list_(item)
+    return None
+
+
+def declared_schema(features) -> pa.Schema | None:
+    """`datasets.Features.from_dict(features).arrow_schema` but for its metadata, or None when only
+    `datasets` can tell (see arrow_type)."""
+    if not isinstance(features, dict) or "_type" in features:
+        return None
+    struct = arrow_type(features)
+    return None if struct is None else pa.schema(struct)
+
+
+class Declared:
+    """A config's features as its manifest declares them (datasets.Features.to_dict() form)."""
+
+    def __init__(self, features: dict):
+        self.features = features
+        self.arrow = declared_schema(features)
+        self.as_json = json.dumps(features)
+        if self.arrow is None:  # as before, features that `datasets` refuses raise here
+            _ = self.hf
+
+    @cached_property
+    def hf(self):
+        from datasets import Features
+
+        return Features.from_dict(self.features)
+
+
+def metadata_features(schema: pa.Schema) -> str | None:
+    """The features a Parquet schema's `huggingface` metadata declares, as JSON; None if it declares none
+    (or is not JSON: `datasets` then decides, as it always did)."""
+    try:
+        metadata = json.loads((schema.metadata or {})[b"huggingface"].decode())
+    except (KeyError, ValueError):
+        return None
+    info = metadata.get("info") if isinstance(metadata, dict) else None
+    features = info.get("features") if isinstance(info, dict) else None
+    return None if features is None else json.dumps(features)
+
+
+def matches_without_datasets(schema: pa.Schema, declared: Declared) -> bool:
+    """The case `build` writes, decided with pyarrow alone: the columns are the declared ones and the
+    schema's `huggingface` metadata declares the very same features (same JSON). Then
+    Features.from_arrow_schema takes every column's feature from that metadata (each column equals
+    the metadata's field), so it returns the declared features: schema_matches holds."""
+    return declared.arrow is not None and schema.equals(declared.arrow, check_metadata=False) and metadata_features(schema) == declared.as_json
+
+
+def schema_matches(schema: pa.Schema, declared: Declared) -> bool:
+    """ZN504's rule, as it always was: with `features = datasets.Features.from_dict(declared)`,
+    `Features.from_arrow_schema(schema) == features and schema.equals(features.arrow_schema, check_metadata=False)`.
+    `datasets` is imported only when pyarrow alone cannot tell (tests/test_release_schema.py checks
+    that both agree on every released file and on mutations of them)."""
+    if matches_without_datasets(schema, declared):
+        return True
+    from datasets import Features
+
+    features = declared.hf
+    return Features.from_arrow_schema(schema) == features and schema.equals(features.arrow_schema, check_metadata=False)

@@ -10,6 +10,7 @@ in Python and ECMA-262 (jsonschema-rs) alike (tests/test_reader_safety.py checks
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -95,6 +96,12 @@ class Kind:
         return re.fullmatch(self.schema["properties"][name]["pattern"], value) is not None
 
 
+# sha256 of the schema files that passed the metaschema check in this process. The check is a pure
+# function of the file's bytes and costs ~50 ms for schema/ (load_kinds runs it on every call):
+# the same bytes are checked once. Files are still read, parsed and block-checked on every call.
+_METASCHEMA_CHECKED: set[bytes] = set()
+
+
 def load_schema(path: Path, root: Path | None = None) -> dict:
     """A schema file, checked against the 2020-12 metaschema; a broken one is a coded error, not a crash.
     Read like every source (a FIFO is ZN114, never waited on); with `root`, never through a symbolic link (ZN111)."""
@@ -106,8 +113,12 @@ def load_schema(path: Path, root: Path | None = None) -> dict:
     if unsafe:
         raise ZoomnewsError(Problem(label, None, "ZN111", unsafe))
     try:
-        schema = json.loads(read_bytes(path, label).decode("utf-8"))
-        jsonschema.Draft202012Validator.check_schema(schema)
+        data = read_bytes(path, label)
+        schema = json.loads(data.decode("utf-8"))
+        digest = hashlib.sha256(data).digest()
+        if digest not in _METASCHEMA_CHECKED:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            _METASCHEMA_CHECKED.add(digest)
     except (FileNotFoundError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ZoomnewsError(Problem(label, None, "ZN113", f"unreadable schema: {str(e)[:160]}")) from None
     except jsonschema.SchemaError as e:
