@@ -393,11 +393,19 @@ def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
     order = np.argsort(ostart, kind="stable")
     zkeep, ostart, oend = zkeep[order], ostart[order], oend[order]
     k = np.searchsorted(ostart, gstart, side="right") - 1
-    inside = (k >= 0) & (oend[np.maximum(k, 0)] >= gend)  # in no zone: the tiling check reports the gap
+    inside = (k >= 0) & (oend[np.maximum(k, 0)] >= gend)
+    # partly in a zone but in none wholly: it crosses a zone's edge (wholly in a gap: the tiling check reports the gap)
+    starts_in_zone = (k >= 0) & (oend[np.maximum(k, 0)] > gstart)
+    next_zone = np.minimum(k + 1, len(ostart) - 1)
+    reaches_next = (k + 1 < len(ostart)) & (ostart[next_zone] < gend)
+    crossing = ~inside & (starts_in_zone | reaches_next)
     zone_of = outer.rows[zkeep[np.maximum(k, 0)]]
     timex_article_index = block.tables[kind].column("article_index").to_numpy(zero_copy_only=False)[inner.rows[keep]]
     zone_article_index = zones_table.column("article_index").to_numpy(zero_copy_only=False)[zone_of]
     flags = []
+    for j in np.flatnonzero(crossing):
+        i = keep[j]
+        flags.append((int(inner.rows[i]), inner.problem(i, "ZN405", f"{inner.ids[i]} ({inner.start[i]}-{inner.end[i]}) crosses a zone's edge: a timex lies inside one zone")))
     for j in np.flatnonzero(inside & (timex_article_index != zone_article_index)):
         i, z = keep[j], int(zone_of[j])
         flags.append((int(inner.rows[i]), inner.problem(i, "ZN405", f"article_index {timex_article_index[j]} but its zone {zones_table.column('id')[z].as_py()} belongs to article {zone_article_index[j]}", field="article_index")))
