@@ -93,15 +93,11 @@ def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, field
 def read_source(path: Path, label: str, root: Path | None = None) -> tuple[bytes | None, list[Problem]]:
     """A source file's bytes, or the problem that keeps it unread: a symbolic link or a path leaving
     `root` (ZN111), missing (ZN101), a FIFO, device or folder (ZN114, never waited on), unreadable (ZN910)."""
-    from zoomnews.safeio import read_bytes
-
-    unsafe = unsafe_path(path, root) if root is not None else None
-    if unsafe:
-        return None, [Problem(label, None, "ZN111", unsafe)]
+    chunks, problems = open_source(path, label, root, 1 << 24)
+    if chunks is None:
+        return None, problems
     try:
-        return read_bytes(path, label), []
-    except FileNotFoundError:
-        return None, [Problem(label, None, "ZN101", "file is missing")]
+        return b"".join(chunks), []
     except ZoomnewsError as e:
         return None, e.problems
 

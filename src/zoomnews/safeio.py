@@ -115,6 +115,15 @@ def read_bytes(path: str | Path, label: str | None = None, follow: bool = True) 
     """A regular file's bytes. A FIFO, socket or device is refused (ZN114) instead of waited on; a
     symbolic link too unless `follow`; an unreadable file is ZN910. A missing file raises
     FileNotFoundError, for the caller to say what it means."""
+    return b"".join(read_chunks(path, label, 1 << 24, follow=follow))
+
+
+def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23, start: int = 0, stop: int | None = None,
+                follow: bool = True) -> Iterator[bytes]:
+    """A regular file's bytes from `start` to `stop` (None: the end) in chunks of `size`, with
+    read_bytes's refusals (ZN111 for a link unless `follow`, ZN114, ZN910). The file is opened (and
+    refused) before the first chunk is asked for; it is closed when the chunks end or are abandoned.
+    A missing file raises FileNotFoundError."""
     shown = label or str(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
     try:
@@ -124,34 +133,6 @@ def read_bytes(path: str | Path, label: str | None = None, follow: bool = True) 
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise ZoomnewsError(Problem(shown, None, "ZN111", "a symbolic link; zoomnews reads the real file only")) from None
-        if e.errno == errno.EISDIR:
-            raise ZoomnewsError(Problem(shown, None, "ZN114", "a folder where a file belongs")) from None
-        raise ZoomnewsError(environment_problem(e, shown)) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
-            raise ZoomnewsError(Problem(shown, None, "ZN114", f"{kind} where a file belongs"))
-        chunks = []
-        while chunk := os.read(fd, 1 << 24):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError as e:
-        raise ZoomnewsError(environment_problem(e, shown)) from None
-    finally:
-        os.close(fd)
-
-
-def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
-    """A regular file's bytes from `start` to `stop` (None: the end) in chunks of `size`, with
-    read_bytes's refusals (ZN114, ZN910). The file is opened (and refused) before the first chunk is
-    asked for; it is closed when the chunks end or are abandoned. A missing file raises FileNotFoundError."""
-    shown = label or str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise
-    except OSError as e:
         if e.errno == errno.EISDIR:
             raise ZoomnewsError(Problem(shown, None, "ZN114", "a folder where a file belongs")) from None
         raise ZoomnewsError(environment_problem(e, shown)) from None
