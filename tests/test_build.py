@@ -79,20 +79,20 @@ def test_counts_in_equal_counts_out(built_copy):
 
 
 def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
-    """The training views built by two processes, a few documents each, equal the one-process build."""
+    """Two processes, each building its range of whole shards, give the one-process build's bytes."""
     from hypothesis import given, settings
 
     from strategies import corpora, scratch_dir
-    from zoomnews import configs
+    from zoomnews import validation
 
-    monkeypatch.setattr(configs, "VIEW_CHUNK", 1)  # one document per unit of work: many chunks, both workers busy
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)  # ranges in processes even for a few documents
 
     @settings(max_examples=5, deadline=None)
     @given(corpora(max_documents=3))
     def check(spec):
         one, two = scratch_dir("jobs-"), scratch_dir("jobs-")
-        a = build_release(spec.write(one / "repo"), jobs=1)
-        b = build_release(spec.write(two / "repo"), jobs=2)
+        a = build_release(spec.write(one / "repo"), jobs=1, shard_documents=1)
+        b = build_release(spec.write(two / "repo"), jobs=2, shard_documents=1)
         files = sorted(p.relative_to(a.path) for p in a.path.rglob("*.parquet"))
         assert files == sorted(p.relative_to(b.path) for p in b.path.rglob("*.parquet"))
         assert all((a.path / f).read_bytes() == (b.path / f).read_bytes() for f in files)

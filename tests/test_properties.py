@@ -41,9 +41,9 @@ def released(repo, config: str) -> tuple[list[str], Features]:
 
 @HEAVY
 @given(corpora(), st.integers(1, 4))
-def test_round_trip_sources_build_load(spec, shard_rows):
+def test_round_trip_sources_build_load(spec, shard_documents):
     repo = spec.write(fresh_dir() / "repo")
-    build_release(repo, shard_rows=shard_rows)
+    build_release(repo, shard_documents=shard_documents)
     for config in FLAT:
         expected = expected_rows(repo, config)
         files, features = released(repo, config)
@@ -51,7 +51,7 @@ def test_round_trip_sources_build_load(spec, shard_rows):
         streamed = load_dataset("parquet", data_files={"train": files}, split="train", streaming=True, features=features)
         assert via_pyarrow == expected, config
         assert decode_rows(list(streamed), features) == expected, config
-        assert decode_rows(list(iter_rows(streamed, batch_size=shard_rows)), features) == expected, config
+        assert decode_rows(list(iter_rows(streamed, batch_size=shard_documents)), features) == expected, config
         if expected:  # datasets refuses to materialise an empty split
             eager = load_dataset("parquet", data_files={"train": files}, split="train", features=features)
             assert decode_rows(list(eager), features) == expected, config
@@ -165,7 +165,7 @@ def test_file_level_mutations_are_rejected(spec, name):
 def test_building_twice_gives_identical_bytes(spec):
     first = spec.write(fresh_dir() / "a")
     second = spec.write(fresh_dir() / "b")
-    one, two = build_release(first, shard_rows=3), build_release(second, shard_rows=3)
+    one, two = build_release(first, shard_documents=2), build_release(second, shard_documents=2)
     digest = lambda folder: {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     assert digest(one.path) == digest(two.path)
 
@@ -185,9 +185,9 @@ def test_shuffled_sources_format_back_to_the_same_bytes(spec, rng):
 
 @HEAVY
 @given(corpora(max_documents=3), st.integers(1, 3), st.integers(1, 4))
-def test_streaming_shards_split_by_node_yield_every_row_once(spec, shard_rows, world_size):
+def test_streaming_shards_split_by_node_yield_every_row_once(spec, shard_documents, world_size):
     repo = spec.write(fresh_dir() / "repo")
-    build_release(repo, shard_rows=shard_rows)
+    build_release(repo, shard_documents=shard_documents)
     files, features = released(repo, "entities")
     full = list(load_dataset("parquet", data_files={"train": files}, split="train", streaming=True, features=features))
     seen = []

@@ -16,10 +16,9 @@ from test_tokenize_fast import oracle as oracle_tokenize
 from zoomnews import CorpusRepo
 from zoomnews.building import build_release
 from zoomnews.configs import table_from_rows
-from zoomnews.grouped import Layer
 from zoomnews.sources import read_corpus
 from zoomnews.views import (ATTRIBUTION_FEATURES, CLOSERS, NER_FEATURES, OPENERS, OVERLAP, SENTENCE_END, TIMEX_TO_ONTONOTES, WIDENED, Span,
-                            paragraphs, view_tables)
+                            by_document, paragraphs, view_tables)
 
 
 # --- the rules as they were written before: a Python loop per token -----------------------------
@@ -118,7 +117,7 @@ def attribution_rows(doc_id: str, text: str, quotes: list[dict], speakers: dict[
 
 def document_views(texts: dict[str, str], entities: dict, timexes: dict, quotes: dict, speakers: list[dict]) -> tuple[list[dict], list[dict]]:
     """(ner rows, attribution rows) of the documents in `texts`, in document order; the layers map
-    doc_id -> records (as Layer.of gives them)."""
+    doc_id -> records (as by_document gives them)."""
     by_id = {s["id"]: s for s in speakers}
     ner, attribution = [], []
     for doc_id in sorted(texts):
@@ -134,14 +133,14 @@ def document_views(texts: dict[str, str], entities: dict, timexes: dict, quotes:
 
 def same_views(corpus) -> None:
     doc_ids = sorted(corpus.texts)
-    layers = [Layer(corpus.rows(kind)).of(doc_ids) for kind in ("entity", "timex", "quote")]
+    layers = [by_document(corpus.rows(kind), doc_ids) for kind in ("entity", "timex", "quote")]
     speakers = corpus.rows("registry_speaker")
     ner, attribution = document_views(corpus.texts, *layers, speakers)
     expected = table_from_rows(ner, NER_FEATURES), table_from_rows(attribution, ATTRIBUTION_FEATURES)
-    tables = [Layer(table=table_from_rows([dict(r, doc_id=d) for d in doc_ids for r in layers[i][d]], features).select(["doc_id", "id", "start", "end", field]))
+    tables = [table_from_rows([dict(r, doc_id=d) for d in doc_ids for r in layers[i][d]], features).select(["doc_id", "id", "start", "end", field])
               for i, (features, field) in enumerate(((_span_features("label"), "label"), (_span_features("type"), "type")))]
     for got in (view_tables(corpus.texts, *layers, speakers),  # records by document
-                view_tables(corpus.texts, tables[0].rows_of(doc_ids), tables[1].rows_of(doc_ids), layers[2], speakers)):  # Arrow rows
+                view_tables(corpus.texts, tables[0], tables[1], layers[2], speakers)):  # Arrow rows, as build hands them over
         for table, want in zip(got, expected):
             assert table.equals(want, check_metadata=True)
 

@@ -38,28 +38,24 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from zoomnews import safeio
 from zoomnews.croissant import CROISSANT, croissant_text
-from zoomnews.configs import CONFIGS, FLAT, config_features, make_tables
+from zoomnews.configs import CONFIGS, FLAT, config_features, document_configs, statements_table, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.manifest import MANIFEST, ledger_with, make_manifest, manifest_text, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RAW_DIR, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
-from zoomnews.sources import read_corpus
-from zoomnews.validation import validate_repo
-from zoomnews.views import NER_TAGS, OVERLAP
+from zoomnews.schemas import load_kinds
+from zoomnews.shards import SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_table_shards
+from zoomnews.source_tables import read_source_table
+from zoomnews.validation import registry_kinds, validate_repo
 
-SPLIT = "train"
-SHARD_ROWS = 100_000  # rows per Parquet file; more files feed more DataLoader workers / ranks
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=9, use_dictionary=True, write_statistics=True, row_group_size=10_000)
 JOURNAL_FORMAT = 1
 LOCK_LABEL = f"{RELEASES_DIR}/{LOCK}"
 JOURNAL_LABEL = f"{RELEASES_DIR}/{JOURNAL}"
@@ -79,19 +75,6 @@ class BuildResult:
 class RecoverResult:
     version: str | None
     outcome: str  # "finished", "rolled back" or "nothing to recover"
-
-
-def shard_name(index: int, count: int) -> str:
-    return f"{SPLIT}-{index:05d}-of-{count:05d}.parquet"
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write one file; an empty table gets no row group at all (readers choke on a 0-row group)."""
-    options = dict(PARQUET_OPTIONS)
-    row_group_size = options.pop("row_group_size")
-    with pq.ParquetWriter(path, table.schema, **options) as writer:
-        if table.num_rows:
-            writer.write_table(table, row_group_size=row_group_size)
 
 
 # --- one writer at a time -----------------------------------------------------------------------
@@ -213,7 +196,7 @@ def _unlink(path) -> None:
 
 # --- building -----------------------------------------------------------------------------------
 
-def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int = SHARD_ROWS, jobs: int = 1, *,
+def build_release(repo: CorpusRepo, version: str | None = None, shard_documents: int = SHARD_DOCUMENTS, jobs: int = 1, *,
                   card: bool = False, published: datetime.date | None = None,
                   changes: dict[str, Callable[[str | None], str]] | None = None, command: str = "build") -> BuildResult:
     """Build releases/<version> (default: [tool.zoomnews] dataset-version) as a transaction (see the
@@ -235,40 +218,45 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_rows: int 
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
         try:
-            return _build(repo, version, final, exists, shard_rows, jobs, card, published, changes or {}, command)
+            return _build(repo, version, final, exists, shard_documents, jobs, card, published, changes or {}, command)
         except OSError as e:
             raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
 
 
-def _build(repo, version, final, exists, shard_rows, jobs, card, published, changes, command) -> BuildResult:
-    report = validate_repo(repo, releases=False, jobs=jobs, keep=True)
-    if report.problems:
-        summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
-        raise ZoomnewsError([*report.problems, summary])
-    corpus = read_corpus(repo, skip=tuple(report.span_tables))  # documents, articles, registries and texts: the span layers are tables
-    tables = make_tables(corpus, report.span_tables, jobs=jobs, consume=True)
-    _check_counts(report.counts, tables)
-    features = config_features(corpus.kinds)
-    raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for doc_id, checksum in corpus.raw_sha256.items()}
-    del report, corpus  # only the tables from here on
+def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
     try:
         os.chmod(tmp, 0o777 & ~safeio.umask())  # the release folder's mode, not mkdtemp's owner-only one
-        files, shards = {}, []
-        for name in CONFIGS:
-            (tmp / name).mkdir()
-            table = tables[name]
-            count = max(1, -(-table.num_rows // shard_rows))
-            files[name] = [f"{name}/{shard_name(index, count)}" for index in range(count)]
-            shards += [(table.slice(index * shard_rows, shard_rows), tmp / relative) for index, relative in enumerate(files[name])]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:  # Parquet encoding releases the GIL; each file's bytes are the same either way
-            list(pool.map(lambda shard: write_parquet(*shard), shards))
+        # one streaming pass: each block of documents is checked, then written (the files are thrown
+        # away with `tmp` unless every check passes)
+        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, shard_documents))
+        if report.problems:
+            summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
+            raise ZoomnewsError([*report.problems, summary])
+        kinds = load_kinds(repo)
+        features = config_features(kinds)
+        registries = {name: read_source_table(repo, kinds[name]).table.select(list(kinds[name].fields)) for name in registry_kinds(kinds)}
+        outputs = report.outputs
+        aligned = [o.aligned_quotes for o in outputs if o.aligned_quotes is not None]
+        tables = {config: table_from_arrow(registries[kind], features[config]) for config, kind in FLAT.items() if kind in registries}
+        tables["statements"] = statements_table(registries["registry_statement"],
+                                                pa.concat_tables(aligned) if aligned else None, features["statements"])
+        rows = {config: sum(o.rows[config] for o in outputs) for config in document_configs(features)}
+        files = {config: [f"{config}/{shard_name(k, shard_count(report.counts['document'], shard_documents))}"
+                          for k in range(shard_count(report.counts["document"], shard_documents))] for config in rows}
+        for config, table in tables.items():
+            files[config] = write_table_shards(table, tmp, config)
+            rows[config] = table.num_rows
+        files = {config: files[config] for config in CONFIGS}
+        _check_counts(report.counts, rows, tables, (sum(o.ner_tally[0] for o in outputs), sum(o.ner_tally[1] for o in outputs)))
+        raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for o in outputs for doc_id, checksum in o.sha256.items()}
+        del report, outputs, aligned
         manifest = make_manifest(repo, version, tmp, files, features, known=raw_checksums)
         croissant = safeio.encode(croissant_text(repo, manifest, published), CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)
         safeio.write_files({tmp / CROISSANT: croissant, tmp / MANIFEST: manifest_bytes}, repo.root)
-        rows = {name: tables[name].num_rows for name in CONFIGS}
+        rows = {name: rows[name] for name in CONFIGS}
         if exists:
             if not _same_tree(tmp, final):
                 raise ZoomnewsError(Problem(repo.rel(final), None, "ZN901", f"release {version} exists and the sources now build different files"))
@@ -442,28 +430,23 @@ def recover(repo: CorpusRepo) -> RecoverResult:
         return RecoverResult(journal["version"], "finished" if complete else "rolled back")
 
 
-def _check_counts(counts: dict[str, int], tables: dict[str, pa.Table]) -> None:
+def _check_counts(counts: dict[str, int], rows: dict[str, int], tables: dict[str, pa.Table], ner_tally: tuple[int, int]) -> None:
     """Counts in = counts out: every source record is one row, every document one default row."""
     for config, kind in FLAT.items():
-        if tables[config].num_rows != counts[kind]:
-            raise AssertionError(f"{config}: {counts[kind]} records in, {tables[config].num_rows} rows out")
-    if tables["default"].num_rows != tables["documents"].num_rows:
+        if rows[config] != counts[kind]:
+            raise AssertionError(f"{config}: {counts[kind]} records in, {rows[config]} rows out")
+    if rows["default"] != rows["documents"]:
         raise AssertionError("default: one row per document")
-    if tables["statements"].num_rows != tables["statement_registry"].num_rows:
+    if rows["statements"] != rows["statement_registry"]:
         raise AssertionError("statements: one row per registered statement")
     aligned = pc.sum(pc.list_value_length(tables["statements"].column("quotes"))).as_py() or 0
-    if aligned != tables["quotes"].num_rows:
-        raise AssertionError(f"statements: {aligned} quotes aligned, {tables['quotes'].num_rows} quotes")
-    if tables["attribution"].num_rows != tables["quotes"].num_rows:
+    if aligned != rows["quotes"]:
+        raise AssertionError(f"statements: {aligned} quotes aligned, {rows['quotes']} quotes")
+    if rows["attribution"] != rows["quotes"]:
         raise AssertionError("attribution: one row per quotation")
-    # counted in Arrow: at scale the views hold millions of tags
-    beginnings = pa.array([i for i, tag in enumerate(NER_TAGS) if tag.startswith("B-")], type=pa.int64())
-    tags = pc.list_flatten(tables["ner"].column("ner_tags"))
-    begun = pc.sum(pc.is_in(tags, value_set=beginnings)).as_py() or 0
-    reasons = pc.struct_field(pc.list_flatten(tables["ner"].column("adjusted")), "reason")
-    left_out = pc.sum(pc.equal(reasons, OVERLAP)).as_py() or 0
-    if begun + left_out != tables["entities"].num_rows + tables["timexes"].num_rows:
-        raise AssertionError(f"ner: {begun} spans tagged + {left_out} left out != {tables['entities'].num_rows} entities + {tables['timexes'].num_rows} timexes")
+    begun, left_out = ner_tally
+    if begun + left_out != rows["entities"] + rows["timexes"]:
+        raise AssertionError(f"ner: {begun} spans tagged + {left_out} left out != {rows['entities']} entities + {rows['timexes']} timexes")
 
 
 def _same_tree(a: Path, b: Path) -> bool:

@@ -15,8 +15,7 @@ from datasets import ClassLabel, Features, List, Value
 from zoomnews.features import features_for
 from zoomnews.schemas import Kind
 from zoomnews.sources import Corpus, canonical_key
-from zoomnews.grouped import Layer
-from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, view_tables
+from zoomnews.views import ATTRIBUTION_FEATURES, NER_FEATURES, NER_TAGS, OVERLAP, view_tables
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -48,6 +47,11 @@ def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
     aligned = {"outlet": Value("string"), **{f: features["quotes"][f] for f in ALIGNED_QUOTE_FIELDS}}
     statements = Features({**features["statement_registry"], "outlets": Value("int32"), "quotes": List(aligned)})
     return {"default": Features(default), "statements": statements, "ner": NER_FEATURES, "attribution": ATTRIBUTION_FEATURES, **features}
+
+
+def document_configs(features: dict[str, Features]) -> tuple[str, ...]:
+    """The configs keyed by document (a `doc_id` column): released in shards of documents."""
+    return tuple(name for name in CONFIGS if "doc_id" in features[name])
 
 
 def _plain(feature):
@@ -86,46 +90,57 @@ def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def make_tables(corpus: Corpus, span_tables: dict[str, pa.Table] | None = None, jobs: int = 1,
-                consume: bool = False) -> dict[str, pa.Table]:
-    """Every config's table, rows in canonical order. Assumes the corpus validated. With `span_tables`
-    (the span layers as validate read them) those layers never become Python records,
-    except a few documents at a time for the training views, which `jobs` processes build in parallel.
-    With `consume`, the corpus's document and article records are let go once they are tables (build
-    needs them no more; at 100k documents they are ~0.4 GiB of Python objects)."""
-    span_tables = span_tables or {}
-    features = config_features(corpus.kinds)
-    tables = {}
+def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict[str, Kind], features: dict[str, Features],
+                 speakers: list[dict]) -> dict[str, pa.Table]:
+    """The rows of a block of consecutive documents in every document-keyed config, in canonical
+    order, and `aligned_quotes` (the block's quotes as `statements` aligns them, with `statement_id`).
+    `tables`: the block's rows of each document-keyed source kind as validate read them (canonical
+    order); `texts`: the documents' texts. Assumes the block validated."""
+    out = {}
     for config, kind in FLAT.items():
-        if kind in span_tables:
-            tables[config] = table_from_arrow(span_tables[kind], features[config])
+        if kind not in tables:
             continue
-        rows = sorted(corpus.rows(kind), key=canonical_key(corpus.kinds[kind]))
+        table = tables[kind]
         if config == "documents":
-            rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
-        tables[config] = table_from_rows(rows, features[config])
-    quote_fields = list(dict.fromkeys([*corpus.kinds["quote"].order, *ALIGNED_QUOTE_FIELDS, "statement_id"]))
-    quotes = span_tables["quote"].select(quote_fields).to_pylist() if "quote" in span_tables else None
-    tables["statements"] = table_from_rows(align_statements(corpus, quotes), features["statements"])
-    if consume:
-        corpus.records["document"], corpus.records["article"] = [], []
-    tables["default"] = nest_by_document(tables, features["default"])
-    layers = [Layer(table=span_tables[k].select(VIEW_FIELDS[k])) if k in span_tables else Layer(corpus.rows(k)) for k in VIEW_FIELDS]
-    parts = {"ner": [], "attribution": []}
-    for ner, attribution in _view_tables(corpus.texts, layers, corpus.rows("registry_speaker"), jobs):
-        parts["ner"].append(ner)
-        parts["attribution"].append(attribution)
-    for view, pieces in parts.items():
-        tables[view] = pa.concat_tables(pieces) if pieces else table_from_rows([], features[view])
-    return {name: tables[name] for name in CONFIGS}
+            table = table.append_column("text", pa.array([texts[d] for d in table.column("doc_id").to_pylist()], type=pa.string()))
+        out[config] = table_from_arrow(table, features[config])
+    out["default"] = nest_by_document(out, features["default"])
+    doc_ids = out["documents"].column("doc_id").to_pylist()
+    quotes: dict[str, list[dict]] = {d: [] for d in doc_ids}
+    for row in tables["quote"].select(VIEW_FIELDS["quote"]).to_pylist():
+        quotes[row["doc_id"]].append(row)
+    view_of = {kind: tables[kind].select(VIEW_FIELDS[kind]) for kind in ("entity", "timex")}
+    out["ner"], out["attribution"] = view_tables({d: texts[d] for d in doc_ids}, view_of["entity"], view_of["timex"], quotes, speakers)
+    outlets = dict(zip(doc_ids, tables["document"].column("outlet").to_pylist()))
+    aligned = tables["quote"].select([*ALIGNED_QUOTE_FIELDS, "statement_id"])
+    out["aligned_quotes"] = aligned.append_column("outlet", pa.array([outlets[d] for d in aligned.column("doc_id").to_pylist()], type=pa.string()))
+    return out
 
 
-def _views_of(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
-    """The training views of a few documents as tables (runs in a worker process when build has jobs)."""
-    return view_tables(texts, entities, timexes, quotes, speakers)
+def statements_table(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
+    """The `statements` config: `aligned` over the registry's rows, ClassLabels encoded."""
+    return table_from_arrow(aligned(statements, aligned_quotes, features), features)
 
 
-VIEW_CHUNK = 2000  # documents per unit of work for the training views
+def aligned(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
+    """Each registered statement (`statements`: the registry's rows, canonical order) with its quotes
+    from every document (`aligned_quotes`: outlet, ALIGNED_QUOTE_FIELDS and statement_id, canonical
+    order, kept: the sort is stable) and the number of documents quoting it; in Arrow, plain types.
+    `aligned_quotes` None: no quotes."""
+    fields = ["outlet", *ALIGNED_QUOTE_FIELDS]
+    if aligned_quotes is None:
+        struct = features["statements"]["quotes"].feature
+        aligned_quotes = pa.table({**{name: pa.array([], type=_plain(struct[name])) for name in fields}, "statement_id": pa.array([], type=pa.string())})
+    owner = pc.index_in(aligned_quotes.column("statement_id"), value_set=statements.column("id")).to_numpy(zero_copy_only=False)
+    counts = np.bincount(owner, minlength=statements.num_rows)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
+    members = aligned_quotes.take(pa.array(np.argsort(owner, kind="stable"), type=pa.int64()))
+    quotes = pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays([members.column(f).combine_chunks() for f in fields], names=fields))
+    pairs = pa.table({"owner": owner, "doc_id": aligned_quotes.column("doc_id")}).group_by(["owner", "doc_id"]).aggregate([])
+    outlets = np.bincount(pairs.column("owner").to_numpy(), minlength=statements.num_rows)
+    return statements.append_column("outlets", pa.array(outlets, type=pa.int32())).append_column("quotes", quotes)
+
+
 # the fields of each layer the training views read (the rest never become Python objects)
 VIEW_FIELDS = {
     "entity": ["doc_id", "id", "start", "end", "label"],
@@ -134,28 +149,14 @@ VIEW_FIELDS = {
 }
 
 
-def _view_tables(texts: dict[str, str], layers: list, speakers: list[dict], jobs: int):
-    """(ner, attribution) tables per chunk of documents, in document order; chunks go to `jobs` processes."""
-    doc_ids = sorted(texts)
-    entities, timexes, quotes = layers  # the span layers stay Arrow rows; the views read few quotes per document
-    work = (({d: texts[d] for d in part}, entities.rows_of(part), timexes.rows_of(part), quotes.of(part), speakers)
-            for part in (doc_ids[lo:lo + VIEW_CHUNK] for lo in range(0, len(doc_ids), VIEW_CHUNK)))
-    if jobs <= 1 or len(doc_ids) <= VIEW_CHUNK:
-        yield from (_views_of(*args) for args in work)
-        return
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending = deque()  # at most 2 chunks per worker in flight: the corpus never sits in memory as records
-        for texts_of, entities_of, timexes_of, *rest in work:
-            # a slice of an Arrow table pickles its whole buffers: send a compact copy of the rows
-            entities_of, timexes_of = (t.take(np.arange(t.num_rows)) if isinstance(t, pa.Table) else t for t in (entities_of, timexes_of))
-            pending.append(pool.submit(_views_of, texts_of, entities_of, timexes_of, *rest))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+def ner_tally(ner: pa.Table) -> tuple[int, int]:
+    """(spans tagged, spans left out as overlapping) in `ner` rows: counted in Arrow, for build's
+    counts-in = counts-out check (at scale the view holds millions of tags)."""
+    beginnings = pa.array([i for i, tag in enumerate(NER_TAGS) if tag.startswith("B-")], type=pa.int64())
+    tags = pc.list_flatten(ner.column("ner_tags"))
+    begun = pc.sum(pc.is_in(tags, value_set=beginnings)).as_py() or 0
+    reasons = pc.struct_field(pc.list_flatten(ner.column("adjusted")), "reason")
+    return begun, pc.sum(pc.equal(reasons, OVERLAP)).as_py() or 0
 
 
 def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:
@@ -173,15 +174,15 @@ def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Tabl
 
 
 
-def align_statements(corpus: Corpus, quote_rows: list[dict] | None = None) -> list[dict]:
-    """Each registered statement with its quotes from every document, in document order."""
+def align_statements(corpus: Corpus) -> list[dict]:
+    """Each registered statement with its quotes from every document, in document order (as records)."""
+    features = config_features(corpus.kinds)
     outlets = {r["doc_id"]: r["outlet"] for r in corpus.rows("document")}
-    quotes: dict[str, list[dict]] = {}
-    for quote in sorted(corpus.rows("quote") if quote_rows is None else quote_rows, key=canonical_key(corpus.kinds["quote"])):
-        aligned = {"outlet": outlets[quote["doc_id"]], **{f: quote[f] for f in ALIGNED_QUOTE_FIELDS}}
-        quotes.setdefault(quote["statement_id"], []).append(aligned)
-    rows = []
-    for statement in sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"])):
-        members = quotes.get(statement["id"], [])
-        rows.append({**statement, "outlets": len({q["doc_id"] for q in members}), "quotes": members})
-    return rows
+    quotes = sorted(corpus.rows("quote"), key=canonical_key(corpus.kinds["quote"]))
+    struct = features["statements"]["quotes"].feature
+    quote_table = pa.table({**{name: pa.array([outlets[q["doc_id"]] if name == "outlet" else q[name] for q in quotes], type=_plain(struct[name]))
+                               for name in struct}, "statement_id": pa.array([q["statement_id"] for q in quotes], type=pa.string())})
+    registry = features["statement_registry"]
+    statements = sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"]))
+    statement_table = pa.Table.from_pylist(statements, schema=pa.schema([pa.field(k, _plain(v)) for k, v in registry.items()]))
+    return aligned(statement_table, quote_table, features).to_pylist()

@@ -58,14 +58,11 @@ def canonical_key(kind: Kind):
     return key
 
 
-def read_corpus(repo: CorpusRepo, skip: tuple[str, ...] = (), kinds: dict[str, Kind] | None = None) -> Corpus:
-    """Everything in the sources, with the file- and line-level problems found while reading
-    (the kinds in `skip` are left empty: build takes those as validate's Arrow tables)."""
+def read_corpus(repo: CorpusRepo, kinds: dict[str, Kind] | None = None) -> Corpus:
+    """Everything in the sources as records, with the file- and line-level problems found while
+    reading (for tools on small corpora; validate and build stream Arrow tables)."""
     corpus = Corpus(repo, kinds or load_kinds(repo))
     for name, kind in corpus.kinds.items():
-        if name in skip:
-            corpus.records[name] = []
-            continue
         reading = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root, kind.fields)
         if reading.canonical:
             corpus.canonical_lines.add(name)

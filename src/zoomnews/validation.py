@@ -56,8 +56,23 @@ READ_BYTES = 1 << 21  # bytes of a source file read (and parsed) at a time
 class Report:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    # with keep=True: the span layers as Arrow tables (schema columns, canonical order), for build
-    span_tables: dict | None = field(default=None, repr=False, compare=False)
+    # with a consumer: what its ranges returned, in document order (see validate_repo)
+    outputs: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class DocumentBlock:
+    """A block of consecutive documents that passed every check, as a consumer gets it. `tables`:
+    the block's rows of every doc_id-keyed kind (schema columns, plus `line` and `invalid`), in
+    canonical order; `texts` and `sha256`: the raw texts and their digests, by doc_id."""
+
+    tables: dict[str, pa.Table]
+    texts: dict[str, str]
+    sha256: dict[str, str]
 
     @property
     def ok(self) -> bool:
@@ -72,20 +87,23 @@ class CannotCut(Exception):
     """A file cannot be cut at a document boundary (the lines there are not canonical)."""
 
 
-def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None, keep: bool = False,
-                  each_block=None) -> Report:
+def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None,
+                  consumer=None) -> Report:
     """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
-    documents checked together (the report is the same for every size); `keep`: hand the span tables
-    to the caller (build); `jobs` > 1: N processes each check a range of documents (from
-    PARALLEL_FROM documents), Arrow parses on every core. `each_block(tables, texts)`, if given, is
-    called with every block's tables (documents, articles, span layers: schema columns plus `line`
-    and `invalid`) and texts, in doc_id order, in this process (so for a consumer such as a streaming
-    build, the check runs in one range); a file that is not sorted makes the blocks start over from
-    the first document (each_block is then called again for every block)."""
+    documents checked together (the report is the same for every size); `jobs` > 1: N processes each
+    check a range of documents (from PARALLEL_FROM documents), Arrow parses on every core.
+
+    `consumer` (build's streaming writer) gets the blocks as they pass: a picklable object with
+    `align` (ranges start at a multiple of that many documents) and `open(names, lo, hi, kinds,
+    index)`, called in the process that checks documents names[lo:hi]; what it returns gets each
+    DocumentBlock of the range that passed, in doc_id order (`add`), until the range has a problem,
+    then `close()`, whose value (picklable) is in `report.outputs`, one per range in document order.
+    A file that is not sorted by doc_id (ZN307: the report has problems) is checked again whole,
+    without the consumer."""
     try:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=False, each_block=each_block)
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=False, consumer=consumer)
     except NotSorted:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, keep, whole=True, each_block=each_block)
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=True)
     if releases:
         from zoomnews.release_check import check_releases
 
@@ -93,7 +111,7 @@ def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_
     return report
 
 
-def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: bool, each_block=None) -> Report:
+def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer=None) -> Report:
     from zoomnews.rules import Block, run_rules
     from zoomnews.schemas import load_kinds
     from zoomnews.spans import Documents
@@ -108,24 +126,28 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, keep: bool, whole: b
     problems.extend(raw_problems)
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
-    if jobs > 1 and not whole and not keep and each_block is None and len(names) >= PARALLEL_FROM:
-        cuts = [len(names) * k // jobs for k in range(jobs + 1)]
-        ranges = list(zip(cuts[:-1], cuts[1:]))
+    if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
+        ranges = document_ranges(len(names), jobs, consumer.align if consumer is not None else 1)
     if len(ranges) > 1:
-        parts = _in_processes(repo, ranges, block_size)
+        parts = _in_processes(repo, ranges, block_size, consumer)
         if parts is None:  # a file could not be cut at a document (a line there is not canonical)
             ranges = [(0, len(names))]
     if len(ranges) == 1:
-        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, keep, each_block)]
+        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, consumer)]
     problems.extend(p for part in parts for p in part.problems)
     for name in document_kinds(kinds):
         problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
     counts = {**{name: source.table.num_rows for name, source in registries.items()},
               **{name: sum(part.counts[name] for part in parts) for name in document_kinds(kinds)}}
-    report = Report(sort_problems(problems), {name: counts[name] for name in kinds})
-    if keep and not report.problems:
-        report.span_tables = parts[0].span_tables
-    return report
+    return Report(sort_problems(problems), {name: counts[name] for name in kinds}, [part.output for part in parts])
+
+
+def document_ranges(documents: int, jobs: int, align: int) -> list[tuple[int, int]]:
+    """`jobs` ranges of about as many documents, each starting at a multiple of `align` (fewer when
+    there are fewer units of `align` documents than jobs)."""
+    units = -(-documents // align)
+    cuts = sorted({min(documents, units * k // jobs * align) for k in range(jobs + 1)})
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents in N processes (below, starting them costs more)
@@ -156,11 +178,11 @@ class RangePart:
     problems: list[Problem]
     counts: dict[str, int]
     files: dict[str, FileSummary]
-    span_tables: dict | None = None
+    output: object = None  # what the consumer's close() returned
 
 
 def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, hi: int, block_size: int, threads: bool, whole: bool,
-                keep: bool = False, each_block=None) -> RangePart:
+                consumer=None) -> RangePart:
     """The documents of raw names[lo:hi] (with, at either end, the doc_ids before the first name or
     after the last), a block at a time: every doc_id-keyed file is read only over the byte range of
     these documents."""
@@ -168,7 +190,7 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
     streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in document_kinds(kinds)}
-    kept = {name: [] for name in span_kinds(kinds)} if keep else None
+    sink = consumer.open(names, lo, hi, kinds, index) if consumer is not None else None
     problems: list[Problem] = []
 
     def fetch(start: int):
@@ -182,14 +204,13 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     starts = list(range(lo, hi, block_size)) or [lo]
     for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
         problems.extend(found)
-        problems.extend(check_documents(tables, raws, in_block, unreadable_raw, index, each_block))
-        if kept is not None:
-            for name in kept:
-                kept[name].append(tables[name])
+        checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index)
+        problems.extend(checked)
+        if sink is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
+            sink.add(DocumentBlock(tables, texts, sha256))
     files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
                                stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
-    tables = {name: pa.concat_tables(parts).select(list(kinds[name].fields)) for name, parts in kept.items()} if kept is not None else None
-    return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, tables)
+    return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, sink.close() if sink is not None else None)
 
 
 def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
@@ -212,13 +233,13 @@ def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     return problems
 
 
-def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int) -> list[RangePart] | None:
+def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, consumer=None) -> list[RangePart] | None:
     """check_range for each range in its own process (spawned: a fork would copy Arrow's threads)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size) for lo, hi in ranges]))
+        parts = list(pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer) for lo, hi in ranges]))
     return None if any(part is None for part in parts) else parts
 
 
@@ -234,13 +255,13 @@ def _check_range_in_process(arguments) -> RangePart | None:
     from zoomnews.schemas import load_kinds
 
     use_system_allocator()
-    root, lo, hi, block_size = arguments
+    root, lo, hi, block_size, consumer = arguments
     repo = CorpusRepo(Path(root))
     kinds = load_kinds(repo)
     _, index = read_registries(repo, kinds)
     present, raw_problems = raw_listing(repo)
     try:
-        return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False)
+        return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False, consumer)
     except CannotCut:
         return None
 
@@ -428,13 +449,17 @@ def _usable(table: pa.Table, fields) -> pa.Table:
     return table.filter(pa.array(usable_rows(table, fields))) if table.num_rows else table
 
 
-def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index,
-                    each_block=None) -> list[Problem]:
+def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index) -> list[Problem]:
     """The checks of a block of documents. `tables`: the block's rows of every doc_id-keyed kind
     (documents, articles, span layers); `raws`: the raw bytes of (at least) the block's registered or
     annotated documents; `present`: the block's doc_ids with a raw file; `unreadable_raw`: raw paths
     already reported. The one function validate runs a block at a time and Spark runs per group of
     rows (zoomnews.distributed)."""
+    return _checked_documents(tables, raws, present, unreadable_raw, index)[0]
+
+
+def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[list[Problem], dict[str, str], dict[str, str]]:
+    """check_documents, and the texts and sha256 of the raw files it decoded."""
     from zoomnews.rules import Block, run_rules
     from zoomnews.spans import Documents
 
@@ -451,9 +476,7 @@ def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present
     problems.extend(found)
     block = Block(tables, Documents.of(texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     problems += run_rules(block, "documents")
-    if each_block is not None:
-        each_block(tables, texts)
-    return problems
+    return problems, texts, sha256
 
 
 def raw_listing(repo: CorpusRepo):

@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 
 from datasets import ClassLabel, Features, List, Value
 
-from zoomnews.grouped import Layer
 from zoomnews.offsets import token_bounds
 
 ONTONOTES = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "DATE", "TIME", "PERCENT", "MONEY",
@@ -115,7 +114,7 @@ def _lists(offsets, values: pa.Array) -> pa.Array:
 
 def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
     """The `ner` and `attribution` tables of the documents in `texts`, in document order. `entities`
-    and `timexes`: doc_id -> records (as Layer.of gives them), or the block's rows as an Arrow table;
+    and `timexes`: doc_id -> records (as by_document gives them), or the block's rows as an Arrow table;
     `quotes`: doc_id -> records.
 
     All the documents are one text (joined by line breaks, which no token crosses), tokenized once in
@@ -289,10 +288,18 @@ def document_views(texts: dict[str, str], entities: dict, timexes: dict, quotes:
     return _named_tags(ner.to_pylist()), attribution.to_pylist()
 
 
+def by_document(records: list[dict], doc_ids: list[str]) -> dict[str, list[dict]]:
+    """doc_id -> its records (in their order), for every doc_id of `doc_ids`."""
+    grouped: dict[str, list[dict]] = {d: [] for d in doc_ids}
+    for record in records:
+        grouped.setdefault(record["doc_id"], []).append(record)
+    return grouped
+
+
 def view_rows(corpus) -> dict[str, list[dict]]:
     """Rows of the `ner` and `attribution` configs, in document order (all at once: for small corpora and tests)."""
     doc_ids = sorted(corpus.texts)
-    layers = [Layer(corpus.rows(kind)).of(doc_ids) for kind in ("entity", "timex", "quote")]
+    layers = [by_document(corpus.rows(kind), doc_ids) for kind in ("entity", "timex", "quote")]
     ner, attribution = document_views(corpus.texts, *layers, corpus.rows("registry_speaker"))
     return {"ner": ner, "attribution": attribution}
 

@@ -1,0 +1,113 @@
+"""Build is one streaming pass (zoomnews.shards): each block of documents is checked, then written.
+The bytes depend on the sources only: not on how rows reach a file, the validation block size, or
+the number of processes; and every document-keyed config is co-partitioned by document."""
+
+import shutil
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from strategies import corpora, scratch_dir
+from zoomnews import CorpusRepo, validation
+from zoomnews.building import build_release
+from zoomnews.configs import CONFIGS, config_features, document_configs
+from zoomnews.manifest import read_manifest
+from zoomnews.schemas import load_kinds
+from zoomnews.shards import ParquetFile
+
+DOCUMENTS = 23
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=8), st.integers(1, 12))
+def test_a_file_is_the_same_bytes_however_its_rows_arrive(sizes, row_group_rows):
+    """Oracle: the whole table written at once, cut every row_group_rows rows."""
+    folder = scratch_dir("parquet-file-")
+    schema = pa.schema([("n", pa.int64()), ("s", pa.string())])
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(pa.table({"n": range(start, start + size), "s": [str(i) * (i % 4) for i in range(size)]}, schema=schema))
+        start += size
+    out = ParquetFile(folder / "pieces.parquet", schema, row_group_rows)
+    for piece in pieces:
+        out.add(piece)
+    assert out.close() == start
+    whole = pa.concat_tables(pieces).combine_chunks() if pieces else schema.empty_table()
+    with pq.ParquetWriter(folder / "whole.parquet", schema, compression="zstd", compression_level=9, use_dictionary=True,
+                          write_statistics=True) as writer:
+        for at in range(0, whole.num_rows, row_group_rows):
+            writer.write_table(whole.slice(at, row_group_rows), row_group_size=row_group_rows)
+    assert (folder / "pieces.parquet").read_bytes() == (folder / "whole.parquet").read_bytes()
+    groups = [pq.ParquetFile(folder / "pieces.parquet").metadata.row_group(i).num_rows
+              for i in range(pq.ParquetFile(folder / "pieces.parquet").metadata.num_row_groups)]
+    assert all(n == row_group_rows for n in groups[:-1]) and sum(groups) == start and 0 not in groups
+
+
+def shards_of(release, config):
+    entry = read_manifest(release)["configs"][config]
+    return [pq.read_table(release / f["path"]) for f in entry["files"]]
+
+
+@settings(max_examples=15, deadline=None)
+@given(corpora(max_documents=4), st.integers(1, 3))
+def test_file_k_of_every_document_config_holds_the_documents_of_file_k(spec, shard_documents):
+    repo = spec.write(scratch_dir("shards-") / "repo")
+    release = build_release(repo, shard_documents=shard_documents).path
+    documents = [t.column("doc_id").to_pylist() for t in shards_of(release, "documents")]
+    doc_ids = [d for shard in documents for d in shard]
+    assert doc_ids == sorted(doc_ids)
+    assert [len(shard) for shard in documents] == [min(shard_documents, len(doc_ids) - k) for k in range(0, max(len(doc_ids), 1), shard_documents)]
+    for config in document_configs(config_features(load_kinds(repo))):
+        files = shards_of(release, config)
+        assert len(files) == len(documents), config
+        for k, table in enumerate(files):
+            assert set(table.column("doc_id").to_pylist()) <= set(documents[k]), (config, k)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shards") / "repo"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_corpus.py"), str(out), "--documents", str(DOCUMENTS)], check=True,
+                   capture_output=True)
+    return out
+
+
+@pytest.mark.parametrize("block_documents, jobs, shard_documents", [(1, 1, 5), (7, 1, 5), (4, 2, 5), (7, 2, 3), (2000, 2, 10_000)])
+def test_the_same_sources_build_the_same_bytes_in_blocks_and_processes(synthetic, tmp_path, monkeypatch, block_documents, jobs, shard_documents):
+    reference = CorpusRepo(shutil.copytree(synthetic, tmp_path / "one"))
+    expected = tree(build_release(reference, shard_documents=shard_documents).path)
+    other = CorpusRepo(shutil.copytree(synthetic, tmp_path / "other"))
+    monkeypatch.setattr(validation, "DOCUMENT_BLOCK", block_documents)
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)  # ranges in processes even for a small corpus
+    built = build_release(other, shard_documents=shard_documents, jobs=jobs)
+    assert tree(built.path) == expected
+    manifest = read_manifest(built.path)
+    assert list(manifest["configs"]) == list(CONFIGS)
+    assert manifest["configs"]["documents"]["rows"] == DOCUMENTS
+    assert len(manifest["configs"]["documents"]["files"]) == -(-DOCUMENTS // shard_documents)
+
+
+def test_a_problem_in_the_second_range_builds_nothing(synthetic, tmp_path, monkeypatch):
+    repo = CorpusRepo(shutil.copytree(synthetic, tmp_path / "repo"))
+    path = repo.path("annotations/entities.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-1] = lines[-1].replace('"start": ', '"start": -', 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)
+    from zoomnews.errors import ZoomnewsError
+
+    with pytest.raises(ZoomnewsError) as error:
+        build_release(repo, shard_documents=5, jobs=2)
+    assert {p.code for p in error.value.problems} >= {"ZN902"}
+    left = sorted(p.name for p in repo.releases_dir.iterdir()) if repo.releases_dir.exists() else []
+    assert set(left) <= {".lock"}, left  # the half-written release went with its hidden folder
