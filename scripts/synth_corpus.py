@@ -145,8 +145,8 @@ def document(rng: random.Random, number: int) -> tuple[dict, dict]:
 def write_corpus(out: Path, documents: int, seed: int = 0) -> dict[str, int]:
     """Write the repository; returns record counts per kind."""
     sys.path.insert(0, str(ROOT / "src"))
-    from zoomnews.jsonl import iter_lines
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.jsonl import iter_lines
+    from zoomnews.sources.schemas import load_kinds
     from zoomnews import CorpusRepo
     from zoomnews.repo import scaffold
 

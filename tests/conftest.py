@@ -48,8 +48,8 @@ def repo_copy(tmp_path):
 def built_copy(tmp_path_factory):
     """One built copy shared by read-only tests."""
     from zoomnews import CorpusRepo
-    from zoomnews.building import build_release
-    from zoomnews.card import point_card_at
+    from zoomnews.release.building import build_release
+    from zoomnews.release.card import point_card_at
 
     repo = CorpusRepo(copy_sources(tmp_path_factory.mktemp("built") / "repo"))
     result = build_release(repo)

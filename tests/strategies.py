@@ -18,10 +18,11 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from zoomnews.formatting import canonical_text
-from zoomnews.offsets import tokenize
-from zoomnews.schemas import load_kinds
-from zoomnews import CorpusRepo, timeml
+from zoomnews.sources.canonical import canonical_text
+from zoomnews.sources.offsets import tokenize
+from zoomnews.sources.schemas import load_kinds
+from zoomnews import CorpusRepo
+from zoomnews.checks import timeml
 from zoomnews.repo import scaffold
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from zoomnews.agreement import compare, compare_layer, pairwise_cluster_f1
+from zoomnews.tools.agreement import compare, compare_layer, pairwise_cluster_f1
 
 ENTS = [
     {"doc_id": "d", "start": 0, "end": 4, "label": "ORG", "entity_id": "zoom"},

@@ -2,10 +2,10 @@
 import pyarrow.parquet as pq
 import pytest
 
-from zoomnews.building import build_release
-from zoomnews.configs import CONFIGS
+from zoomnews.release.building import build_release
+from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
-from zoomnews.manifest import read_manifest, sha256_file
+from zoomnews.release.manifest import read_manifest, sha256_file
 
 
 def tree_digest(folder):
@@ -68,8 +68,8 @@ def test_manifest_lists_every_config_with_checksums_and_counts(built_copy):
 
 
 def test_counts_in_equal_counts_out(built_copy):
-    from zoomnews.configs import FLAT
-    from zoomnews.sources import read_corpus
+    from zoomnews.release.configs import FLAT
+    from zoomnews.sources.corpus import read_corpus
 
     corpus = read_corpus(built_copy)
     manifest = read_manifest(built_copy.release_dir(built_copy.dataset_version))
@@ -83,7 +83,7 @@ def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
     from hypothesis import given, settings
 
     from strategies import corpora, scratch_dir
-    from zoomnews import validation
+    from zoomnews.checks import validation
 
     monkeypatch.setattr(validation, "PARALLEL_FROM", 0)  # ranges in processes even for a few documents
 

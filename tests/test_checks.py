@@ -7,9 +7,9 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from zoomnews.checks import CHECKS, checks_table
+from zoomnews.checks.catalogue import CHECKS, checks_table
 from zoomnews.cli import main
-from zoomnews.validation import validate_repo
+from zoomnews.checks.validation import validate_repo
 
 from conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""Spark runs the same checks as validate, on data Spark reads itself (zoomnews.distributed): the
+"""Spark runs the same checks as validate, on data Spark reads itself (zoomnews.checks.spark): the
 same report, every level included, on the clean corpus and on corpora broken at each level."""
 
 import json
@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from zoomnews.validation import validate_repo
+from zoomnews.checks.validation import validate_repo
 
 pyspark = pytest.importorskip("pyspark", reason="the `spark` extra is not installed (scripts/test.py installs it)")
 
-from zoomnews.distributed import validate_with_spark  # noqa: E402
+from zoomnews.checks.spark import validate_with_spark  # noqa: E402
 
 
 @pytest.fixture(scope="module")

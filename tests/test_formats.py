@@ -16,8 +16,8 @@ from zoomnews import CorpusRepo
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
 from zoomnews.formats import FORMATS, LOSSLESS, export_corpus, import_corpus, module, read_import
-from zoomnews.formats.common import LAYERS, bundle_from_repo
-from zoomnews.validation import validate_repo
+from zoomnews.formats.common import SPAN_KINDS, bundle_from_repo
+from zoomnews.checks.validation import validate_repo
 
 CARRIED = {name: module(name).CARRIES for name in FORMATS}
 
@@ -80,7 +80,7 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
     out = CliRunner().invoke(main, ["import", str(out_dir), "--format", "labelstudio", "--repo", str(repo_copy.root)])
     assert out.exit_code == 0, out.output
     assert validate_repo(repo_copy).problems == []
-    from zoomnews.diff import WORKING, diff
+    from zoomnews.tools.diff import WORKING, diff
 
     result = diff(repo_copy, repo_copy.released_versions()[-1], WORKING)
     changed = [(c["key"]["id"], c["fields"]) for c in result["timexes"].changed]
@@ -166,6 +166,6 @@ def test_label_studio_and_doccano_offsets_under_javascript_string_semantics(tmp_
     seen = json.loads(result.stdout)
     assert seen["labelstudio"] and all(sliced == stored for sliced, stored in seen["labelstudio"])
     bundle = bundle_from_repo(repo)
-    expected = sorted(r["text"] for layer in LAYERS for r in bundle.layers[layer])
+    expected = sorted(r["text"] for layer in SPAN_KINDS for r in bundle.layers[layer])
     assert sorted(seen["doccano"]) == expected
     assert "𝔘𝔫𝔦" in seen["doccano"] and "Eric Yuan" in seen["doccano"]

@@ -10,9 +10,9 @@ from datasets import load_dataset
 from conftest import ROOT
 from zoomnews import CorpusRepo
 from zoomnews.cli import main
-from zoomnews.sources import read_corpus
-from zoomnews.markdown import refresh
-from zoomnews.stats import blocks
+from zoomnews.sources.corpus import read_corpus
+from zoomnews.tools.markdown import refresh
+from zoomnews.tools.stats import blocks
 
 SPOKESPERSON = "zoom-spokesperson-2020-08-03"
 GUIDELINE = re.search(r"\*\*Version (\d+\.\d+\.\d+)\.\*\*", (ROOT / "annotations/GUIDELINES.md").read_text(encoding="utf-8")).group(1)

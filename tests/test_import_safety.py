@@ -28,13 +28,13 @@ from hypothesis import given, reject, settings, strategies as st
 from conftest import copy_sources
 from strategies import scratch_dir
 from zoomnews import CorpusRepo
-from zoomnews.checks import CHECKS
+from zoomnews.checks.catalogue import CHECKS
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
 from zoomnews.formats import FORMATS, export_corpus, import_corpus
-from zoomnews.formats.common import LABEL_FIELD, LAYERS, SPAN_PARTS
-from zoomnews.sources import read_corpus
-from zoomnews.validation import validate_repo
+from zoomnews.formats.common import LABEL_FIELD, SPAN_KINDS, SPAN_PARTS
+from zoomnews.sources.corpus import read_corpus
+from zoomnews.checks.validation import validate_repo
 
 DOC = "crn-2020-08-03"
 OTHER = "cnbc-reworded-2020-08-03"
@@ -63,7 +63,9 @@ def schemas_read_once():
     """Every repository here holds this checkout's schemas, unchanged. load_kinds meta-validates them on
     each call (a quarter of a second, more than an import itself), so this module keeps the kinds per
     schema bytes: the same Kind objects load_kinds would build (they do not depend on the root)."""
-    from zoomnews import formatting, schemas, sources
+    from zoomnews.sources import canonical as formatting
+    from zoomnews.sources import schemas
+    from zoomnews.sources import corpus as sources
 
     real, cache = schemas.load_kinds, {}
 
@@ -688,7 +690,7 @@ def assert_sound(repo) -> None:
     integer spans whose text is the document's there (quotations' cue and source included)."""
     corpus = read_corpus(repo)
     assert corpus.problems == []
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         kind, seen = corpus.kinds[layer], set()
         for r in corpus.rows(layer):
             assert set(r) == set(kind.fields), r

@@ -5,9 +5,9 @@ import pytest
 from datasets import ClassLabel, Features, load_dataset
 
 import zoomnews
-from zoomnews.configs import CONFIGS
+from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
-from zoomnews.manifest import read_manifest
+from zoomnews.release.manifest import read_manifest
 
 CONTRACT = {
     "documents": "doc_id text sha256 source_file outlet title authors published published_evidence derived_from rights",

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from strategies import KINDS
-from zoomnews.jsonl import dumps
-from zoomnews.source_tables import _nearest, parse_source
-from zoomnews.validation import validate_repo
+from zoomnews.sources.jsonl import dumps
+from zoomnews.sources.tables import _nearest, parse_source
+from zoomnews.checks.validation import validate_repo
 
 ENTITIES = "annotations/entities.jsonl"
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from strategies import texts
-from zoomnews.offsets import OffsetError, OffsetMap, char_to_token_span, token_to_char_span, tokenize
-from zoomnews.spans import _SPACE_LIMIT
+from zoomnews.sources.offsets import OffsetError, OffsetMap, char_to_token_span, token_to_char_span, tokenize
+from zoomnews.checks.span_arrays import _SPACE_LIMIT
 
 # the code points where a UTF-8 or UTF-16 width changes: random text rarely lands on them exactly
 BOUNDARIES = [chr(c) for c in (0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFF, 0x10000, 0x10FFFF)]

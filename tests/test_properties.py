@@ -9,13 +9,13 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from strategies import KINDS, corpora, records_of, scratch_dir
-from zoomnews.building import build_release
-from zoomnews.configs import FLAT, NESTED, config_features
-from zoomnews.formatting import format_repo
-from zoomnews.loading import decode_rows, iter_rows
-from zoomnews.manifest import read_manifest, sha256_file
-from zoomnews.sources import canonical_key, read_corpus
-from zoomnews.validation import validate_repo
+from zoomnews.release.building import build_release
+from zoomnews.release.configs import FLAT, NESTED, config_features
+from zoomnews.sources.canonical import format_repo
+from zoomnews.loader.releases import decode_rows, iter_rows
+from zoomnews.release.manifest import read_manifest, sha256_file
+from zoomnews.sources.corpus import canonical_key, read_corpus
+from zoomnews.checks.validation import validate_repo
 
 HEAVY = settings(max_examples=max(8, settings.default.max_examples // 5))  # builds and loads per example
 
@@ -216,7 +216,7 @@ def test_parquet_schemas_equal_declared_features_and_records_their_schemas(spec)
 
 @given(corpora(), st.data())
 def test_diff_reports_exactly_the_edit_made(spec, data):
-    from zoomnews.diff import diff_states
+    from zoomnews.tools.diff import diff_states
 
     before = {config: [dict(r) for r in spec.records[kind]] for config, kind in FLAT.items()}
     after = {config: [dict(r) for r in records] for config, records in before.items()}

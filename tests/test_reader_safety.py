@@ -24,16 +24,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import ROOT, copy_sources
 from strategies import scratch_dir
 from zoomnews import CorpusRepo, safeio
-from zoomnews.checks import CHECKS
+from zoomnews.checks.catalogue import CHECKS
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
-from zoomnews import source_tables
-from zoomnews.formatting import format_repo
-from zoomnews.jsonl import dumps, lone_surrogate, read_jsonl
-from zoomnews.schemas import load_kinds
-from zoomnews.sources import first_not_nfc
-from zoomnews.suggest import suggest_for
-from zoomnews.validation import validate_repo
+from zoomnews.sources import tables as source_tables
+from zoomnews.sources.canonical import format_repo
+from zoomnews.sources.jsonl import dumps, lone_surrogate, read_jsonl
+from zoomnews.sources.schemas import load_kinds
+from zoomnews.sources.corpus import first_not_nfc
+from zoomnews.tools.suggest import suggest_for
+from zoomnews.checks.validation import validate_repo
 
 CRN = "crn-2020-08-03"
 ENTITIES = "annotations/entities.jsonl"
@@ -260,7 +260,7 @@ def test_suggest_refuses_a_doc_id_that_is_not_one(repo_copy, tmp_path, doc_id, m
     assert [p.code for p in error.value.problems] == ["ZN112"]
     monkeypatch.chdir(repo_copy.root)  # so that a relative suggestions/<doc_id> would land in the repository
     assert_refused(invoke("suggest", capture, "--doc-id", doc_id, "--published", "2020-08-05", "--repo", repo_copy.root), "ZN112", "--doc-id")
-    assert_refused(invoke("suggest", CRN, "--out", "annotations", "--repo", repo_copy.root), "ZN909")  # the write side (zoomnews.suggest)
+    assert_refused(invoke("suggest", CRN, "--out", "annotations", "--repo", repo_copy.root), "ZN909")  # the write side (zoomnews.tools.suggest)
     assert snapshot(repo_copy.root) == before
 
 

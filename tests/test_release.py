@@ -11,12 +11,12 @@ from hypothesis import given, strategies as st
 
 import zoomnews
 from conftest import ROOT
-from zoomnews.card import card_version, split_card
+from zoomnews.release.card import card_version, split_card
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
-from zoomnews.manifest import read_manifest
-from zoomnews.releasing import bump_between, bump_version, plan_release, release, schema_changes
-from zoomnews.validation import validate_repo
+from zoomnews.release.manifest import read_manifest
+from zoomnews.release.releasing import bump_between, bump_version, plan_release, release, schema_changes
+from zoomnews.checks.validation import validate_repo
 
 DAY = datetime.date(2026, 11, 24)
 

@@ -24,13 +24,13 @@ from click.testing import CliRunner
 import zoomnews
 from conftest import ROOT, copy_sources
 from zoomnews import CorpusRepo, safeio
-from zoomnews.building import build_release
+from zoomnews.release.building import build_release
 from zoomnews.cli import main
 from zoomnews.errors import ZoomnewsError
-from zoomnews.manifest import MANIFEST, parse_ledger, sha256_file
-from zoomnews.releasing import bump_version, release
+from zoomnews.release.manifest import MANIFEST, parse_ledger, sha256_file
+from zoomnews.release.releasing import bump_version, release
 from zoomnews.repo import SEMVER, scaffold
-from zoomnews.validation import validate_repo
+from zoomnews.checks.validation import validate_repo
 
 CLI = [sys.executable, "-c", "from zoomnews.cli import main; main()"]
 COMMITTED = CorpusRepo(ROOT).released_versions()
@@ -314,7 +314,7 @@ def test_a_journal_is_reported_and_blocks_writers(repo_copy):
 # --- verified loads ---------------------------------------------------------------------------------
 
 def test_a_flipped_bit_is_refused_by_load_and_restoring_it_loads_again(repo_copy, monkeypatch):
-    from zoomnews import manifest
+    from zoomnews.release import manifest
 
     monkeypatch.setattr(manifest, "RACY_SECONDS", -1)  # cache every verified file at once: the cache must not hide the flip
     rows = len(zoomnews.load("entities", version="1.1.0", repo=repo_copy.root))

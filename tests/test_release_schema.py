@@ -3,7 +3,7 @@ features its manifest declares", as datasets.Features decided it:
 
     Features.from_arrow_schema(schema) == features and schema.equals(features.arrow_schema, check_metadata=False)
 
-with features = Features.from_dict(manifest features). zoomnews.release_check decides the case
+with features = Features.from_dict(manifest features). zoomnews.checks.releases decides the case
 `build` writes with pyarrow alone (columns as declared, `huggingface` metadata declaring the same
 features) and leaves every other case to `datasets`. Checked here: every released file in releases/
 is decided without `datasets`, and on those files and on mutations of their schema and of their
@@ -19,7 +19,7 @@ import pytest
 from datasets import ClassLabel, Features, List, Value
 
 from conftest import ROOT
-from zoomnews.release_check import VALUE_TYPES, Declared, arrow_type, declared_schema, matches_without_datasets, schema_matches
+from zoomnews.checks.releases import VALUE_TYPES, Declared, arrow_type, declared_schema, matches_without_datasets, schema_matches
 
 
 def datasets_rule(schema: pa.Schema, features: dict) -> bool:

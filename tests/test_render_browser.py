@@ -9,9 +9,9 @@ import pytest
 
 from conftest import ROOT
 from zoomnews import CorpusRepo
-from zoomnews.card import card_version
-from zoomnews.diff import state
-from zoomnews.render import render_site
+from zoomnews.release.card import card_version
+from zoomnews.tools.diff import state
+from zoomnews.tools.render import render_site
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = ROOT / "artifacts" / "screenshots"

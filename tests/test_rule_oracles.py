@@ -1,6 +1,6 @@
 """Every level-3 span rule against a brute-force oracle, and one report for every block size.
 
-Each oracle is written from the rule's text (zoomnews.checks, /work/shared/ANNOTATION_SPEC.md), in
+Each oracle is written from the rule's text (zoomnews.checks.catalogue, /work/shared/ANNOTATION_SPEC.md), in
 plain Python over the files on disk, O(n²) where that is simplest; it shares no code with the
 validator. The corpora start from this checkout: the span layers of one or two of its documents are
 replaced and one to three small synthetic documents are added, with random spans that overlap,
@@ -36,8 +36,8 @@ from hypothesis import example, given, settings, strategies as st
 from conftest import copy_sources
 from strategies import KINDS, scratch_dir, words
 from zoomnews import CorpusRepo
-from zoomnews.formatting import canonical_text
-from zoomnews.validation import validate_repo
+from zoomnews.sources.canonical import canonical_text
+from zoomnews.checks.validation import validate_repo
 
 SPAN_RULES = {"ZN301", "ZN302", "ZN304", "ZN305", "ZN306", "ZN405"}
 FLAT_LAYERS = ("zone", "entity", "timex")

@@ -6,10 +6,10 @@ from hypothesis import given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
 from strategies import KINDS
-from zoomnews.configs import FLAT, config_features, table_from_rows
-from zoomnews.loading import decode_rows
-from zoomnews.jsonl import dumps
-from zoomnews.source_tables import Schema, parse_source
+from zoomnews.release.configs import FLAT, config_features, table_from_rows
+from zoomnews.loader.releases import decode_rows
+from zoomnews.sources.jsonl import dumps
+from zoomnews.sources.tables import Schema, parse_source
 
 FEATURES = config_features(KINDS)
 CONFIG_OF = {kind: config for config, kind in FLAT.items()}

@@ -5,10 +5,10 @@ import pytest
 from datasets import ClassLabel, List, Value
 
 from conftest import ROOT
-from zoomnews.configs import FLAT, config_features
-from zoomnews.features import feature_for
-from zoomnews.schemas import KINDS, load_kinds
-from zoomnews.sources import read_corpus
+from zoomnews.release.configs import FLAT, config_features
+from zoomnews.release.features import feature_for
+from zoomnews.sources.schemas import KINDS, load_kinds
+from zoomnews.sources.corpus import read_corpus
 from zoomnews import CorpusRepo
 
 
@@ -49,3 +49,17 @@ def test_every_source_record_validates_against_its_schema():
     for name in KINDS:
         for record in corpus.records[name]:
             corpus.kinds[name].validator.validate(record.data)
+
+
+def test_the_named_span_layers_are_the_schemas_span_kinds():
+    """SPAN_KINDS and LAYER_NAMES are module constants for the exchange formats: held to the schemas."""
+    from pathlib import PurePosixPath
+
+    from zoomnews.checks.validation import span_kinds
+    from zoomnews.release.configs import FLAT
+    from zoomnews.sources.schemas import LAYER_NAMES, SPAN_KINDS, load_kinds
+
+    kinds = load_kinds(CorpusRepo(ROOT))
+    assert SPAN_KINDS == span_kinds(kinds)
+    assert {kind: PurePosixPath(kinds[kind].source).stem for kind in SPAN_KINDS} == LAYER_NAMES
+    assert all(FLAT[LAYER_NAMES[kind]] == kind for kind in SPAN_KINDS)

@@ -10,8 +10,8 @@ from conftest import ROOT
 from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
 from zoomnews.formats.common import Bundle, bundle_from_repo
-from zoomnews.scoring import SCHEMAS, Span, ner_spans, score, score_ner
-from zoomnews.views import ONTONOTES, iob2_spans, ner_rows
+from zoomnews.tools.scoring import SCHEMAS, Span, ner_spans, score, score_ner
+from zoomnews.release.views import ONTONOTES, iob2_spans, ner_rows
 
 GOLD = bundle_from_repo(CorpusRepo(ROOT))
 

@@ -1,4 +1,4 @@
-"""Build is one streaming pass (zoomnews.shards): each block of documents is checked, then written.
+"""Build is one streaming pass (zoomnews.release.shards): each block of documents is checked, then written.
 The bytes depend on the sources only: not on how rows reach a file, the validation block size, or
 the number of processes; and every document-keyed config is co-partitioned by document."""
 
@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from strategies import corpora, scratch_dir
-from zoomnews import CorpusRepo, validation
-from zoomnews.building import build_release
-from zoomnews.configs import CONFIGS, config_features, document_configs
-from zoomnews.manifest import read_manifest
-from zoomnews.schemas import load_kinds
-from zoomnews.shards import ParquetFile
+from zoomnews import CorpusRepo
+from zoomnews.checks import validation
+from zoomnews.release.building import build_release
+from zoomnews.release.configs import CONFIGS, config_features, document_configs
+from zoomnews.release.manifest import read_manifest
+from zoomnews.sources.schemas import load_kinds
+from zoomnews.release.shards import ParquetFile
 
 DOCUMENTS = 23
 

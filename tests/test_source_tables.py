@@ -1,12 +1,13 @@
-"""The source reader (zoomnews.source_tables) gives one answer however the file is cut: Arrow blocks
+"""The source reader (zoomnews.sources.tables) gives one answer however the file is cut: Arrow blocks
 of any size, halving around lines Arrow refuses, and the per-record reader for the rest."""
 
 from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT
 from strategies import KINDS, corpora, scratch_dir
-from zoomnews import CorpusRepo, source_tables
-from zoomnews.source_tables import parse_source
+from zoomnews import CorpusRepo
+from zoomnews.sources import tables as source_tables
+from zoomnews.sources.tables import parse_source
 
 # lines a contributor's editor or tool might leave: each one goes to the per-record reader
 ODD_LINES = ["{broken\n", "\n", "[1, 2]\n", '{"a": 1, "a": 2}\n', "   \n", '{"x": NaN}\n', '{"t": "\\ud800"}\n']

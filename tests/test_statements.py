@@ -3,7 +3,7 @@ them, and the word-level view (`zoomnews statements`) is the same alignment with
 
 from hypothesis import given, strategies as st
 
-from zoomnews.statements import WORD, text_ops, word_ops
+from zoomnews.tools.statements import WORD, text_ops, word_ops
 
 texts = st.text(alphabet=st.sampled_from(list("ab c,.-'’\n\u00a0Zé")), max_size=40)
 

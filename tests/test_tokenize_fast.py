@@ -1,4 +1,4 @@
-"""The tokenizer (one regular expression, zoomnews.offsets) gives exactly the tokens of the rule it
+"""The tokenizer (one regular expression, zoomnews.sources.offsets) gives exactly the tokens of the rule it
 replaced, kept here as the oracle: a Python loop over a simpler expression that took abbreviations'
 dots and split possessives by hand. Any text, any window."""
 
@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from zoomnews.offsets import ABBREVIATIONS, token_bounds, tokenize
+from zoomnews.sources.offsets import ABBREVIATIONS, token_bounds, tokenize
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*|\S", re.UNICODE)
 _POSSESSIVE = re.compile(r"(?<=\w)(['’]s)$")

@@ -9,9 +9,9 @@ from hypothesis import given, strategies as st
 from conftest import ROOT
 from strategies import scratch_dir
 from zoomnews import CorpusRepo
-from zoomnews.checks import CHECKS
+from zoomnews.checks.catalogue import CHECKS
 from zoomnews.cli import main
-from zoomnews.validation import validate_repo
+from zoomnews.checks.validation import validate_repo
 
 
 def test_the_checkout_validates():
@@ -134,7 +134,7 @@ def test_overlapping_entities_are_reported(repo_copy):
 
 
 def test_shuffled_source_is_not_canonical_until_fmt(repo_copy):
-    from zoomnews.formatting import format_repo
+    from zoomnews.sources.canonical import format_repo
 
     path = repo_copy.path("annotations/entities.jsonl")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -159,7 +159,7 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 def test_reading_canonical_lines_fast_gives_the_strict_reading(records, edit):
     """The trusting parse of canonical lines reads exactly what the strict reader reads, and a file is
     flagged canonical only when it is exactly its records' canonical serialisation."""
-    from zoomnews.jsonl import dumps, read_jsonl, read_jsonl_canonical
+    from zoomnews.sources.jsonl import dumps, read_jsonl, read_jsonl_canonical
 
     fields = tuple("abcd")
     lines = [dumps(r, fields) + "\n" for r in records]

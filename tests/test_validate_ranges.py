@@ -1,5 +1,5 @@
 """--jobs N cuts the documents into N ranges, each checked in its own process over its own byte range
-of every file (zoomnews.validation.check_range): the report is the one a single pass gives, whatever
+of every file (zoomnews.checks.validation.check_range): the report is the one a single pass gives, whatever
 the mistakes and wherever they fall, the cut included."""
 
 import json
@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from conftest import ROOT
-from zoomnews import CorpusRepo, validation
-from zoomnews.validation import cut_at, validate_repo
+from zoomnews import CorpusRepo
+from zoomnews.checks import validation
+from zoomnews.checks.validation import cut_at, validate_repo
 
 DOCUMENTS = 40
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 
 from strategies import corpora, scratch_dir
-from zoomnews.sources import read_corpus
-from zoomnews.views import NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
+from zoomnews.sources.corpus import read_corpus
+from zoomnews.release.views import NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
 
 
 def check_ner(corpus, rows):

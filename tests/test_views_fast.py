@@ -1,4 +1,4 @@
-"""The training views (zoomnews.views.view_tables: every token of a block of documents at once) give
+"""The training views (zoomnews.release.views.view_tables: every token of a block of documents at once) give
 exactly the tables of the per-token rules they replaced, kept here as the oracle, on any generated
 corpus and on the checkout's; and build reproduces the released bytes."""
 
@@ -14,10 +14,10 @@ from conftest import ROOT, copy_sources
 from strategies import corpora, scratch_dir
 from test_tokenize_fast import oracle as oracle_tokenize
 from zoomnews import CorpusRepo
-from zoomnews.building import build_release
-from zoomnews.configs import table_from_rows
-from zoomnews.sources import read_corpus
-from zoomnews.views import (ATTRIBUTION_FEATURES, CLOSERS, NER_FEATURES, OPENERS, OVERLAP, SENTENCE_END, TIMEX_TO_ONTONOTES, WIDENED, Span,
+from zoomnews.release.building import build_release
+from zoomnews.release.configs import table_from_rows
+from zoomnews.sources.corpus import read_corpus
+from zoomnews.release.views import (ATTRIBUTION_FEATURES, CLOSERS, NER_FEATURES, OPENERS, OVERLAP, SENTENCE_END, TIMEX_TO_ONTONOTES, WIDENED, Span,
                             by_document, paragraphs, view_tables)
 
 

@@ -8,10 +8,10 @@ from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from strategies import KINDS, UNLINKED, corpora, line_extents, scratch_dir, slugs, texts, token_spans
-from zoomnews.building import build_release
-from zoomnews.diff import diff
-from zoomnews.formatting import format_repo
-from zoomnews.validation import validate_repo
+from zoomnews.release.building import build_release
+from zoomnews.tools.diff import diff
+from zoomnews.sources.canonical import format_repo
+from zoomnews.checks.validation import validate_repo
 
 
 class AnnotatorWorkflow(RuleBasedStateMachine):

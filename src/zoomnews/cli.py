@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from zoomnews.checks import CHECKS, explain
+from zoomnews.checks.catalogue import CHECKS, explain
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import CorpusRepo
 
@@ -59,7 +59,7 @@ def repository(positional: bool = False):
 
 
 def _fail(error: ZoomnewsError) -> None:
-    from zoomnews.reporting import render_problem
+    from zoomnews.checks.reporting import render_problem
 
     for problem in error.problems:
         click.echo(render_problem(problem), err=True)
@@ -117,7 +117,7 @@ def build(path, version, jobs):
     A new release is written as one transaction under releases/.lock, with the README card (for the
     dataset-version) and releases/RELEASES.lock; see `zoomnews release --help` for --recover.
     """
-    from zoomnews.building import build_release
+    from zoomnews.release.building import build_release
 
     try:
         repo = CorpusRepo.find(path)
@@ -141,15 +141,15 @@ def validate(path, fmt, limit, code, jobs):
 
     Exit status: 0 valid, 1 problems found, 2 usage error.
     """
-    from zoomnews.reporting import render_report
-    from zoomnews.validation import validate_repo
+    from zoomnews.checks.reporting import render_report
+    from zoomnews.checks.validation import validate_repo
 
     if code:
         if code.upper() not in CHECKS:
             raise click.BadParameter(f"unknown code {code}; codes are listed in README.md (Validation)", param_hint="--explain")
         click.echo(explain(code))
         return
-    from zoomnews.validation import use_system_allocator
+    from zoomnews.checks.validation import use_system_allocator
 
     use_system_allocator()
     try:
@@ -164,7 +164,7 @@ def validate(path, fmt, limit, code, jobs):
 @repository(positional=True)
 def info(path):
     """Rows per config and release, as a table."""
-    from zoomnews.info import release_rows
+    from zoomnews.loader.info import release_rows
 
     try:
         repo = CorpusRepo.find(path)
@@ -184,7 +184,7 @@ def info(path):
 @repository(positional=True)
 def run_all(path):
     """The main job: build, validate, load every config through load_dataset, print a summary."""
-    from zoomnews.summary import main_job
+    from zoomnews.tools.summary import main_job
 
     try:
         ok = main_job(CorpusRepo.find(path), console)
@@ -198,7 +198,7 @@ def run_all(path):
 @click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
 def fmt(path, check):
     """Rewrite the sources at PATH canonically (sorted records, schema key order, one per line)."""
-    from zoomnews.formatting import format_repo
+    from zoomnews.sources.canonical import format_repo
 
     try:
         changed = format_repo(CorpusRepo.find(path), check=check)
@@ -217,8 +217,8 @@ def fmt(path, check):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def agree(a, b, fmt):
     """Inter-annotator agreement between two folders of layer files (zones/entities/timexes/quotes.jsonl); A is the reference."""
-    from zoomnews.agreement import compare
-    from zoomnews.layers import read_layers
+    from zoomnews.tools.agreement import compare
+    from zoomnews.tools.layer_folders import read_layers
 
     try:
         result = compare(read_layers(a), read_layers(b))
@@ -243,7 +243,7 @@ def agree(a, b, fmt):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def statements(path, statement_id, fmt):
     """Each statement with every outlet's quote of it; word differences against the fullest version."""
-    from zoomnews.statements import render_alignment, statement_alignment
+    from zoomnews.tools.statements import render_alignment, statement_alignment
 
     try:
         rows = statement_alignment(CorpusRepo.find(path), statement_id)
@@ -262,7 +262,7 @@ def stats(path, fmt):
     """The figures DATASHEET.md quotes: counts per layer, document and label; agreement."""
     from rich.markdown import Markdown
 
-    from zoomnews.stats import blocks
+    from zoomnews.tools.stats import blocks
 
     try:
         rendered = blocks(CorpusRepo.find(path))
@@ -280,7 +280,7 @@ def stats(path, fmt):
 @click.option("--check", is_flag=True, help="Only report stale files (exit 1 if any).")
 def docs(path, check):
     """Refresh the generated blocks of README.md (checks table) and DATASHEET.md (figures)."""
-    from zoomnews.docs import refresh_docs
+    from zoomnews.tools.docs import refresh_docs
 
     try:
         stale = refresh_docs(CorpusRepo.find(path), write=not check)
@@ -298,7 +298,7 @@ def docs(path, check):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff_command(a, b, path, fmt):
     """Semantic diff from release A to release B (or `working`, the sources): per layer added, removed, changed."""
-    from zoomnews.diff import as_json, diff, render
+    from zoomnews.tools.diff import as_json, diff, render
 
     try:
         result = diff(CorpusRepo.find(path), a, b)
@@ -325,7 +325,7 @@ def release(path, target, allow_unchanged, dry_run, recover):
     `zoomnews validate` says ZN508 and `zoomnews release --recover` finishes the release when its
     files are complete, else rolls everything back to the previous release.
     """
-    from zoomnews.releasing import plan_release, recover as recover_release, release as cut_release
+    from zoomnews.release.releasing import plan_release, recover as recover_release, release as cut_release
 
     if not recover and not target:
         raise click.UsageError("give --bump patch|minor|major|X.Y.Z (or --recover)")
@@ -408,7 +408,7 @@ def import_command(source, fmt, path, units, dry_run, annotation, allow_removal)
 @repository()
 def new_document_command(file, outlet, url, published, title, doc_id, path):
     """Register a raw capture: copy it byte for byte, compute its sha256 and id, add a provenance stub to complete."""
-    from zoomnews.registering import new_document
+    from zoomnews.tools.registering import new_document
 
     try:
         repo = CorpusRepo.find(path)
@@ -426,8 +426,8 @@ def new_document_command(file, outlet, url, published, title, doc_id, path):
 @repository()
 def render(out, version, path):
     """Write a release as a static HTML site (works offline, from file://)."""
-    from zoomnews.card import card_version
-    from zoomnews.render import render_site
+    from zoomnews.release.card import card_version
+    from zoomnews.tools.render import render_site
 
     try:
         repo = CorpusRepo.find(path)
@@ -451,8 +451,8 @@ def score(gold, pred, pred_format, path, documents, fmt):
 
     Every gold document is scored: one without predictions counts as missed, and is named.
     """
-    from zoomnews.card import card_version
-    from zoomnews.scoring import SCHEMAS, coverage_notes, gold_bundle, prediction_bundle, score as run_score
+    from zoomnews.release.card import card_version
+    from zoomnews.tools.scoring import SCHEMAS, coverage_notes, gold_bundle, prediction_bundle, score as run_score
 
     try:
         repo = CorpusRepo.find(path)
@@ -491,12 +491,12 @@ def score(gold, pred, pred_format, path, documents, fmt):
 @repository()
 def suggest_command(target, published, doc_id, out, fmt, evaluate, path):
     """Rule-based pre-annotation of a document (DOC_ID or FILE): suggestions to accept, never gold."""
-    from zoomnews.suggest import evaluate_suggestions, evaluation_table, suggest_for, write_suggestions
+    from zoomnews.tools.suggest import evaluate_suggestions, evaluation_table, suggest_for, write_suggestions
 
     try:
         repo = CorpusRepo.find(path)
         if evaluate:
-            from zoomnews.sources import read_corpus
+            from zoomnews.sources.corpus import read_corpus
 
             click.echo(evaluation_table(evaluate_suggestions(read_corpus(repo))))
             return

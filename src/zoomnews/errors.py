@@ -19,14 +19,14 @@ class Problem:
 
     @property
     def level(self) -> int:
-        from zoomnews.checks import CHECKS
+        from zoomnews.checks.catalogue import CHECKS
 
         return CHECKS[self.code].level
 
     @property
     def hint(self) -> str:
         """What to do: this problem's suggestion, then its check's hint."""
-        from zoomnews.checks import CHECKS
+        from zoomnews.checks.catalogue import CHECKS
 
         general = CHECKS[self.code].hint
         return f"{self.suggestion} {general}" if self.suggestion else general

@@ -15,7 +15,7 @@ RAW_DIR = "corpus/raw"
 RELEASES_DIR = "releases"
 SCHEMA_DIR = "schema"
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-LEDGER = "RELEASES.lock"  # tracked: one line per release with its manifest's sha256 (zoomnews.manifest)
+LEDGER = "RELEASES.lock"  # tracked: one line per release with its manifest's sha256 (zoomnews.release.manifest)
 LOCK = ".lock"  # untracked: held (flock) by the one process writing releases
 JOURNAL = ".journal.json"  # untracked: present only while a release is being written (or was interrupted)
 RELEASE_TEMP_PREFIX = ".tmp-"  # a release being built, before it is renamed into place
@@ -92,7 +92,7 @@ class CorpusRepo:
     def released_versions(self) -> list[str]:
         """The releases present: real folders (not symbolic links) named MAJOR.MINOR.PATCH holding a
         regular manifest.json. Temporary and hidden folders are never releases; releases/RELEASES.lock
-        says which releases must be here (zoomnews.release_check)."""
+        says which releases must be here (zoomnews.checks.releases)."""
         try:
             listing = list(os.scandir(self.releases_dir))
         except (FileNotFoundError, NotADirectoryError):

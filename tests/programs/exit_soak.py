@@ -16,7 +16,7 @@ import sys
 from datasets import load_dataset
 
 import zoomnews
-from zoomnews import streams
+from zoomnews.loader import streams
 
 
 def datasets_row(checkout):

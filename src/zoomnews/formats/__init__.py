@@ -58,7 +58,7 @@ def read_import(repo, fmt: str, path: Path, units: str | None = None,
                 annotation: str | Iterable[str] = ()) -> tuple[Bundle, list[str]]:
     """Records from a tool's export, checked against the corpus texts; the base for lossy formats is the
     corpus. `annotation` (Label Studio only) picks among a task's several annotations: "latest" or ids."""
-    from zoomnews.sources import read_corpus
+    from zoomnews.sources.corpus import read_corpus
 
     return _read(repo, read_corpus(repo), fmt, Path(path), units, annotation)
 
@@ -114,9 +114,9 @@ def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: b
     (canonical form). Removing a record the export lacks needs `allow_removal` (ZN604, listing each
     one, also when not writing); nothing is written unless every check passed, and then every carried
     layer at once (zoomnews.safeio.write_files)."""
-    from zoomnews.formatting import canonical_text
+    from zoomnews.sources.canonical import canonical_text
     from zoomnews.safeio import write_files
-    from zoomnews.sources import read_corpus
+    from zoomnews.sources.corpus import read_corpus
 
     corpus = read_corpus(repo)
     bundle, notes = _read(repo, corpus, fmt, Path(path), units, annotation)

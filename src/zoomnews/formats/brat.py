@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, At, Bundle, attributes,
+from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, attributes,
                                      doc_id, label, need, new_id, next_ids, numbered_lines, parse_json, parse_span_type,
                                      read_text_file, record_id, settable, shown, span_type)
 
-CARRIES = LAYERS
+CARRIES = SPAN_KINDS
 UNIT = "codepoint"
 # whole-line patterns (fullmatch), ASCII digits only: \d would take "٣" and int() would read it as 3
 T_LINE = re.compile(r"(T[0-9]+)\t(\S+) ([0-9]+ [0-9]+(?:;[0-9]+ [0-9]+)*)\t(.*)", re.ASCII)
@@ -41,7 +41,7 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
-    types: dict[str, set[str]] = {layer: set() for layer in LAYERS}
+    types: dict[str, set[str]] = {layer: set() for layer in SPAN_KINDS}
     for doc_id, text in sorted(bundle.texts.items()):
         lines, t = [], 0
 
@@ -54,7 +54,7 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
             return f"T{t}"
 
         notes, relations = [], []
-        for layer in LAYERS:
+        for layer in SPAN_KINDS:
             for r in bundle.records(layer, doc_id):
                 name = span_type(layer, r[LABEL_FIELD[layer]])
                 types[layer].add(name)
@@ -84,7 +84,7 @@ class Ann:
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = kinds or load_kinds(repo)
     if not path.is_dir():

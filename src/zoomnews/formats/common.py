@@ -7,7 +7,7 @@ which unit it uses) and nowhere else, through `Units.into`: an offset is a JSON 
 float, bool or string) inside the text in the format's unit.
 
 Import rules, each in one function here: files are read through zoomnews.safeio (no symbolic link,
-FIFO or folder); JSON strictly (zoomnews.jsonl: no NaN, no repeated key); every value must be one the
+FIFO or folder); JSON strictly (zoomnews.sources.jsonl: no NaN, no repeated key); every value must be one the
 sources can store (`plain`); doc_ids, ids and labels follow the schemas; a note or attribute never
 sets a record's document, id, offsets or text (`settable`); and `check_records` is the last gate
 before anything is written. Anything else a file holds is refused with a coded problem naming the
@@ -24,10 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.offsets import OffsetError, OffsetMap
-from zoomnews.schemas import load_kinds
+from zoomnews.sources.offsets import OffsetError, OffsetMap
+from zoomnews.sources.schemas import SPAN_KINDS, load_kinds
 
-LAYERS = ("zone", "entity", "timex", "quote")
 LABEL_FIELD = {"zone": "label", "entity": "label", "timex": "type", "quote": "type"}
 ID_PREFIX = {"zone": "z", "entity": "e", "timex": "t", "quote": "q"}
 # span type names shared by brat, doccano and CoNLL: entities keep their OntoNotes label
@@ -40,7 +39,7 @@ SPAN_FIELDS = ("doc_id", "id", "start", "end", "text")
 @dataclass
 class Bundle:
     texts: dict[str, str]
-    layers: dict[str, list[dict]] = field(default_factory=lambda: {layer: [] for layer in LAYERS})
+    layers: dict[str, list[dict]] = field(default_factory=lambda: {layer: [] for layer in SPAN_KINDS})
 
     def records(self, layer: str, doc_id: str) -> list[dict]:
         return [r for r in self.layers[layer] if r["doc_id"] == doc_id]
@@ -55,13 +54,13 @@ class Bundle:
 
 
 def bundle_from_repo(repo, doc_ids: list[str] | None = None) -> Bundle:
-    from zoomnews.sources import read_corpus
+    from zoomnews.sources.corpus import read_corpus
 
     return bundle_from_corpus(read_corpus(repo), doc_ids)
 
 
 def bundle_from_corpus(corpus, doc_ids: list[str] | None = None) -> Bundle:
-    from zoomnews.sources import canonical_key
+    from zoomnews.sources.corpus import canonical_key
 
     if corpus.problems:
         raise ZoomnewsError(corpus.problems)
@@ -70,13 +69,13 @@ def bundle_from_corpus(corpus, doc_ids: list[str] | None = None) -> Bundle:
     if unknown:
         raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN401", f"no document {', '.join(unknown)}"))
     layers = {layer: sorted((r for r in corpus.rows(layer) if r["doc_id"] in chosen), key=canonical_key(corpus.kinds[layer]))
-              for layer in LAYERS}
+              for layer in SPAN_KINDS}
     return Bundle({d: corpus.texts[d] for d in chosen}, layers)
 
 
 def field_order(repo) -> dict[str, list[str]]:
     kinds = load_kinds(repo)
-    return {layer: list(kinds[layer].fields) for layer in LAYERS}
+    return {layer: list(kinds[layer].fields) for layer in SPAN_KINDS}
 
 
 def core_fields(layer: str) -> set[str]:
@@ -275,9 +274,9 @@ def numbered_lines(text: str):
 
 
 def parse_json(text: str, at: At):
-    """A JSON value read the way the sources are (zoomnews.jsonl): no NaN or Infinity, no number beyond
+    """A JSON value read the way the sources are (zoomnews.sources.jsonl): no NaN or Infinity, no number beyond
     a float, no repeated key; malformed or nested too deeply is ZN602, a lone surrogate ZN115."""
-    from zoomnews.jsonl import parse_line
+    from zoomnews.sources.jsonl import parse_line
 
     try:
         value = parse_line(text)
@@ -385,7 +384,7 @@ def check_records(bundle: Bundle, kinds, at: At) -> None:
     exactly its layer's fields, belongs to a document of the import, has a valid id unique in its
     document and layer, a known label, and its spans (a quotation's cue and source too) are non-empty
     integer code-point ranges whose stored text is the document's text there."""
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         seen = set()
         for n, record in enumerate(bundle.layers[layer]):
             where = at.inside(f"{layer} record {n + 1}")

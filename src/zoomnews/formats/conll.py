@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zoomnews.formats.common import At, Bundle, doc_id, numbered_lines, read_text_file, restore, shown, usable_span
 from zoomnews.formats.doccano import NEW_DEFAULTS
-from zoomnews.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
+from zoomnews.release.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
 
 UNIT = "token"
 CARRIES = ("entity", "timex")  # import leaves the other layers as they are
@@ -70,7 +70,7 @@ def read_documents(file: Path, kinds, known=None) -> dict[str, list[tuple[str, s
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     file = path / FILE if path.is_dir() else path
     if base is None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoomnews.formats.common import (CUE, LABEL_FIELD, LAYERS, SOURCE, SPAN_PARTS, At, Bundle, Units, doc_id, label,
+from zoomnews.formats.common import (CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, Units, doc_id, label,
                                      need, numbered_lines, parse_json, parse_span_type, read_text_file, restore, shown,
                                      span_type)
 
-CARRIES = LAYERS
+CARRIES = SPAN_KINDS
 UNIT = "utf16"
 FILE = "doccano.jsonl"
 LOST = "ids; entity_id; timex value, mod, article_index, creation_time; zone article_index; quotation speaker, " \
@@ -34,7 +34,7 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     lines = []
     for n, (doc_id, text) in enumerate(sorted(bundle.texts.items()), start=1):
         labels = []
-        for layer in LAYERS:
+        for layer in SPAN_KINDS:
             for r in bundle.records(layer, doc_id):
                 labels.append([convert.out(text, r["start"]), convert.out(text, r["end"]), span_type(layer, r[LABEL_FIELD[layer]])])
                 if layer == "quote":
@@ -73,7 +73,7 @@ def read_spans(path: Path, units: str, kinds, known=None):
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     texts, spans, parts = read_spans(path, units, kinds or load_kinds(repo), base.texts if base else None)
     return restore(spans, parts, texts, base, NEW_DEFAULTS)

@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from zoomnews.formats.common import (LABEL_FIELD, LAYERS, SPAN_PARTS, At, Bundle, Units, attributes, doc_id, label,
+from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Units, attributes, doc_id, label,
                                      need, new_id, next_ids, parse_json, plain, read_text_file, record_id, settable, shown)
 
-CARRIES = LAYERS
+CARRIES = SPAN_KINDS
 UNIT = "codepoint"
 TASKS = "tasks.json"
 CONFIG = "label_config.xml"
@@ -36,7 +36,7 @@ def task_results(bundle: Bundle, doc_id: str, convert: Units) -> list[dict]:
     """The Label Studio results (regions, per-region text areas, relations) of one document's records."""
     text = bundle.texts[doc_id]
     results = []
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         for r in bundle.records(layer, doc_id):
             rid = f"{layer}/{r['id']}"
             start, end = convert.out(text, r["start"]), convert.out(text, r["end"])
@@ -79,18 +79,18 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT, predictions: str 
 
 def label_config(repo) -> str:
     """A Label Studio labeling config whose choices are the schemas' label sets."""
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = load_kinds(repo)
     lines = ['<View>', '  <Relations><Relation value="cue"/><Relation value="source"/></Relations>']
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         names = kinds[layer].schema["properties"][LABEL_FIELD[layer]]["enum"]
         lines.append(f'  <Labels name="{layer}" toName="text">')
         lines += [f"    <Label value={quoteattr(name)}/>" for name in names]
         lines.append("  </Labels>")
     for part in SPAN_PARTS:
         lines.append(f'  <Labels name="{part}" toName="text"><Label value="{part}"/></Labels>')
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         for name in kinds[layer].fields:
             if name not in ("doc_id", "id", "start", "end", "text", LABEL_FIELD[layer]) and not name.startswith(SPAN_PARTS):
                 lines.append(f'  <TextArea name="{layer}.{name}" toName="text" perRegion="true" editable="true" maxSubmissions="1"/>')
@@ -103,7 +103,7 @@ LATEST = "latest"
 
 def _value(raw: str, node: dict, at: At):
     """A textarea's text as the field's value: JSON for numbers, booleans and the like, read strictly."""
-    from zoomnews.jsonl import parse_line
+    from zoomnews.sources.jsonl import parse_line
 
     types = node.get("type", [])
     types = [types] if isinstance(types, str) else types
@@ -165,7 +165,7 @@ def _latest(done: list[dict]) -> dict:
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
             annotation: tuple[str, ...] = (), kinds=None) -> tuple[Bundle, list[str]]:
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = kinds or load_kinds(repo)
     convert = Units(units)
@@ -238,8 +238,8 @@ def _records(results: list, doc: str, text: str, kinds, convert: Units, counters
 def _region_span(r: dict, text: str, convert: Units, at: At) -> tuple[str, int, int, str]:
     """(layer or part, start, end, label) of a labels region, its offsets converted and its text checked."""
     layer = r.get("from_name")
-    if layer not in LAYERS and layer not in SPAN_PARTS:
-        raise at.refuse("ZN602", f"from_name {shown(layer)} is none of {', '.join(LAYERS + SPAN_PARTS)}")
+    if layer not in SPAN_KINDS and layer not in SPAN_PARTS:
+        raise at.refuse("ZN602", f"from_name {shown(layer)} is none of {', '.join(SPAN_KINDS + SPAN_PARTS)}")
     value = need(r.get("value"), dict, at, "its value")
     start, end = convert.span(text, value.get("start"), value.get("end"), at)
     if "text" in value and value["text"] != text[start:end]:

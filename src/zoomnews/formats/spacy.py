@@ -18,11 +18,11 @@ from functools import cache
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import LABEL_FIELD, LAYERS, SPAN_PARTS, At, Bundle, doc_id, need, plain, read_file, shown
-from zoomnews.layers import LAYER_OF_KIND
-from zoomnews.views import TIMEX_TO_ONTONOTES
+from zoomnews.formats.common import LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, doc_id, need, plain, read_file, shown
+from zoomnews.sources.schemas import LAYER_NAMES
+from zoomnews.release.views import TIMEX_TO_ONTONOTES
 
-CARRIES = LAYERS
+CARRIES = SPAN_KINDS
 UNIT = "codepoint"
 FILE = "corpus.spacy"
 MAX_INFLATED = 1 << 31  # bytes a DocBin may decompress to: far beyond any corpus, far below a zlib bomb
@@ -43,14 +43,14 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     docs, notes = DocBin(store_user_data=True), []
     for doc_id, text in sorted(bundle.texts.items()):
         doc = nlp.make_doc(text)
-        doc.user_data["zoomnews"] = {"doc_id": doc_id, **{layer: bundle.records(layer, doc_id) for layer in LAYERS}}
-        groups: dict[str, list] = {name: [] for name in [*LAYER_OF_KIND.values(), "cues", "sources"]}
+        doc.user_data["zoomnews"] = {"doc_id": doc_id, **{layer: bundle.records(layer, doc_id) for layer in SPAN_KINDS}}
+        groups: dict[str, list] = {name: [] for name in [*LAYER_NAMES.values(), "cues", "sources"]}
         ents, taken = [], set()
-        for layer in LAYERS:
+        for layer in SPAN_KINDS:
             for r in bundle.records(layer, doc_id):
                 label = r[LABEL_FIELD[layer]]
                 span = doc.char_span(r["start"], r["end"], label=label, alignment_mode="expand")
-                groups[LAYER_OF_KIND[layer]].append(span)
+                groups[LAYER_NAMES[layer]].append(span)
                 if layer == "quote":
                     for part in SPAN_PARTS:
                         if r[f"{part}_start"] is not None:
@@ -82,7 +82,7 @@ def _vocab():
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     _, DocBin = _spacy()
     kinds = kinds or load_kinds(repo)
@@ -98,11 +98,11 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     for n, doc in enumerate(docs, start=1):
         where = at.inside(f"Doc {n}")
         stored = plain(need(doc.user_data.get("zoomnews"), dict, where, "user_data['zoomnews'] (was it exported by zoomnews?)"), where)
-        if set(stored) != {"doc_id", *LAYERS}:
-            raise where.refuse("ZN602", f"user_data['zoomnews'] holds doc_id and {', '.join(LAYERS)}, not {shown(sorted(stored))}")
+        if set(stored) != {"doc_id", *SPAN_KINDS}:
+            raise where.refuse("ZN602", f"user_data['zoomnews'] holds doc_id and {', '.join(SPAN_KINDS)}, not {shown(sorted(stored))}")
         name = doc_id(kinds, stored["doc_id"], where, base.texts if base else None)
         bundle.add_document(name, doc.text, where)
-        for layer in LAYERS:
+        for layer in SPAN_KINDS:
             for i, record in enumerate(need(stored[layer], list, where, f"its {layer} records"), start=1):
                 bundle.layers[layer].append(_record(record, layer, name, kinds, where.inside(f"{layer} record {i}")))
     return bundle, []

@@ -20,10 +20,10 @@ from io import BytesIO
 from pathlib import Path
 
 from zoomnews.errors import ZoomnewsError
-from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, LAYERS, SPAN_PARTS, At, Bundle, doc_id, label, new_id,
+from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, doc_id, label, new_id,
                                      next_ids, read_file, shown)
 
-CARRIES = LAYERS
+CARRIES = SPAN_KINDS
 UNIT = "utf16"
 TYPESYSTEM = "TypeSystem.xml"
 TYPE = {"zone": "zoomnews.Zone", "entity": "zoomnews.Entity", "timex": "zoomnews.Timex", "quote": "zoomnews.Quote"}
@@ -54,14 +54,14 @@ def _fields(kind) -> list[str]:
 def typesystem(repo):
     from cassis import TypeSystem
 
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = load_kinds(repo)
     ts = TypeSystem()
     document = ts.create_type(DOCUMENT, description="The zoomnews document this CAS holds.")
     ts.create_feature(document, "doc_id", "uima.cas.String")
     parts = {part: ts.create_type(name, description=f"A quotation's {part} span.") for part, name in PART_TYPE.items()}
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         kind = kinds[layer]
         annotation = ts.create_type(TYPE[layer], description=kind.schema.get("title"))
         for name in _fields(kind):
@@ -75,7 +75,7 @@ def typesystem(repo):
 def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
     from cassis import Cas
 
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = load_kinds(repo)
     ts = typesystem(repo)
@@ -85,7 +85,7 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
         cas = Cas(typesystem=ts)
         cas.sofa_string = text
         cas.add(ts.get_type(DOCUMENT)(begin=0, end=len(text), doc_id=doc_id))
-        for layer in LAYERS:
+        for layer in SPAN_KINDS:
             annotation_type = ts.get_type(TYPE[layer])
             for r in bundle.records(layer, doc_id):
                 values = {_feature(name): r[name] for name in _fields(kinds[layer]) if r[name] is not None}
@@ -103,7 +103,7 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
     from cassis import load_cas_from_xmi, load_typesystem
 
-    from zoomnews.schemas import load_kinds
+    from zoomnews.sources.schemas import load_kinds
 
     kinds = kinds or load_kinds(repo)
     if not path.is_dir():
@@ -175,7 +175,7 @@ def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At
     bundle.add_document(doc, cas.sofa_string, at)
     text = bundle.texts[doc]
     members = {part: {id(a) for a in cas.select(name)} for part, name in PART_TYPE.items()}
-    for layer in LAYERS:
+    for layer in SPAN_KINDS:
         for a in cas.select(TYPE[layer]):
             where = at.inside(f"{TYPE[layer]} {shown(a.get('id'))}")
             start, end = CODEPOINTS.span(text, a.begin, a.end, where)

@@ -1,0 +1,155 @@
+"""The catalogue of checks: stable codes grouped by level, each with a rule and a hint.
+
+Codes never change meaning once released; retired codes stay listed. Level 1 is files, 2 schema,
+3 spans, 4 references and meaning, 5 releases; level 6 is for imports from annotation tools; level 9
+is for refused operations (build, release, load).
+`zoomnews validate --explain CODE` prints an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    level: int
+    title: str
+    rule: str
+    hint: str
+
+
+_CHECKS = [
+    # Level 1: files
+    Check("ZN101", 1, "file-missing", "Every source file of the repository layout exists.",
+          "Create the file (an empty file is a valid, empty layer)."),
+    Check("ZN102", 1, "not-utf8", "Source files are UTF-8 without a byte-order mark.",
+          "Re-save the file as UTF-8 without BOM."),
+    Check("ZN103", 1, "bad-json-line", "Each line of a JSONL file is exactly one JSON object.",
+          "Fix the JSON syntax; one record per line, no blank lines."),
+    Check("ZN104", 1, "duplicate-key", "A JSON object never repeats a key.",
+          "Remove the repeated key."),
+    Check("ZN105", 1, "raw-unregistered", "Every file in corpus/raw/ is registered in corpus/documents.jsonl.",
+          "Register the file with a documents.jsonl record, or remove it."),
+    Check("ZN106", 1, "raw-missing", "Every document in corpus/documents.jsonl has its raw file corpus/raw/<doc_id>.txt.",
+          "Add the raw capture or remove the record."),
+    Check("ZN107", 1, "raw-not-utf8", "Raw texts are UTF-8 without a byte-order mark.",
+          "Store the capture as UTF-8; keep every other byte as collected."),
+    Check("ZN108", 1, "crlf", "Lines end with LF alone (no CR), in sources and raw texts.",
+          "Convert the file's line endings to LF (git: core.autocrlf=false)."),
+    Check("ZN109", 1, "not-finite", "Numbers are finite: no NaN, Infinity, or literals too large for a 64-bit float.",
+          "Write a real number; offsets are integers."),
+    Check("ZN110", 1, "not-nfc", "Raw texts are in Unicode NFC.",
+          "Normalise the capture to NFC before registering it (offsets are code points of the stored text)."),
+    Check("ZN111", 1, "unsafe-path", "No symbolic links or paths leaving the repository among the files read.",
+          "Replace the link with the real file inside the repository."),
+    Check("ZN112", 1, "unsafe-name", "Raw file names are <doc_id>.txt with a safe doc_id (a-z, 0-9, inner hyphens, at most 64 characters).",
+          "Rename the file (and its doc_id) to a safe slug such as outlet-2020-08-03."),
+    Check("ZN114", 1, "not-regular-file", "Every file read is a regular file: not a FIFO, socket, device or folder.",
+          "Put the real file in place (a FIFO or device would make every reader wait forever)."),
+    Check("ZN115", 1, "lone-surrogate", "Strings are Unicode text: no lone surrogate escapes (\\ud800-\\udfff), which UTF-8 cannot store.",
+          "Write the intended character, or a proper surrogate pair (\\ud83d\\ude00) for one outside the BMP."),
+    Check("ZN113", 1, "schema-file", "Every file in schema/ is a readable, valid JSON Schema 2020-12 (record schemas carry x-zoomnews).",
+          "Fix the schema file; `python -m jsonschema` or an editor with JSON Schema support shows where."),
+    # Level 2: schema
+    Check("ZN201", 2, "schema", "Every record validates against its JSON Schema in schema/.",
+          "Compare the record with the schema named in the message."),
+    # Levels 3 (spans) and 4 (references and meaning): zoomnews.checks.rules, each beside its function
+    Check("ZN307", 3, "non-canonical", "Source files are in canonical form (sorted records, schema key order, one per line).",
+          "Run `zoomnews fmt`."),
+    # Level 5: releases
+    Check("ZN501", 5, "release-checksum", "Released files exist and match their manifest's sha256 and size.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN502", 5, "card-release", "README configs point at an existing release.",
+          "Run `zoomnews build` (or fix the README YAML)."),
+    Check("ZN503", 5, "release-rows", "A released file has the row count its manifest states.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN504", 5, "release-schema", "A released file's Parquet schema equals the features its manifest declares.",
+          "Released versions are immutable: restore the files from version control."),
+    Check("ZN505", 5, "release-extra-file", "A release holds only the files its manifest lists.",
+          "Remove the stray file; releases are written only by `zoomnews build`."),
+    Check("ZN506", 5, "release-manifest", "A release's manifest.json is readable, matches schema/manifest.schema.json and names its folder's version.",
+          "Released versions are immutable: restore the manifest from version control."),
+    Check("ZN507", 5, "release-ledger", "releases/RELEASES.lock (tracked in git) lists every release with its manifest's sha256, and every listed release exists with that manifest.",
+          "Released versions are immutable: restore the release (or the ledger) from version control."),
+    Check("ZN508", 5, "release-interrupted", "No release is half-done: an interrupted `zoomnews release` leaves a journal that names its step.",
+          "Run `zoomnews release --recover`: it finishes the release when its files are complete, else rolls back to the previous state."),
+    # Level 9: refused operations
+    Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
+          "Cut a new version with `zoomnews release --bump patch|minor|major`."),
+    Check("ZN902", 9, "invalid-sources", "A release is only built from sources that validate.",
+          "Run `zoomnews validate` and fix what it reports."),
+    Check("ZN903", 9, "unknown-config-or-version", "load() asks for an existing config and release.",
+          "`zoomnews info` lists configs and versions."),
+    Check("ZN904", 9, "not-a-repository", "The path is a zoomnews corpus repository (has schema/ and corpus/).",
+          "Run from a checkout, or pass its path."),
+    Check("ZN909", 9, "unsafe-output", "A command writes only inside its root, never through a symbolic link, and never over files it did not create: an --out folder is new, empty or its own earlier output, and never a source folder or the repository itself.",
+          "Choose a new --out folder outside corpus/, annotations/, schema/ and releases/."),
+    Check("ZN910", 9, "environment", "The file system lets the command read and write (space left, writable, permitted); a failure leaves every file as it was.",
+          "Free disk space, or fix permissions or the read-only mount, and run the command again: nothing was half-written."),
+    Check("ZN911", 9, "release-locked", "One release at a time: `zoomnews release` holds releases/.lock while it writes.",
+          "Wait for the other release to finish (the message names its process)."),
+    Check("ZN601", 6, "import-offset", "An imported offset lies inside the document text and on a character boundary in the format's unit.",
+          "Check the format's offset unit (README: Annotation tools); re-export from the tool without editing the text."),
+    Check("ZN602", 6, "import-unreadable", "An import file is in the format named by --format.",
+          "Pass the folder or file the tool exported, unedited, with the right --format."),
+    Check("ZN603", 6, "import-text-changed", "An imported document's text is byte-identical to corpus/raw/<doc_id>.txt.",
+          "Annotation tools must not edit the text: re-import the raw file into the tool, or fix the text through a provenance change."),
+    Check("ZN604", 6, "import-removes", "An import that would remove existing records lists them and needs --allow-removal.",
+          "Check the listed records; pass --allow-removal if removing them is intended."),
+    Check("ZN605", 6, "import-ambiguous", "A Label Studio task with several annotations is imported only when the user chooses which (--annotation latest|ID).",
+          "Pick the annotation to import with --annotation, or delete the others in Label Studio."),
+    Check("ZN606", 6, "import-attribute", "An imported attribute belongs to its record's layer and never sets doc_id, id offsets or text (those come from the span).",
+          "Remove the attribute from the note/field; move the span in the tool instead."),
+    Check("ZN905", 9, "version-released", "`release` never reuses a released version: releases are immutable.",
+          "Choose the next version (`--bump patch|minor|major`)."),
+    Check("ZN906", 9, "bump-too-small", "A release bumps at least as far as its changes need (policy: README, Releases and versioning).",
+          "Use the bump the message names; `zoomnews release --dry-run` lists each change and its level."),
+    Check("ZN907", 9, "bad-version", "A release version is MAJOR.MINOR.PATCH and later than the latest release.",
+          "`zoomnews info` lists the releases."),
+    Check("ZN908", 9, "nothing-to-release", "A release changes something (data or schema) unless --allow-unchanged.",
+          "Make the change first, or pass --allow-unchanged to re-declare the same data."),
+]
+
+class _Catalogue(Mapping):
+    """Every check by code: the entries above, and the level 3-4 checks that live beside their
+    functions in zoomnews.checks.rules (imported on first use: it needs numpy and pyarrow, which plain CLI
+    commands never load)."""
+
+    def __init__(self):
+        self._checks: dict[str, Check] | None = None
+
+    def _all(self) -> dict[str, Check]:
+        if self._checks is None:
+            from zoomnews.checks.rules import RULE_CHECKS
+
+            self._checks = {c.code: c for c in [*_CHECKS, *RULE_CHECKS.values()]}
+        return self._checks
+
+    def __getitem__(self, code: str) -> Check:
+        return self._all()[code]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+CHECKS: Mapping[str, Check] = _Catalogue()
+
+
+def explain(code: str) -> str:
+    check = CHECKS[code.upper()]
+    return f"{check.code} (level {check.level}, {check.title})\n  rule: {check.rule}\n  hint: {check.hint}"
+
+
+LEVELS = {1: "files", 2: "schema", 3: "spans", 4: "references and meaning", 5: "releases", 6: "imports", 9: "refused operations"}
+
+
+def checks_table() -> str:
+    from zoomnews.tools.markdown import table
+
+    return table(["code", "level", "name", "rule", "hint"], [[c.code, f"{c.level} {LEVELS[c.level]}", c.title, c.rule, c.hint] for c in sorted(CHECKS.values(), key=lambda c: c.code)])

@@ -1,0 +1,515 @@
+"""The checks of levels 3 (spans) and 4 (references and meaning): each one a catalogue entry and one
+function beside it, registered by code.
+
+A check works on the Arrow tables of a block of documents (every doc_id-keyed kind's rows of those
+documents: documents, articles, span layers) or, for the corpus-wide checks, on the registries, and
+returns the rows it flags, each with its Problem; Python only touches flagged rows. validate (zoomnews.checks.validation) runs the checks in the
+order listed here. A check reads only the rows whose fields it `reads` passed level 2, and skips the
+rows an earlier check that `excludes` has flagged: a span whose document is unknown has no text to
+compare, a span whose offsets are out of range has no text to check for white space. So each mistake
+is reported once, under its own code.
+
+Texts are one array of code points per block (zoomnews.checks.span_arrays), so `text == doc[start:end]`, white
+space at the edges, overlaps and tiling are numpy operations over every span of the block at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from zoomnews.checks import timeml
+from zoomnews.checks.catalogue import Check
+from zoomnews.errors import Problem
+from zoomnews.sources.tables import LINE, repeated_keys, usable_rows
+from zoomnews.checks.span_arrays import COMPARE_BLOCK, Documents, Spans, codepoints
+
+EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
+
+Flags = list[tuple[int, Problem]]  # (row in the check's table, or -1 for a whole document), problem
+
+
+@dataclass
+class Index:
+    """What a block's checks know beyond their own rows: the registries (small, built once) and, per
+    block, its registered documents, articles and raw files' sha256."""
+
+    doc_ids: set[str]  # the block's registered documents
+    articles: dict[tuple[str, int], str]  # the block's (doc_id, article_index) -> published
+    registries: dict[str, dict[str, dict]]  # registry kind -> id -> record
+    sources: dict[str, str]  # kind -> its source file
+    keys: dict[str, tuple[str, ...]]  # kind -> its key fields
+    linked_types: frozenset[str] = frozenset()  # entity labels that link to the registry: its entities' types (schema enum)
+    raw_sha256: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of its raw bytes (this block's)
+
+
+@dataclass
+class Block:
+    """The tables of a few consecutive documents (every kind's rows with those doc_ids), their texts,
+    and the index. `excluded` marks rows an excluding check flagged."""
+
+    tables: dict[str, pa.Table]
+    documents: Documents
+    index: Index
+    doc_ids: list[str] = field(default_factory=list)  # the block's documents, sorted
+    excluded: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def problem(self, kind: str, row: int, code: str, message: str, field: str | None = None, suggestion: str | None = None) -> Problem:
+        return Problem(self.index.sources[kind], int(self.tables[kind].column(LINE)[row].as_py()), code, message, field=field, suggestion=suggestion)
+
+    def spans(self, kind: str, rows: np.ndarray, prefix: str = "") -> Spans:
+        return Spans.of_table(self.tables[kind], rows, self.documents, prefix, self.index.sources[kind])
+
+
+# Which kinds a check reads is told by their schemas (their tables' columns), never by a list to keep in step.
+
+def spans(kind: str, table: pa.Table) -> bool:
+    """A kind with spans: its schema has start, end and text."""
+    return {"start", "end", "text"} <= set(table.column_names)
+
+
+def by_document(kind: str, table: pa.Table) -> bool:
+    """A kind whose records belong to a document (its schema has doc_id)."""
+    return "doc_id" in table.column_names
+
+
+def registry(kind: str, table: pa.Table) -> bool:
+    return not by_document(kind, table)
+
+
+def refers_to_a_document(kind: str, table: pa.Table) -> bool:
+    """A kind whose doc_id refers to a registered document (every one but the register itself)."""
+    return by_document(kind, table) and kind != "document"
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: Check
+    kinds: tuple[str, ...] | Callable[[str, pa.Table], bool]  # the kinds it checks, by name or by what their tables hold
+    reads: tuple[str, ...]
+    function: Callable[[Block, str, np.ndarray], Flags]
+    scope: str  # "documents": per block of documents; "corpus": once, over the registries
+    excludes: bool
+
+
+RULES: list[Rule] = []
+
+
+def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hint: str = "", *, kinds, reads, scope: str = "documents",
+         excludes: bool = False):
+    """Register the function below as check `code` (its catalogue entry is the other arguments, or
+    `code` itself when it is a Check that two scopes share)."""
+    check = code if isinstance(code, Check) else Check(code, level, title, text, hint)
+
+    def register(function):
+        RULES.append(Rule(check, kinds if callable(kinds) else tuple(kinds), tuple(reads), function, scope, excludes))
+        return function
+
+    return register
+
+
+# checks that run in both scopes (registries once for the corpus; the rest a block of documents at a time)
+DUPLICATE_ID = Check("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records (a pasted duplicate line: delete it).")
+UNKNOWN_REFERENCE = Check("ZN403", 4, "unknown-reference", "entity_id, speaker and statement_id resolve in their registries.",
+                          "Add the registry entry or fix the reference.")
+
+
+def run_rules(block: Block, scope: str) -> list[Problem]:
+    """Every check of `scope` on the block, in order; flagged rows of excluding checks are skipped after."""
+    problems = []
+    for entry in RULES:
+        if entry.scope != scope:
+            continue
+        names = [k for k, t in block.tables.items() if entry.kinds(k, t)] if callable(entry.kinds) else entry.kinds
+        for kind in names:
+            table = block.tables.get(kind)
+            if table is None:
+                continue
+            excluded = block.excluded.setdefault(kind, np.zeros(table.num_rows, dtype=bool))
+            rows = usable_rows(table, entry.reads) & ~excluded if table.num_rows else np.zeros(0, dtype=bool)
+            flags = entry.function(block, kind, rows)
+            for row, problem in flags:
+                problems.append(problem)
+                if entry.excludes and row >= 0:
+                    excluded[row] = True
+    return problems
+
+
+def _column(table: pa.Table, name: str) -> list:
+    return table.column(name).to_pylist()
+
+
+def _not_in(values: pa.ChunkedArray, allowed, rows: np.ndarray) -> np.ndarray:
+    """Rows among `rows` whose value is not null and not in `allowed`."""
+    allowed = pa.array(sorted(allowed), type=pa.string())
+    missing = pc.invert(pc.is_in(values, value_set=allowed)).to_numpy(zero_copy_only=False) & pc.is_valid(values).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(missing & rows)
+
+
+# ---------------------------------------------------------------- corpus: the registries
+
+@rule(DUPLICATE_ID,
+      kinds=registry, reads=("id",), excludes=True, scope="corpus")
+def duplicate_keys_corpus(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    return _duplicate_keys(block, kind, rows)
+
+
+def _duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    """Every occurrence of a key after its first (in line order) is flagged, once."""
+    table, key = block.tables[kind], block.index.keys[kind]
+    chosen = np.flatnonzero(rows)
+    if len(chosen) < 2:
+        return []
+    candidates = table.take(pa.array(chosen))
+    repeated = np.flatnonzero(repeated_keys(candidates, key))
+    if not len(repeated):
+        return []
+    first_line = {}
+    for values, line in zip(zip(*[candidates.column(k).to_pylist() for k in key]), candidates.column(LINE).to_pylist()):
+        first_line[values] = min(line, first_line.get(values, line))
+    flags = []
+    for i in repeated:
+        row = int(chosen[i])
+        values = tuple(table.column(k)[row].as_py() for k in key)
+        flags.append((row, block.problem(kind, row, "ZN303", f"key {dict(zip(key, values))} is used more than once (first at line {first_line[values]})", field=key[-1])))
+    return flags
+
+
+@rule(UNKNOWN_REFERENCE,
+      kinds=("registry_statement", "registry_speaker"), reads=("speaker", "affiliation"), scope="corpus")
+def registry_references(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    name, registry = {"registry_statement": ("speaker", "registry_speaker"), "registry_speaker": ("affiliation", "registry_entity")}[kind]
+    return _references(block, kind, rows, name, registry)
+
+
+def _references(block: Block, kind: str, rows: np.ndarray, name: str, registry: str) -> Flags:
+    table = block.tables[kind]
+    known = block.index.registries[registry]
+    return [(int(i), block.problem(kind, int(i), "ZN403", f"{name} {table.column(name)[int(i)].as_py()!r} is not in {block.index.sources[registry]}", field=name))
+            for i in _not_in(table.column(name), known, rows)]
+
+
+# ---------------------------------------------------------------- documents: keys, provenance, references (a span needs its text)
+
+@rule(DUPLICATE_ID,
+      kinds=by_document, reads=("doc_id", "id", "article_index"), excludes=True)
+def duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    return _duplicate_keys(block, kind, rows)
+
+
+@rule("ZN409", 4, "published-date", "Publication dates are plausible (1990 to today) and a document's date is its first article's.",
+      "Check the date and its evidence in corpus/documents.jsonl and corpus/articles.jsonl.",
+      kinds=("document", "article"), reads=("doc_id", "published"))
+def published_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
+    published = table.column("published")
+    today = dt.date.today().isoformat()
+    implausible = pc.or_(pc.less(published, EARLIEST_PUBLISHED.isoformat()), pc.greater(published, today))
+    for i in np.flatnonzero(pc.fill_null(implausible, False).to_numpy(zero_copy_only=False) & rows):
+        flags.append((int(i), block.problem(kind, int(i), "ZN409", f"published {published[int(i)].as_py()} is not between {EARLIEST_PUBLISHED} and today", field="published")))
+    if kind == "document":
+        first = {d: p for (d, a), p in block.index.articles.items() if a == 0}
+        expected = pa.array([first.get(d) for d in _column(table, "doc_id")], type=pa.string())
+        differs = pc.fill_null(pc.not_equal(expected, published), False).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(differs & rows):
+            flags.append((int(i), block.problem(kind, int(i), "ZN409", f"published {published[int(i)].as_py()} but its first article's is {expected[int(i)].as_py()}", field="published")))
+    return flags
+
+
+@rule("ZN411", 4, "provenance-todo", "No provenance field still says TODO (the stub `zoomnews new-document` writes).",
+      "Answer the question in the field: evidence for the outlet and date, the rights statement.",
+      kinds=("document", "article"), reads=())
+def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
+    for name in table.column_names:
+        column = table.column(name)
+        if name == LINE or not pa.types.is_string(column.type):
+            continue
+        todo = pc.fill_null(pc.starts_with(column, "TODO"), False).to_numpy(zero_copy_only=False) & rows
+        for i in np.flatnonzero(todo):
+            flags.append((int(i), block.problem(kind, int(i), "ZN411", f"provenance left to complete: {column[int(i)].as_py()[:80]!r}", field=name)))
+    return flags
+
+
+@rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
+      kinds=refers_to_a_document, reads=("doc_id",), excludes=True)
+def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    return [(int(i), block.problem(kind, int(i), "ZN401", f"doc_id {table.column('doc_id')[int(i)].as_py()!r} is not registered", field="doc_id"))
+            for i in _not_in(table.column("doc_id"), block.index.doc_ids, rows)]
+
+
+@rule("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.", "Add the article record or fix the index.",
+      kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=True)
+def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    keys = pc.binary_join_element_wise(table.column("doc_id"), pc.cast(table.column("article_index"), pa.string()), "\x00")
+    known = {f"{d}\x00{a}" for d, a in block.index.articles}
+    return [(int(i), block.problem(kind, int(i), "ZN404", f"article {table.column('article_index')[int(i)].as_py()} of {table.column('doc_id')[int(i)].as_py()} is not in corpus/articles.jsonl", field="article_index"))
+            for i in _not_in(keys, known, rows)]
+
+
+# ---------------------------------------------------------------- level 3: spans
+
+def _prefixes(kind: str) -> tuple[str, ...]:
+    return ("", "cue_", "source_") if kind == "quote" else ("",)
+
+
+@rule("ZN301", 3, "offset-range", "0 <= start < end <= len(document text); a quote's cue_ and source_ start, end and text are null only together.",
+      "Offsets are code points into the raw text; recompute them.",
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+def offset_range(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
+    for prefix in ("cue_", "source_") if kind == "quote" else ():
+        nulls = [pc.is_null(table.column(f"{prefix}{f}")).to_numpy(zero_copy_only=False) for f in ("start", "end", "text")]
+        mixed = (nulls[0] | nulls[1] | nulls[2]) & ~(nulls[0] & nulls[1] & nulls[2])
+        for i in np.flatnonzero(mixed & rows):
+            flags.append((int(i), block.problem(kind, int(i), "ZN301", f"{prefix}start, {prefix}end and {prefix}text are null only together", field=f"{prefix}start")))
+    flagged = {(row, problem.field.removesuffix("start")) for row, problem in flags}
+    for prefix in _prefixes(kind):
+        spans = block.spans(kind, rows, prefix)
+        length = block.documents.length(spans.doc)
+        bad = (spans.doc >= 0) & ~((spans.start >= 0) & (spans.start < spans.end) & (spans.end <= length))
+        for i in np.flatnonzero(bad):
+            row = int(spans.rows[i])
+            if (row, prefix) not in flagged:
+                flags.append((row, spans.problem(i, "ZN301", f"{prefix}start={spans.start[i]}, {prefix}end={spans.end[i]}: need 0 <= start < end <= {length[i]}")))
+    return flags
+
+
+def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
+    """For each span (in range), whether its stored text equals the document's text[start:end]."""
+    text_points, text_base = codepoints(spans.texts)
+    text_length = np.diff(text_base)
+    matches = np.zeros(len(spans.start), dtype=bool)
+    candidates = np.flatnonzero((spans.doc >= 0) & (text_length == spans.end - spans.start))
+    for rows in np.array_split(candidates, max(1, int(text_length[candidates].sum()) // COMPARE_BLOCK + 1)):
+        if not len(rows):
+            continue  # a block of spans at a time keeps the index arrays below a few tens of MB
+        lengths = text_length[rows]
+        doc_start = documents.base[spans.doc[rows]] + spans.start[rows]
+        # position k of span r: doc_start[r] + k in the documents, text_base[r] + k in the texts
+        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        equal = documents.points[np.repeat(doc_start, lengths) + within] == text_points[np.repeat(text_base[rows], lengths) + within]
+        matches[rows] = np.add.reduceat(~equal, np.cumsum(lengths) - lengths) == 0
+    return matches
+
+
+@rule("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
+      "Recompute the offsets from the text (code points, not bytes or UTF-16 units).",
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    flags = []
+    for prefix in _prefixes(kind):
+        spans = block.spans(kind, rows, prefix)
+        matches = text_matches(spans, block.documents)
+        for i in np.flatnonzero((spans.doc >= 0) & ~matches):
+            row = int(spans.rows[i])
+            actual = block.documents.text(spans.doc[i], spans.start[i], spans.end[i])[:40]
+            flags.append((row, spans.problem(i, "ZN302", f"{prefix}text {spans.texts[i][:40]!r} but text[{spans.start[i]}:{spans.end[i]}] is {actual!r}", field=f"{prefix}text")))
+    return flags
+
+
+@rule("ZN304", 3, "space-at-edge", "No span starts or ends on white space (U+00A0 included).", "Move the offset inward past the white space.",
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"))
+def space_at_edge(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    flags = []
+    for prefix in _prefixes(kind):
+        spans = block.spans(kind, rows, prefix)
+        known = spans.doc >= 0
+        first, last = spans.global_start(block.documents), spans.global_end(block.documents) - 1
+        edges = np.zeros(len(spans.start), dtype=bool)
+        edges[known] = block.documents.space[first[known]] | block.documents.space[last[known]]
+        for i in np.flatnonzero(edges):
+            flags.append((int(spans.rows[i]), spans.problem(i, "ZN304", f"{prefix}span {spans.texts[i][:40]!r} starts or ends on white space")))
+    return flags
+
+
+@rule("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.", "Keep the longer, correct span; the layers are flat.",
+      kinds=("zone", "entity", "timex"), reads=("doc_id", "id", "start", "end", "text"))
+def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    """A span starting before an earlier span of its document (in (start, end) order) has ended."""
+    spans = block.spans(kind, rows)
+    keep = np.flatnonzero(spans.doc >= 0)
+    gstart, gend = spans.global_start(block.documents)[keep], spans.global_end(block.documents)[keep]
+    order = np.lexsort((gend, gstart))
+    keep, gstart, gend = keep[order], gstart[order], gend[order]
+    reach = np.maximum.accumulate(gend) if len(gend) else gend  # documents are disjoint ranges, so reach never leaks across them
+    reacher = np.maximum.accumulate(np.where(gend == reach, np.arange(len(keep)), 0)) if len(keep) else keep
+    clash = np.zeros(len(keep), dtype=bool)
+    clash[1:] = gstart[1:] < reach[:-1]
+    flags = []
+    for k in np.flatnonzero(clash):
+        earlier, i = keep[reacher[k - 1]], keep[k]
+        flags.append((int(spans.rows[i]), spans.problem(i, "ZN305", f"{spans.ids[i]} ({spans.start[i]}-{spans.end[i]}) overlaps {spans.ids[earlier]} ({spans.start[earlier]}-{spans.end[earlier]})")))
+    return flags
+
+
+@rule("ZN306", 3, "zones-tiling", "Zones cover every non-blank character of a document.",
+      "Add a zone for the uncovered text (page_furniture if nothing else fits).",
+      kinds=("zone",), reads=("doc_id", "start", "end", "text"))
+def tiling(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    """Every non-blank character of every document of the block lies in a zone (overlaps are ZN305's)."""
+    spans = block.spans(kind, rows)
+    documents = block.documents
+    known = spans.doc >= 0
+    depth = np.zeros(len(documents.points) + 1, dtype=np.int64)
+    np.add.at(depth, spans.global_start(documents)[known], 1)
+    np.add.at(depth, spans.global_end(documents)[known], -1)
+    uncovered = ~(np.cumsum(depth)[:-1] > 0) & ~documents.space
+    flags = []
+    starts = np.minimum(documents.base[:-1], max(len(documents.points) - 1, 0))
+    counts = np.add.reduceat(uncovered, starts) if len(documents.points) else np.zeros(len(documents.index), dtype=int)
+    names = {doc: doc_id for doc_id, doc in documents.index.items()}
+    for doc in np.flatnonzero((counts > 0) & (np.diff(documents.base) > 0)):  # (reduceat gives an empty document its next one's first value)
+        doc_id = names[int(doc)]
+        lo, hi = documents.base[doc], documents.base[doc + 1]
+        missing = np.flatnonzero(uncovered[lo:hi])
+        if len(missing):
+            first = int(missing[0])
+            snippet = documents.text(doc, first, min(hi - lo, first + 30))
+            flags.append((-1, Problem(block.index.sources[kind], None, "ZN306", f"{doc_id}: {len(missing)} non-blank character(s) in no zone, first at offset {first}: {snippet!r}")))
+    return flags
+
+
+@rule("ZN405", 4, "article-mismatch", "A timex lies inside a zone of the same article_index.",
+      "Fix the timex's article_index (it is resolved against that article's creation time).",
+      kinds=("timex",), reads=("doc_id", "id", "start", "end", "text", "article_index"))
+def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    zones_table = block.tables["zone"]
+    zone_rows = usable_rows(zones_table, ("doc_id", "start", "end", "text", "article_index")) & ~block.excluded.get("zone", np.zeros(zones_table.num_rows, dtype=bool))
+    inner, outer = block.spans(kind, rows), block.spans("zone", zone_rows)
+    keep = np.flatnonzero(inner.doc >= 0)
+    zkeep = np.flatnonzero(outer.doc >= 0)
+    if not len(keep) or not len(zkeep):
+        return []
+    gstart, gend = inner.global_start(block.documents)[keep], inner.global_end(block.documents)[keep]
+    ostart, oend = outer.global_start(block.documents)[zkeep], outer.global_end(block.documents)[zkeep]
+    order = np.argsort(ostart, kind="stable")
+    zkeep, ostart, oend = zkeep[order], ostart[order], oend[order]
+    k = np.searchsorted(ostart, gstart, side="right") - 1
+    inside = (k >= 0) & (oend[np.maximum(k, 0)] >= gend)
+    # partly in a zone but in none wholly: it crosses a zone's edge (wholly in a gap: the tiling check reports the gap)
+    starts_in_zone = (k >= 0) & (oend[np.maximum(k, 0)] > gstart)
+    next_zone = np.minimum(k + 1, len(ostart) - 1)
+    reaches_next = (k + 1 < len(ostart)) & (ostart[next_zone] < gend)
+    crossing = ~inside & (starts_in_zone | reaches_next)
+    zone_of = outer.rows[zkeep[np.maximum(k, 0)]]
+    timex_article_index = block.tables[kind].column("article_index").to_numpy(zero_copy_only=False)[inner.rows[keep]]
+    zone_article_index = zones_table.column("article_index").to_numpy(zero_copy_only=False)[zone_of]
+    flags = []
+    for j in np.flatnonzero(crossing):
+        i = keep[j]
+        flags.append((int(inner.rows[i]), inner.problem(i, "ZN405", f"{inner.ids[i]} ({inner.start[i]}-{inner.end[i]}) crosses a zone's edge: a timex lies inside one zone")))
+    for j in np.flatnonzero(inside & (timex_article_index != zone_article_index)):
+        i, z = keep[j], int(zone_of[j])
+        flags.append((int(inner.rows[i]), inner.problem(i, "ZN405", f"article_index {timex_article_index[j]} but its zone {zones_table.column('id')[z].as_py()} belongs to article {zone_article_index[j]}", field="article_index")))
+    return flags
+
+
+# ---------------------------------------------------------------- level 4: registries and meaning
+
+@rule(UNKNOWN_REFERENCE,
+      kinds=("entity", "quote"), reads=("entity_id", "speaker", "statement_id"))
+def references(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    if kind == "entity":
+        return _references(block, kind, rows, "entity_id", "registry_entity")
+    flags = _references(block, kind, rows, "speaker", "registry_speaker")
+    return flags + _references(block, kind, rows, "statement_id", "registry_statement")
+
+
+@rule("ZN410", 4, "entity-link", "PERSON/NORP/FAC/ORG/GPE/LOC/PRODUCT mentions link to a registry entity of the same type; other types take no entity_id.",
+      "Fix the label, the entity_id or the registry entry's type.",
+      kinds=("entity",), reads=("label", "entity_id"))
+def entity_links(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
+    types = {k: v["type"] for k, v in block.index.registries["registry_entity"].items()}
+    pairs = pc.binary_join_element_wise(table.column("label"), pc.fill_null(table.column("entity_id"), "\x01"), "\x00")
+    verdicts = {}
+    for pair in pc.unique(pc.filter(pairs, pa.array(rows))).to_pylist():  # distinct (label, entity_id) pairs only
+        label, entity_id = pair.split("\x00")
+        entity_id = None if entity_id == "\x01" else entity_id
+        linked = label in block.index.linked_types
+        if linked != (entity_id is not None):
+            verdicts[pair] = (f"{label} mention {'needs' if linked else 'takes no'} entity_id", "entity_id")
+        elif entity_id in types and types[entity_id] != label:
+            verdicts[pair] = (f"{label} mention linked to {entity_id!r}, a {types[entity_id]}", "label")
+    if not verdicts:
+        return []
+    flagged = pc.is_in(pairs, value_set=pa.array(sorted(verdicts), type=pa.string())).to_numpy(zero_copy_only=False) & rows
+    for i in np.flatnonzero(flagged):
+        message, name = verdicts[pairs[int(i)].as_py()]
+        flags.append((int(i), block.problem(kind, int(i), "ZN410", message, field=name)))
+    return flags
+
+
+@rule("ZN406", 4, "speaker-statement", "A quote's speaker is the speaker of its statement.",
+      "The speaker is whoever made the original communication: take it from the statement registry.",
+      kinds=("quote",), reads=("speaker", "statement_id"))
+def speaker_statement(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    speaker_of = {k: v["speaker"] for k, v in block.index.registries["registry_statement"].items()}
+    expected = pa.array([speaker_of.get(s) for s in _column(table, "statement_id")], type=pa.string())
+    differs = pc.fill_null(pc.not_equal(expected, table.column("speaker")), False).to_numpy(zero_copy_only=False) & rows
+    return [(int(i), block.problem(kind, int(i), "ZN406", f"speaker {table.column('speaker')[int(i)].as_py()!r} but statement {table.column('statement_id')[int(i)].as_py()!r} was made by {expected[int(i)].as_py()!r}", field="speaker"))
+            for i in np.flatnonzero(differs)]
+
+
+@rule("ZN407", 4, "timex-value", "A TIMEX3 value is well-formed TimeML for its type (DATE 2020-08-03, DURATION P90D, SET P1M, …).",
+      "See annotations/GUIDELINES.md §3 for the value forms.",
+      kinds=("timex",), reads=("type", "value"), excludes=True)
+def timex_values(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    pairs = pc.binary_join_element_wise(table.column("type"), table.column("value"), "\x00")
+    bad = [p for p in pc.unique(pc.filter(pairs, pa.array(rows))).to_pylist() if not timeml.well_formed(*p.split("\x00", 1))]
+    if not bad:
+        return []
+    flagged = pc.is_in(pairs, value_set=pa.array(bad, type=pa.string())).to_numpy(zero_copy_only=False) & rows
+    return [(int(i), block.problem(kind, int(i), "ZN407", f"{table.column('value')[int(i)].as_py()!r} is not a TimeML {table.column('type')[int(i)].as_py()} value", field="value"))
+            for i in np.flatnonzero(flagged)]
+
+
+@rule("ZN408", 4, "timex-inconsistent", "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
+      "Resolve the expression again against the article's creation time (corpus/articles.jsonl).",
+      kinds=("timex",), reads=("doc_id", "text", "type", "value", "article_index", "creation_time"))
+def timex_consistency(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
+    created = np.flatnonzero(pc.fill_null(table.column("creation_time"), False).to_numpy(zero_copy_only=False) & rows)
+    datelines = table.take(pa.array(created, type=pa.int64())).select(["doc_id", "article_index", "value"]).to_pylist()
+    for i, row in zip(created, datelines):
+        dct = block.index.articles.get((row["doc_id"], row["article_index"]))
+        if row["value"] != dct:
+            flags.append((int(i), block.problem(kind, int(i), "ZN408", f"flagged as creation time, but {row['value']} is not the article's date {dct}", field="value")))
+    dates = pc.fill_null(pc.equal(table.column("type"), "DATE"), False).to_numpy(zero_copy_only=False) & rows
+    pairs = pc.binary_join_element_wise(table.column("text"), table.column("value"), "\x00")
+    messages = {p: timeml.inconsistencies(*p.split("\x00", 1)) for p in pc.unique(pc.filter(pairs, pa.array(dates))).to_pylist()}
+    bad = [p for p, found in messages.items() if found]
+    if bad:
+        for i in np.flatnonzero(pc.is_in(pairs, value_set=pa.array(bad, type=pa.string())).to_numpy(zero_copy_only=False) & dates):
+            for message in messages[pairs[int(i)].as_py()]:
+                flags.append((int(i), block.problem(kind, int(i), "ZN408", message, field="value")))
+    return flags
+
+
+def sha256_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    actual = pa.array([block.index.raw_sha256.get(d) for d in _column(table, "doc_id")], type=pa.string())
+    differs = pc.fill_null(pc.not_equal(actual, table.column("sha256")), False).to_numpy(zero_copy_only=False) & rows
+    return [(int(i), block.problem(kind, int(i), "ZN402", f"sha256 {table.column('sha256')[int(i)].as_py()[:12]}… but corpus/raw/{table.column('doc_id')[int(i)].as_py()}.txt's is {actual[int(i)].as_py()[:12]}…", field="sha256"))
+            for i in np.flatnonzero(differs)]
+
+
+rule("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its raw file's bytes.",
+     "The raw file changed since it was registered: restore it, or re-register it on purpose.",
+     kinds=("document",), reads=("doc_id", "sha256"))(sha256_mismatch)
+
+
+RULE_CHECKS: dict[str, Check] = {}
+for _entry in RULES:
+    if RULE_CHECKS.setdefault(_entry.check.code, _entry.check) is not _entry.check:  # a code's entry is written once
+        raise RuntimeError(f"{_entry.check.code} has two catalogue entries")

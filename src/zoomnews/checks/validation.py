@@ -1,0 +1,526 @@
+"""Validate a corpus repository: numbered checks by level (see zoomnews.checks.catalogue), all problems in one run.
+
+Every source but the registries is keyed by doc_id and sorted by it, so validate is one streaming
+merge over them:
+1. The registries (small) are read whole; their checks run once (zoomnews.checks.rules, scope "corpus")
+   and they form the small index every block consults.
+2. The raw folder is listed (level 1: names, links, FIFOs); its sorted names cut the doc_id range
+   into blocks of `block_documents` documents.
+3. Block by block, each doc_id-keyed file (documents, articles, the four span layers) hands over its
+   rows up to the block's last doc_id, read and parsed a block of lines at a time
+   (zoomnews.sources.tables: levels 1-2); the block's raw texts are read and hashed; the checks of
+   scope "documents" run over the block (check_documents). Memory is set by the block size, not by
+   the corpus.
+4. Canonical form (ZN307) per file, from what each reader saw; then the releases (level 5).
+A file that is not sorted by doc_id cannot be merged as it streams: validate then reads every file
+whole and sorts the rows by doc_id (reporting the order, ZN307), with the same report.
+A check never sees a row whose fields it reads failed level 2, nor one an earlier excluding check
+flagged: one mistake, one problem. The report is the same for every block size (tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.repo import RAW_DIR, CorpusRepo
+
+def document_kinds(kinds) -> tuple[str, ...]:
+    """The kinds whose records belong to a document (their schema has doc_id): streamed by doc_id."""
+    return tuple(name for name, kind in kinds.items() if "doc_id" in kind.fields)
+
+
+def span_kinds(kinds) -> tuple[str, ...]:
+    """The kinds with spans (their schema has start, end and text)."""
+    return tuple(name for name, kind in kinds.items() if {"start", "end", "text"} <= set(kind.fields))
+
+
+def registry_kinds(kinds) -> tuple[str, ...]:
+    """The rest: read whole, checked once for the corpus."""
+    return tuple(name for name in kinds if name not in document_kinds(kinds))
+
+
+DOCUMENT_BLOCK = 2_000  # documents whose texts and rows are checked together
+READ_BYTES = 1 << 21  # bytes of a source file read (and parsed) at a time
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    # with a consumer: what its ranges returned, in document order (see validate_repo)
+    outputs: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class DocumentBlock:
+    """A block of consecutive documents that passed every check, as a consumer gets it. `tables`:
+    the block's rows of every doc_id-keyed kind (schema columns, plus `line` and `invalid`), in
+    canonical order; `texts` and `sha256`: the raw texts and their digests, by doc_id."""
+
+    tables: dict[str, pa.Table]
+    texts: dict[str, str]
+    sha256: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class NotSorted(Exception):
+    """A doc_id-keyed file is not sorted by doc_id: it cannot be merged as it streams."""
+
+
+class CannotCut(Exception):
+    """A file cannot be cut at a document boundary (the lines there are not canonical)."""
+
+
+def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None,
+                  consumer=None) -> Report:
+    """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
+    documents checked together (the report is the same for every size); `jobs` > 1: N processes each
+    check a range of documents (from PARALLEL_FROM documents), Arrow parses on every core.
+
+    `consumer` (build's streaming writer) gets the blocks as they pass: a picklable object with
+    `align` (ranges start at a multiple of that many documents) and `open(names, lo, hi, kinds,
+    index)`, called in the process that checks documents names[lo:hi]; what it returns gets each
+    DocumentBlock of the range that passed, in doc_id order (`add`), until the range has a problem,
+    then `close()`, whose value (picklable) is in `report.outputs`, one per range in document order.
+    A file that is not sorted by doc_id (ZN307: the report has problems) is checked again whole,
+    without the consumer."""
+    try:
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=False, consumer=consumer)
+    except NotSorted:
+        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=True)
+    if releases:
+        from zoomnews.checks.releases import check_releases
+
+        report.problems = sort_problems([*report.problems, *check_releases(repo)])
+    return report
+
+
+def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer=None) -> Report:
+    from zoomnews.checks.rules import Block, run_rules
+    from zoomnews.sources.schemas import load_kinds
+    from zoomnews.checks.span_arrays import Documents
+
+    kinds = load_kinds(repo)
+    registries, index = read_registries(repo, kinds)
+    problems: list[Problem] = []
+    for source in registries.values():
+        problems.extend([*source.problems, *source.form_problems()])
+    problems.extend(run_rules(Block({name: source.table for name, source in registries.items()}, Documents.of({}), index), "corpus"))
+    present, raw_problems = raw_listing(repo)
+    problems.extend(raw_problems)
+    names = present.doc_ids  # sorted
+    ranges = [(0, len(names))]
+    if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
+        ranges = document_ranges(len(names), jobs, consumer.align if consumer is not None else 1)
+    if len(ranges) > 1:
+        parts = _in_processes(repo, ranges, block_size, consumer)
+        if parts is None:  # a file could not be cut at a document (a line there is not canonical)
+            ranges = [(0, len(names))]
+    if len(ranges) == 1:
+        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, consumer)]
+    problems.extend(p for part in parts for p in part.problems)
+    for name in document_kinds(kinds):
+        problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
+    counts = {**{name: source.table.num_rows for name, source in registries.items()},
+              **{name: sum(part.counts[name] for part in parts) for name in document_kinds(kinds)}}
+    return Report(sort_problems(problems), {name: counts[name] for name in kinds}, [part.output for part in parts])
+
+
+def document_ranges(documents: int, jobs: int, align: int) -> list[tuple[int, int]]:
+    """`jobs` ranges of about as many documents, each starting at a multiple of `align` (fewer when
+    there are fewer units of `align` documents than jobs)."""
+    units = -(-documents // align)
+    cuts = sorted({min(documents, units * k // jobs * align) for k in range(jobs + 1)})
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents in N processes (below, starting them costs more)
+
+
+def read_registries(repo: CorpusRepo, kinds):
+    from zoomnews.sources.tables import read_source_table
+
+    registries = {name: read_source_table(repo, kinds[name]) for name in registry_kinds(kinds)}
+    return registries, registry_index(kinds, {name: source.table for name, source in registries.items()})
+
+
+@dataclass
+class FileSummary:
+    """What one range of a doc_id-keyed file showed: its reader's problems and form, for ZN307."""
+
+    problems: list[Problem]
+    noncanonical: list[int]
+    missing_final_newline: bool
+    lines: int  # the number of the range's last line (lines are numbered in the whole file)
+    first: int | None  # the first row out of order within the range
+    head: tuple | None  # (order values, line) of the range's first row kept
+    last: tuple | None  # order values of the range's last row kept
+
+
+@dataclass
+class RangePart:
+    problems: list[Problem]
+    counts: dict[str, int]
+    files: dict[str, FileSummary]
+    output: object = None  # what the consumer's close() returned
+
+
+def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, hi: int, block_size: int, threads: bool, whole: bool,
+                consumer=None) -> RangePart:
+    """The documents of raw names[lo:hi] (with, at either end, the doc_ids before the first name or
+    after the last), a block at a time: every doc_id-keyed file is read only over the byte range of
+    these documents."""
+    names = present.doc_ids
+    after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
+    upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
+    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in document_kinds(kinds)}
+    sink = consumer.open(names, lo, hi, kinds, index) if consumer is not None else None
+    problems: list[Problem] = []
+
+    def fetch(start: int):
+        """Block `start`'s rows of every stream and its raw files (the streams are only ever read here)."""
+        in_block = set(names[start:min(start + block_size, hi)])
+        boundary = names[start + block_size - 1] if start + block_size < hi else upto  # the block's last doc_id; None: the rest
+        tables = {name: stream.take_until(boundary) for name, stream in streams.items()}
+        raws, found = read_raws(sorted(_needed(tables, in_block, index)), present)
+        return in_block, tables, raws, found
+
+    starts = list(range(lo, hi, block_size)) or [lo]
+    for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
+        problems.extend(found)
+        checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index)
+        problems.extend(checked)
+        if sink is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
+            sink.add(DocumentBlock(tables, texts, sha256))
+    files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
+                               stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
+    return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, sink.close() if sink is not None else None)
+
+
+def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
+    """A file's reading problems and its ZN307, from the summaries of its ranges (in file order)."""
+    from zoomnews.checks.catalogue import CHECKS
+
+    problems = [p for part in parts for p in part.problems]
+    carriage = [p for p in problems if p.code == "ZN108"]
+    problems = [p for p in problems if p.code != "ZN108"] + sorted(carriage, key=lambda p: p.line or 0)[:1]  # once per file
+    if any(CHECKS[p.code].level == 1 for p in problems) or not parts[-1].lines:
+        return problems
+    lines = [n for part in parts for n in part.noncanonical] + [part.first for part in parts if part.first is not None]
+    for above, below in zip(parts, parts[1:]):
+        if above.last is not None and below.head is not None and below.head[0] < above.last:
+            lines.append(below.head[1])
+    if parts[-1].missing_final_newline:
+        lines.append(parts[-1].lines)
+    if lines:
+        problems.append(Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)"))
+    return problems
+
+
+def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, consumer=None) -> list[RangePart] | None:
+    """check_range for each range in its own process (spawned: a fork would copy Arrow's threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer) for lo, hi in ranges]))
+    return None if any(part is None for part in parts) else parts
+
+
+def use_system_allocator() -> None:
+    """Arrow allocates through glibc in this process. Arrow's default (mimalloc) keeps the blocks a
+    streaming pass frees, so its resident memory grew with every block: at 100k documents validate
+    peaked at 307 MiB with it and 243 MiB without, and ran no slower. Called by the CLI and by range
+    workers, never by the library on a user's process (the pool is process-wide)."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _check_range_in_process(arguments) -> RangePart | None:
+    from zoomnews.sources.schemas import load_kinds
+
+    use_system_allocator()
+    root, lo, hi, block_size, consumer = arguments
+    repo = CorpusRepo(Path(root))
+    kinds = load_kinds(repo)
+    _, index = read_registries(repo, kinds)
+    present, raw_problems = raw_listing(repo)
+    try:
+        return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False, consumer)
+    except CannotCut:
+        return None
+
+
+def _prefetched(fetch, starts: list[int], ahead: bool):
+    """fetch(start) for each start, in order; with `ahead`, a thread reads and parses the next block
+    while the caller checks this one (Arrow's parser, hashing and file reads release the GIL)."""
+    if not ahead:
+        yield from (fetch(start) for start in starts)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fetch, starts[0])
+        for following in [*starts[1:], None]:
+            block = pending.result()
+            if following is not None:
+                pending = pool.submit(fetch, following)
+            yield block
+
+
+def _needed(tables: dict[str, pa.Table], present: set[str], index) -> set[str]:
+    """The block's raw files to read: those of documents that are registered or have spans."""
+    wanted = set(_usable_doc_ids(tables["document"]))
+    for name, table in tables.items():
+        if {"start", "end", "text"} <= set(table.column_names) and table.num_rows:
+            wanted.update(pc.unique(tables[name].column("doc_id")).to_pylist())
+    return wanted & present
+
+
+def _usable_doc_ids(table: pa.Table) -> list[str]:
+    from zoomnews.sources.tables import usable_rows
+
+    if not table.num_rows:
+        return []
+    return table.filter(pa.array(usable_rows(table, ("doc_id",)))).column("doc_id").to_pylist()
+
+
+class LayerStream:
+    """A doc_id-keyed source file, handed over a range of doc_ids at a time (sorted: the file is read
+    only as far as the range needs). With `after`/`upto`, only the lines of doc_ids in (after, upto]
+    are read (the file is cut at those documents, see cut_at). With `whole`, the file is read at once
+    and its rows sorted by doc_id (then line), for a file that is not sorted."""
+
+    def __init__(self, repo: CorpusRepo, kind, threads: bool, whole: bool, after: str | None = None, upto: str | None = None):
+        from zoomnews.sources.jsonl import open_source
+        from zoomnews.sources.tables import FormCheck, Schema, SourceReader
+
+        self.kind, self.whole = kind, whole
+        self.reader = SourceReader(kind, Schema(kind, threads))
+        self.form = FormCheck(kind)
+        self.empty = self.reader.schema.empty()
+        self.buffer = self.empty
+        self.count = 0
+        self.last_doc: str | None = None
+        path = repo.path(kind.source)
+        start, stop = 0, None
+        if (after is not None or upto is not None) and path.is_file():
+            start = cut_at(path, after) if after is not None else 0
+            stop = cut_at(path, upto) if upto is not None else None
+            self.reader.lines = count_lines(path, start)
+            self.reader.at_start = start == 0
+        chunks, problems = open_source(path, kind.source, repo.root, READ_BYTES, start, stop)
+        self.reader.problems.extend(problems)
+        self.tables = self.reader.tables(chunks) if chunks is not None else iter(())
+        self.done = False
+        if whole:
+            parts = list(self.tables)
+            table = pa.concat_tables(parts) if parts else self.empty
+            self.count = table.num_rows
+            self.form.feed(table)
+            table = table.filter(pc.is_valid(table.column("doc_id")))
+            self.buffer = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending"), ("line", "ascending")])) if table.num_rows else table
+            self.done = True
+
+    def _pull(self) -> None:
+        table = next(self.tables, None)
+        if table is None:
+            self.done = True
+            return
+        self.count += table.num_rows
+        table = table.filter(pc.is_valid(table.column("doc_id")))
+        if not table.num_rows:
+            return
+        doc_id = table.column("doc_id")
+        if (self.last_doc is not None and doc_id[0].as_py() < self.last_doc) or (
+                table.num_rows > 1 and pc.any(pc.less(doc_id.slice(1), doc_id.slice(0, table.num_rows - 1))).as_py()):
+            raise NotSorted(self.kind.source)
+        self.last_doc = doc_id[table.num_rows - 1].as_py()
+        self.buffer = pa.concat_tables([self.buffer, table]) if self.buffer.num_rows else table
+
+    def take_until(self, boundary: str | None) -> pa.Table:
+        """The rows whose doc_id is at most `boundary` (None: every row left), in file order."""
+        while not self.done and (boundary is None or not self.buffer.num_rows or self.buffer.column("doc_id")[self.buffer.num_rows - 1].as_py() <= boundary):
+            self._pull()
+        if boundary is None:
+            head, self.buffer = self.buffer, self.empty
+        else:
+            n = int(pc.sum(pc.less_equal(self.buffer.column("doc_id"), boundary)).as_py() or 0) if self.buffer.num_rows else 0
+            head, self.buffer = self.buffer.slice(0, n), self.buffer.slice(n)
+        if not self.whole:
+            self.form.feed(head)
+        return head.combine_chunks()
+
+
+_DOC_ID = re.compile(rb'\{"doc_id": ("(?:[^"\\]|\\.)*")')
+
+
+def _line_doc_id(f, offset: int, size: int) -> tuple[int, str | None]:
+    """The first line starting at or after `offset`: its start and doc_id (None at the end of the
+    file). CannotCut when the line does not start the canonical way."""
+    if offset:
+        f.seek(offset - 1)
+        while True:
+            piece = f.read(1 << 16)
+            if not piece:
+                return size, None
+            newline = piece.find(b"\n")
+            if newline >= 0:
+                offset = f.tell() - len(piece) + newline + 1
+                break
+    if offset >= size:
+        return size, None
+    f.seek(offset)
+    match = _DOC_ID.match(f.read(1 << 12))
+    if match is None:
+        raise CannotCut(offset)
+    try:
+        return offset, json.loads(match.group(1))
+    except ValueError:
+        raise CannotCut(offset) from None
+
+
+def cut_at(path, doc_id: str) -> int:
+    """The byte offset of the first line whose doc_id sorts after `doc_id` (the file is sorted by
+    doc_id): a bisection over byte positions, a few kilobytes read per step."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        lo, hi = 0, size
+        while lo < hi:  # the smallest position whose next line is past doc_id
+            mid = (lo + hi) // 2
+            _, found = _line_doc_id(f, mid, size)
+            if found is None or found > doc_id:
+                hi = mid
+            else:
+                lo = mid + 1
+        return _line_doc_id(f, lo, size)[0]
+
+
+def count_lines(path, stop: int) -> int:
+    """Newlines in the file's first `stop` bytes (the line number a range starting there continues from)."""
+    count, left = 0, stop
+    with open(path, "rb") as f:
+        while left > 0:
+            piece = f.read(min(left, 1 << 24))
+            if not piece:
+                break
+            count += piece.count(b"\n")
+            left -= len(piece)
+    return count
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.code, p.message, p.field or ""))
+
+
+def registry_index(kinds, tables: dict[str, pa.Table]):
+    """The index every block's checks consult: the registries' rows that passed level 2 (the first of
+    a repeated id). The documents and articles a block needs are its own (check_documents)."""
+    from zoomnews.checks.rules import Index
+
+    index = Index(doc_ids=set(), articles={}, registries={}, sources={name: kind.source for name, kind in kinds.items()},
+                  keys={name: kind.key for name, kind in kinds.items()},
+                  linked_types=frozenset(kinds["registry_entity"].schema["properties"]["type"]["enum"]))  # what a registry entity can be
+    for name in registry_kinds(kinds):
+        index.registries[name] = {}
+        for row in _usable(tables[name], kinds[name].fields).to_pylist():
+            index.registries[name].setdefault(row["id"], row)
+    return index
+
+
+def _usable(table: pa.Table, fields) -> pa.Table:
+    from zoomnews.sources.tables import usable_rows
+
+    return table.filter(pa.array(usable_rows(table, fields))) if table.num_rows else table
+
+
+def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present: set[str], unreadable_raw: set[str], index) -> list[Problem]:
+    """The checks of a block of documents. `tables`: the block's rows of every doc_id-keyed kind
+    (documents, articles, span layers); `raws`: the raw bytes of (at least) the block's registered or
+    annotated documents; `present`: the block's doc_ids with a raw file; `unreadable_raw`: raw paths
+    already reported. The one function validate runs a block at a time and Spark runs per group of
+    rows (zoomnews.checks.spark)."""
+    return _checked_documents(tables, raws, present, unreadable_raw, index)[0]
+
+
+def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[list[Problem], dict[str, str], dict[str, str]]:
+    """check_documents, and the texts and sha256 of the raw files it decoded."""
+    from zoomnews.checks.rules import Block, run_rules
+    from zoomnews.checks.span_arrays import Documents
+
+    documents = _usable(tables["document"], ("doc_id",))
+    registered: dict[str, int] = {}
+    for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
+        registered.setdefault(doc_id, line)
+    articles = {}
+    for row in _usable(tables["article"], ("doc_id", "article_index", "published")).select(["doc_id", "article_index", "published"]).to_pylist():
+        articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
+    problems = _raw_registration(index.sources["document"], registered, present, unreadable_raw)
+    needed = _needed(tables, present, index)
+    texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
+    problems.extend(found)
+    block = Block(tables, Documents.of(texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
+    problems += run_rules(block, "documents")
+    return problems, texts, sha256
+
+
+def raw_listing(repo: CorpusRepo):
+    from zoomnews.sources.corpus import raw_files
+
+    return raw_files(repo)
+
+
+def _raw_registration(source: str, registered: dict[str, int], present: set[str], unreadable_raw: set[str]) -> list[Problem]:
+    """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file)."""
+    problems = [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
+                for stem in sorted(present - set(registered))]
+    for doc_id, line in registered.items():
+        if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in unreadable_raw:
+            problems.append(Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
+    return problems
+
+
+def read_raws(doc_ids: list[str], present: dict[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The raw files' bytes of `doc_ids` that have one, and the problems of reading them."""
+    from zoomnews.safeio import read_bytes
+
+    raws, problems = {}, []
+    for doc_id in doc_ids:
+        path = present.get(doc_id)
+        if path is None:
+            continue
+        label = f"{RAW_DIR}/{doc_id}.txt"
+        try:
+            raws[doc_id] = read_bytes(path, label, follow=False)  # refuses a FIFO or link swapped in since the listing
+        except (ZoomnewsError, FileNotFoundError) as e:
+            problems.extend(e.problems if isinstance(e, ZoomnewsError) else [Problem(label, None, "ZN106", "raw file vanished while reading")])
+    return raws, problems
+
+
+def decode_raws(raws: dict[str, bytes]) -> tuple[dict[str, str], dict[str, str], list[Problem]]:
+    """Texts, sha256 and level-1 problems (BOM, UTF-8, CR, NFC) of raw files' bytes."""
+    from zoomnews.sources.corpus import decode_raw
+
+    texts, sha256, problems = {}, {}, []
+    for doc_id, data in sorted(raws.items()):
+        sha256[doc_id] = hashlib.sha256(data).hexdigest()
+        text, found = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
+        problems.extend(found)
+        if text is not None:
+            texts[doc_id] = text
+    return texts, sha256, problems

@@ -1,0 +1,1 @@
+"""Load releases through `datasets`, streamed or not (step 4)."""

@@ -1,0 +1,96 @@
+"""Load any release by version through `datasets`, using the files and features its manifest lists.
+
+Loads are verified: the manifest must be the one releases/RELEASES.lock recorded (ZN507), and every
+file read must have the manifest's size and sha256 (ZN501), so a corrupted or edited release is
+refused instead of returned. A file is hashed once per process while its size, mtime and ctime stay
+the same (zoomnews.release.manifest.file_problem).
+"""
+
+from __future__ import annotations
+
+import json
+
+from datasets import ClassLabel, Features, List, load_dataset
+
+from zoomnews import safeio
+from zoomnews.release.card import card_version
+from zoomnews.release.configs import CONFIGS
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.release.manifest import MANIFEST, file_problem, sha256_bytes
+from zoomnews.repo import LEDGER, CorpusRepo
+
+
+def verified_manifest(repo: CorpusRepo, version: str) -> dict:
+    """Release `version`'s manifest, checked against the ledger releases/RELEASES.lock (ZN507)."""
+    from zoomnews.checks.releases import ledger_entries, manifest_problem
+
+    label = f"releases/{version}/{MANIFEST}"
+    entries, problems = ledger_entries(repo)
+    if problems:
+        raise ZoomnewsError(problems)
+    if entries is None or version not in entries:
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"release {version} is not recorded in releases/{LEDGER}; it cannot be verified"))
+    message = manifest_problem(repo, version, entries[version])
+    if message:
+        raise ZoomnewsError(Problem(label, None, "ZN507", message))
+    data = safeio.read_bytes(repo.release_dir(version) / MANIFEST, label, follow=False)
+    if sha256_bytes(data) != entries[version]:  # read again: the bytes parsed are the bytes checked
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"manifest.json is not the one released (its sha256 differs from releases/{LEDGER})"))
+    return json.loads(data.decode("utf-8"))
+
+
+def release_files(config: str, version: str | None = None, repo=None) -> tuple[list[str], Features]:
+    """Absolute Parquet paths and declared features of one config of one release, each file verified
+    against the manifest and the manifest against the ledger."""
+    repo = CorpusRepo.find(repo)
+    if config not in CONFIGS:
+        raise ZoomnewsError(Problem(config, None, "ZN903", f"unknown config; choose one of {', '.join(CONFIGS)}"))
+    versions = repo.released_versions()
+    version = version or card_version(repo) or (versions[-1] if versions else None)
+    if version not in versions:
+        from zoomnews.checks.releases import ledger_entries
+
+        if version and version in (ledger_entries(repo)[0] or {}):
+            verified_manifest(repo, version)  # in the ledger, yet not a release here: says why (ZN507)
+        raise ZoomnewsError(Problem(f"releases/{version}", None, "ZN903", f"no release {version}; released: {', '.join(versions) or 'none'}"))
+    folder = repo.release_dir(version)
+    entry = verified_manifest(repo, version)["configs"].get(config)
+    if entry is None:
+        raise ZoomnewsError(Problem(config, None, "ZN903", f"release {version} has no config {config}"))
+    problems = []
+    for f in entry["files"]:
+        message = file_problem(folder / f["path"], f["sha256"], f["bytes"])
+        if message:
+            problems.append(Problem(repo.rel(folder / f["path"]), None, "ZN501", f"{message}; restore it from version control"))
+    if problems:
+        raise ZoomnewsError(problems)
+    return [str(folder / f["path"]) for f in entry["files"]], Features.from_dict(entry["features"])
+
+
+def load_release(config: str, version: str | None = None, repo=None, streaming: bool = False, **kwargs):
+    files, features = release_files(config, version, repo)
+    return load_dataset("parquet", data_files={"train": files}, split="train", features=features, streaming=streaming, **kwargs)
+
+
+def iter_rows(dataset, batch_size: int = 1000):
+    """The rows of a dataset (streamed or not) as Python dicts, the same rows in the same order as
+    `for row in dataset`, but made a batch at a time: datasets turns every row into a one-row Arrow
+    table first, which costs several times more than converting a batch (see README, Performance)."""
+    for batch in dataset.with_format("arrow").iter(batch_size=batch_size):
+        yield from batch.to_pylist()
+
+
+def decode_rows(rows: list[dict], features: Features) -> list[dict]:
+    """Rows as read from Parquet/datasets with ClassLabel integers turned back into their names:
+    exactly the source records (plus derived columns such as `text` in documents)."""
+    return [_decode(row, features) for row in rows]
+
+
+def _decode(value, feature):
+    if isinstance(feature, ClassLabel):
+        return None if value is None else feature.int2str(value)
+    if isinstance(feature, (dict, Features)):
+        return None if value is None else {k: _decode(value[k], f) for k, f in feature.items()}
+    if isinstance(feature, List):
+        return None if value is None else [_decode(v, feature.feature) for v in value]
+    return value

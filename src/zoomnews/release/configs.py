@@ -1,0 +1,188 @@
+"""The release configs — the public data contract — and how each becomes an Arrow table.
+
+Flat configs are the source records as they are (field names and order from the schemas), with
+closed label sets encoded as ClassLabel integers; `documents` adds the raw `text`; `default` is one
+row per document with every layer nested, grouped in Arrow rather than in Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import ClassLabel, Features, List, Value
+
+from zoomnews.release.features import features_for
+from zoomnews.sources.schemas import Kind
+from zoomnews.sources.corpus import Corpus, canonical_key
+from zoomnews.release.views import ATTRIBUTION_FEATURES, NER_FEATURES, NER_TAGS, OVERLAP, view_tables
+
+# config name -> source kind, for configs that are one source file each
+FLAT = {
+    "documents": "document",
+    "articles": "article",
+    "zones": "zone",
+    "entities": "entity",
+    "timexes": "timex",
+    "quotes": "quote",
+    "entity_registry": "registry_entity",
+    "speaker_registry": "registry_speaker",
+    "statement_registry": "registry_statement",
+}
+# nested lists of the `default` config: column -> config it nests (without doc_id)
+NESTED = {"articles": "articles", "zones": "zones", "entities": "entities", "timexes": "timexes", "quotes": "quotes"}
+# `statements`: one row per registered statement with every outlet's quote of it, side by side
+ALIGNED_QUOTE_FIELDS = ("doc_id", "id", "start", "end", "text", "type", "source_text", "speaker")
+CONFIGS = ("default", "documents", "articles", "zones", "entities", "timexes", "quotes", "statements",
+           "ner", "attribution", "entity_registry", "speaker_registry", "statement_registry")
+
+
+def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
+    features = {name: features_for(kinds[kind].schema) for name, kind in FLAT.items()}
+    doc = dict(features["documents"])
+    features["documents"] = Features({"doc_id": doc.pop("doc_id"), "text": Value("string"), **doc})
+    default = dict(features["documents"])
+    for column, config in NESTED.items():
+        default[column] = List({k: v for k, v in features[config].items() if k != "doc_id"})
+    aligned = {"outlet": Value("string"), **{f: features["quotes"][f] for f in ALIGNED_QUOTE_FIELDS}}
+    statements = Features({**features["statement_registry"], "outlets": Value("int32"), "quotes": List(aligned)})
+    return {"default": Features(default), "statements": statements, "ner": NER_FEATURES, "attribution": ATTRIBUTION_FEATURES, **features}
+
+
+def document_configs(features: dict[str, Features]) -> tuple[str, ...]:
+    """The configs keyed by document (a `doc_id` column): released in shards of documents."""
+    return tuple(name for name in CONFIGS if "doc_id" in features[name])
+
+
+def _plain(feature):
+    """The Arrow type a feature has before ClassLabel strings are encoded as integers."""
+    if isinstance(feature, ClassLabel):
+        return pa.string()
+    if isinstance(feature, dict):
+        return pa.struct([pa.field(k, _plain(v)) for k, v in feature.items()])
+    if isinstance(feature, List):
+        return pa.list_(_plain(feature.feature))
+    return Features({"x": feature}).arrow_schema.field("x").type
+
+
+def _encode(array: pa.Array, feature) -> pa.Array:
+    if isinstance(feature, ClassLabel):
+        return pc.index_in(array, value_set=pa.array(feature.names)).cast(pa.int64())
+    if isinstance(feature, dict):
+        children = [_encode(array.field(k), v) for k, v in feature.items()]
+        return pa.StructArray.from_arrays(children, names=list(feature), mask=array.is_null())
+    if isinstance(feature, List):
+        return pa.ListArray.from_arrays(array.offsets, _encode(array.flatten(), feature.feature), mask=array.is_null())
+    return array
+
+
+def table_from_rows(rows: list[dict], features: Features) -> pa.Table:
+    plain = pa.schema([pa.field(k, _plain(v)) for k, v in features.items()])
+    table = pa.Table.from_pylist(rows, schema=plain)
+    columns = [_encode(table.column(k).combine_chunks(), v) for k, v in features.items()]
+    return pa.Table.from_arrays(columns, schema=features.arrow_schema)
+
+
+def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
+    """A span layer as validate read it (plain Arrow types, canonical order) as its config's table."""
+    schema = features.arrow_schema
+    columns = [pc.cast(_encode(table.column(name).combine_chunks(), feature), schema.field(name).type) for name, feature in features.items()]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict[str, Kind], features: dict[str, Features],
+                 speakers: list[dict]) -> dict[str, pa.Table]:
+    """The rows of a block of consecutive documents in every document-keyed config, in canonical
+    order, and `aligned_quotes` (the block's quotes as `statements` aligns them, with `statement_id`).
+    `tables`: the block's rows of each document-keyed source kind as validate read them (canonical
+    order); `texts`: the documents' texts. Assumes the block validated."""
+    out = {}
+    for config, kind in FLAT.items():
+        if kind not in tables:
+            continue
+        table = tables[kind]
+        if config == "documents":
+            table = table.append_column("text", pa.array([texts[d] for d in table.column("doc_id").to_pylist()], type=pa.string()))
+        out[config] = table_from_arrow(table, features[config])
+    out["default"] = nest_by_document(out, features["default"])
+    doc_ids = out["documents"].column("doc_id").to_pylist()
+    quotes: dict[str, list[dict]] = {d: [] for d in doc_ids}
+    for row in tables["quote"].select(VIEW_FIELDS["quote"]).to_pylist():
+        quotes[row["doc_id"]].append(row)
+    view_of = {kind: tables[kind].select(VIEW_FIELDS[kind]) for kind in ("entity", "timex")}
+    out["ner"], out["attribution"] = view_tables({d: texts[d] for d in doc_ids}, view_of["entity"], view_of["timex"], quotes, speakers)
+    outlets = dict(zip(doc_ids, tables["document"].column("outlet").to_pylist()))
+    aligned = tables["quote"].select([*ALIGNED_QUOTE_FIELDS, "statement_id"])
+    out["aligned_quotes"] = aligned.append_column("outlet", pa.array([outlets[d] for d in aligned.column("doc_id").to_pylist()], type=pa.string()))
+    return out
+
+
+def statements_table(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
+    """The `statements` config: `aligned` over the registry's rows, ClassLabels encoded."""
+    return table_from_arrow(aligned(statements, aligned_quotes, features), features)
+
+
+def aligned(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
+    """Each registered statement (`statements`: the registry's rows, canonical order) with its quotes
+    from every document (`aligned_quotes`: outlet, ALIGNED_QUOTE_FIELDS and statement_id, canonical
+    order, kept: the sort is stable) and the number of documents quoting it; in Arrow, plain types.
+    `aligned_quotes` None: no quotes."""
+    fields = ["outlet", *ALIGNED_QUOTE_FIELDS]
+    if aligned_quotes is None:
+        struct = features["statements"]["quotes"].feature
+        aligned_quotes = pa.table({**{name: pa.array([], type=_plain(struct[name])) for name in fields}, "statement_id": pa.array([], type=pa.string())})
+    owner = pc.index_in(aligned_quotes.column("statement_id"), value_set=statements.column("id")).to_numpy(zero_copy_only=False)
+    counts = np.bincount(owner, minlength=statements.num_rows)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
+    members = aligned_quotes.take(pa.array(np.argsort(owner, kind="stable"), type=pa.int64()))
+    quotes = pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays([members.column(f).combine_chunks() for f in fields], names=fields))
+    pairs = pa.table({"owner": owner, "doc_id": aligned_quotes.column("doc_id")}).group_by(["owner", "doc_id"]).aggregate([])
+    outlets = np.bincount(pairs.column("owner").to_numpy(), minlength=statements.num_rows)
+    return statements.append_column("outlets", pa.array(outlets, type=pa.int32())).append_column("quotes", quotes)
+
+
+# the fields of each layer the training views read (the rest never become Python objects)
+VIEW_FIELDS = {
+    "entity": ["doc_id", "id", "start", "end", "label"],
+    "timex": ["doc_id", "id", "start", "end", "type"],
+    "quote": ["doc_id", "id", "start", "end", "type", "cue_start", "cue_end", "source_start", "source_end", "speaker", "statement_id"],
+}
+
+
+def ner_tally(ner: pa.Table) -> tuple[int, int]:
+    """(spans tagged, spans left out as overlapping) in `ner` rows: counted in Arrow, for build's
+    counts-in = counts-out check (at scale the view holds millions of tags)."""
+    beginnings = pa.array([i for i, tag in enumerate(NER_TAGS) if tag.startswith("B-")], type=pa.int64())
+    tags = pc.list_flatten(ner.column("ner_tags"))
+    begun = pc.sum(pc.is_in(tags, value_set=beginnings)).as_py() or 0
+    reasons = pc.struct_field(pc.list_flatten(ner.column("adjusted")), "reason")
+    return begun, pc.sum(pc.equal(reasons, OVERLAP)).as_py() or 0
+
+
+def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:
+    documents = tables["documents"]
+    doc_ids = documents.column("doc_id")
+    columns = {name: documents.column(name) for name in documents.column_names}
+    for column, config in NESTED.items():
+        layer = tables[config]  # already sorted by doc_id first
+        positions = pc.index_in(layer.column("doc_id"), value_set=doc_ids).to_numpy(zero_copy_only=False)
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(positions, minlength=len(doc_ids)))]).astype(np.int32)
+        fields = [name for name in layer.column_names if name != "doc_id"]
+        struct = pa.StructArray.from_arrays([layer.column(f).combine_chunks() for f in fields], names=fields)
+        columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)
+    return pa.Table.from_arrays([columns[name] for name in features], schema=features.arrow_schema)
+
+
+
+def align_statements(corpus: Corpus) -> list[dict]:
+    """Each registered statement with its quotes from every document, in document order (as records)."""
+    features = config_features(corpus.kinds)
+    outlets = {r["doc_id"]: r["outlet"] for r in corpus.rows("document")}
+    quotes = sorted(corpus.rows("quote"), key=canonical_key(corpus.kinds["quote"]))
+    struct = features["statements"]["quotes"].feature
+    quote_table = pa.table({**{name: pa.array([outlets[q["doc_id"]] if name == "outlet" else q[name] for q in quotes], type=_plain(struct[name]))
+                               for name in struct}, "statement_id": pa.array([q["statement_id"] for q in quotes], type=pa.string())})
+    registry = features["statement_registry"]
+    statements = sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"]))
+    statement_table = pa.Table.from_pylist(statements, schema=pa.schema([pa.field(k, _plain(v)) for k, v in registry.items()]))
+    return aligned(statement_table, quote_table, features).to_pylist()

@@ -1,0 +1,219 @@
+"""Read a repository's sources (raw texts, provenance, registries, annotation layers) into a Corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.sources.jsonl import read_jsonl_canonical, unsafe_path
+from zoomnews.repo import RAW_DIR, CorpusRepo
+from zoomnews.safeio import read_bytes
+from zoomnews.sources.schemas import Kind, load_kinds
+
+
+@dataclass(frozen=True)
+class Record:
+    file: str
+    line: int
+    data: dict
+    floats: bool = False  # the line holds a float literal: only the reference validator may accept it (schemas.Kind.fast_validator)
+
+
+@dataclass
+class Corpus:
+    repo: CorpusRepo
+    kinds: dict[str, Kind]
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    raw_sha256: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    # the kinds whose every line is its record's canonical serialisation: only their order is left to check
+    canonical_lines: set[str] = field(default_factory=set)
+
+    def rows(self, kind: str) -> list[dict]:
+        return [r.data for r in self.records[kind]]
+
+
+def _sortable(value) -> tuple:
+    """Orders values of one type naturally, and never fails on a mix of types (invalid input is sorted too)."""
+    if value is None:
+        return (2, "", 0)
+    if isinstance(value, (int, float)):
+        return (0, "", value)
+    return (1, value if isinstance(value, str) else json.dumps(value, sort_keys=True), 0)
+
+
+def canonical_key(kind: Kind):
+    def key(record: dict):
+        return tuple(_sortable(record.get(f)) for f in kind.order)
+
+    return key
+
+
+def read_corpus(repo: CorpusRepo, kinds: dict[str, Kind] | None = None) -> Corpus:
+    """Everything in the sources as records, with the file- and line-level problems found while
+    reading (for tools on small corpora; validate and build stream Arrow tables)."""
+    corpus = Corpus(repo, kinds or load_kinds(repo))
+    for name, kind in corpus.kinds.items():
+        reading = read_jsonl_canonical(repo.path(kind.source), kind.source, repo.root, kind.fields)
+        if reading.canonical:
+            corpus.canonical_lines.add(name)
+        floats = reading.float_lines
+        corpus.records[name] = [Record(kind.source, line, data, line in floats) for line, data in reading.records]
+        corpus.problems.extend(reading.problems)
+    _read_raw(corpus)
+    return corpus
+
+
+# A raw file's name: a safe doc_id + ".txt". Fixed here, not taken from the schema: it is what keeps
+# every raw path a plain file name inside corpus/raw/. Always matched whole (fullmatch).
+SAFE_DOC_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
+def raw_name_ok(name: str) -> bool:
+    return name.endswith(".txt") and SAFE_DOC_ID.fullmatch(name[: -len(".txt")]) is not None
+
+
+def check_doc_id(kinds: dict[str, Kind], doc_id: str, label: str = "--doc-id") -> None:
+    """ZN112 unless `doc_id` is a whole-string match of the schema's doc_id pattern and a safe raw file
+    name: a doc_id becomes corpus/raw/<doc_id>.txt and the name of a suggestions folder."""
+    if not (kinds["document"].matches("doc_id", doc_id) and raw_name_ok(f"{doc_id}.txt")):
+        raise ZoomnewsError(Problem(label, None, "ZN112", f"{doc_id!r} is not a doc_id (lower-case letters, digits, inner hyphens, at most 64 characters); pass --doc-id"))
+
+
+def _raw_files(corpus: Corpus) -> dict[str, str]:
+    present, problems = raw_files(corpus.repo)
+    corpus.problems.extend(problems)
+    return present
+
+
+class Names(Sequence):
+    """Sorted ASCII names (safe doc_ids) in one fixed-width numpy array: at 300k files about 20 bytes
+    each, where Python strings in a list and a set cost about 150."""
+
+    def __init__(self, names: list[str]):
+        self.array = np.array(sorted(names), dtype=bytes) if names else np.zeros(0, dtype="S1")
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [name.decode("ascii") for name in self.array[i]]
+        return self.array[i].decode("ascii")
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __contains__(self, name) -> bool:
+        if not isinstance(name, str) or not name.isascii():
+            return False
+        key = name.encode("ascii")
+        i = int(np.searchsorted(self.array, key))
+        return i < len(self.array) and self.array[i] == key
+
+
+class RawFiles(Mapping):
+    """The raw files by doc_id (a path each, made when asked)."""
+
+    def __init__(self, folder: str, doc_ids: list[str]):
+        self.folder, self.doc_ids = folder, Names(doc_ids)
+
+    def __getitem__(self, doc_id: str) -> str:
+        if doc_id not in self.doc_ids:
+            raise KeyError(doc_id)
+        return f"{self.folder}/{doc_id}.txt"
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self.doc_ids
+
+    def __iter__(self):
+        return iter(self.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
+    """The raw files by doc_id (sorted), and the problems of the folder's entries: names that are not
+    a safe `<doc_id>.txt` are reported, not read; links and FIFOs too."""
+    raw_dir, problems = repo.raw_dir, []
+    unsafe = unsafe_path(raw_dir, repo.root)
+    if unsafe:
+        return RawFiles(str(raw_dir), []), [Problem(RAW_DIR, None, "ZN111", unsafe)]
+    if not raw_dir.is_dir():
+        return RawFiles(str(raw_dir), []), []
+    present = []
+    with os.scandir(raw_dir) as listing:  # directory entries know their type: no stat per file
+        for entry in listing:
+            name = entry.name
+            label = f"{RAW_DIR}/{name}"
+            if not raw_name_ok(name):
+                label = f"{RAW_DIR}/{name!r}" if not name.isprintable() else label
+                problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
+            elif entry.is_symlink():
+                problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
+            elif not entry.is_file(follow_symlinks=False):
+                problems.append(Problem(label, None, "ZN114", "not a regular file (a FIFO, socket, device or folder)"))
+            else:
+                present.append(name[:-len(".txt")])
+    return RawFiles(str(raw_dir), present), sorted(problems)
+
+
+def _read_raw(corpus: Corpus) -> None:
+    registered = {r.data.get("doc_id"): r for r in corpus.records["document"] if isinstance(r.data.get("doc_id"), str)}
+    present = _raw_files(corpus)
+    reported = {p.file for p in corpus.problems}
+    for stem in sorted(set(present) - set(registered)):
+        corpus.problems.append(Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl"))
+    for doc_id, record in registered.items():
+        path = present.get(doc_id)
+        if path is None and f"{RAW_DIR}/{doc_id}.txt" in reported:
+            continue
+        if path is None:
+            corpus.problems.append(Problem(record.file, record.line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
+            continue
+        try:
+            data = read_bytes(path, f"{RAW_DIR}/{doc_id}.txt", follow=False)  # refuses a FIFO or link swapped in since the listing
+        except (ZoomnewsError, FileNotFoundError) as e:
+            corpus.problems.extend(e.problems if isinstance(e, ZoomnewsError) else [Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN106", "raw file vanished while reading")])
+            continue
+        corpus.raw_sha256[doc_id] = hashlib.sha256(data).hexdigest()
+        text, problems = decode_raw(data, f"{RAW_DIR}/{doc_id}.txt")
+        corpus.problems.extend(problems)
+        if text is not None:
+            corpus.texts[doc_id] = text
+
+
+def decode_raw(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
+    """A raw capture's text, and what is wrong with it: BOM or invalid UTF-8 (no text), CR, not NFC."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(label, 1, "ZN107", "raw text starts with a byte-order mark")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, [Problem(label, data[: e.start].count(b"\n") + 1, "ZN107", f"invalid UTF-8 at byte {e.start}")]
+    problems = []
+    if "\r" in text:
+        problems.append(Problem(label, text.count("\n", 0, text.index("\r")) + 1, "ZN108", "carriage return: raw texts use LF newlines"))
+    if not unicodedata.is_normalized("NFC", text):
+        first = first_not_nfc(text)
+        problems.append(Problem(label, text.count("\n", 0, first) + 1, "ZN110", f"text is not in Unicode NFC (from offset {first})"))
+    return text, problems
+
+
+def first_not_nfc(text: str, block: int = 4096) -> int:
+    """The offset of the first character NFC changes (a mark out of order, a base that composes with a
+    later mark, a singleton): NFC keeps everything before it, however long the sequence it starts."""
+    normalized = unicodedata.normalize("NFC", text)
+    lo = 0
+    while lo < len(text) and text[lo:lo + block] == normalized[lo:lo + block]:  # whole blocks compared in C
+        lo += block
+    ours, theirs = text[lo:lo + block], normalized[lo:lo + block]
+    first = lo + next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+    return min(first, len(text) - 1)

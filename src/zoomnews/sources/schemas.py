@@ -1,0 +1,175 @@
+r"""The JSON Schemas in schema/: the one source of truth for every record's shape.
+
+Each schema names, under `x-zoomnews`, the source file it governs, the record key and the
+canonical order of records, so readers, validators, `fmt` and `build` all take them from here.
+
+Patterns end in `(?![\s\S])` ("nothing follows"), not `$`: in Python's `re` (jsonschema) `$` also
+matches before a final newline, so `"e1\n"` passed `^e1$`; the lookahead means the end of the string
+in Python and ECMA-262 (jsonschema-rs) alike (tests/test_reader_safety.py checks every pattern).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jsonschema
+
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.repo import SCHEMA_DIR, CorpusRepo
+
+# Source kinds in data-flow order; registries before the layers that reference them.
+KINDS = (
+    "document",
+    "article",
+    "registry_entity",
+    "registry_speaker",
+    "registry_statement",
+    "zone",
+    "entity",
+    "timex",
+    "quote",
+)
+
+
+def _json_integer(checker, instance) -> bool:
+    """An integer is a JSON integer literal: JSON Schema counts 4.0 as an integer, but `"end": 4.0`
+    is a float to every reader after validate (Arrow, build), so it is refused here."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _json_integer),
+)
+
+
+def reference_validator(schema: dict):
+    """The validator that decides and explains: jsonschema 2020-12 with formats, integers strict."""
+    return StrictValidator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    schema: dict
+
+    @property
+    def source(self) -> str:
+        return self.schema["x-zoomnews"]["source"]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(self.schema["x-zoomnews"]["key"])
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self.schema["x-zoomnews"]["order"])
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.schema["properties"])
+
+    @cached_property
+    def validator(self) -> jsonschema.Draft202012Validator:
+        """The reference implementation: it decides, and its messages are the ones reported."""
+        return reference_validator(self.schema)
+
+    @cached_property
+    def fast_validator(self):
+        """jsonschema-rs on the same schema file, about 100x faster. A record it accepts is accepted;
+        one it rejects goes to the reference validator, which decides and explains. Sound because
+        whatever jsonschema-rs accepts jsonschema accepts too (tests/test_schema_properties.py) —
+        except a float literal such as 4.0, which jsonschema-rs counts as an integer: a record read
+        from a line holding one is never given to it (sources.Record.floats)."""
+        import jsonschema_rs
+
+        return jsonschema_rs.validator_for(self.schema, validate_formats=True)
+
+    def matches(self, name: str, value: str) -> bool:
+        """`value` matches property `name`'s pattern as a whole string (re.search with `$` would also
+        accept it followed by a newline)."""
+        return re.fullmatch(self.schema["properties"][name]["pattern"], value) is not None
+
+
+# sha256 of the schema files that passed the metaschema check in this process. The check is a pure
+# function of the file's bytes and costs ~50 ms for schema/ (load_kinds runs it on every call):
+# the same bytes are checked once. Files are still read, parsed and block-checked on every call.
+_METASCHEMA_CHECKED: set[bytes] = set()
+
+
+def load_schema(path: Path, root: Path | None = None) -> dict:
+    """A schema file, checked against the 2020-12 metaschema; a broken one is a coded error, not a crash.
+    Read like every source (a FIFO is ZN114, never waited on); with `root`, never through a symbolic link (ZN111)."""
+    from zoomnews.sources.jsonl import unsafe_path
+    from zoomnews.safeio import read_bytes
+
+    label = f"{SCHEMA_DIR}/{path.name}"
+    unsafe = unsafe_path(path, root) if root is not None else None
+    if unsafe:
+        raise ZoomnewsError(Problem(label, None, "ZN111", unsafe))
+    try:
+        data = read_bytes(path, label)
+        schema = json.loads(data.decode("utf-8"))
+        digest = hashlib.sha256(data).digest()
+        if digest not in _METASCHEMA_CHECKED:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            _METASCHEMA_CHECKED.add(digest)
+    except (FileNotFoundError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ZoomnewsError(Problem(label, None, "ZN113", f"unreadable schema: {str(e)[:160]}")) from None
+    except jsonschema.SchemaError as e:
+        raise ZoomnewsError(Problem(label, None, "ZN113", f"not a valid JSON Schema 2020-12: {e.message[:160]}")) from None
+    if path.name.removesuffix(".schema.json") in KINDS:  # a record schema
+        problem = zoomnews_block_problem(schema)
+        if problem:
+            raise ZoomnewsError(Problem(label, None, "ZN113", problem))
+    return schema
+
+
+# A source file: a relative path under corpus/ or annotations/ (not corpus/raw/, which holds the raw
+# texts), plain names only: no `..`, no absolute path, so every reader and `fmt` stay in the repository.
+SOURCE_PATH = re.compile(r"(?:corpus|annotations)(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)+\.jsonl")
+
+
+def zoomnews_block_problem(schema: dict) -> str | None:
+    """What is wrong with a record schema's x-zoomnews block (source, key, order), or None."""
+    block = schema.get("x-zoomnews")
+    if not isinstance(block, dict):
+        return "missing the x-zoomnews block (source, key, order)"
+    source = block.get("source")
+    if not isinstance(source, str) or not SOURCE_PATH.fullmatch(source) or source.startswith("corpus/raw/"):
+        return f"x-zoomnews.source {source!r} is not a .jsonl file under corpus/ or annotations/ (a relative path, no `..`)"
+    required = schema.get("required") if isinstance(schema.get("properties"), dict) and isinstance(schema.get("required"), list) else []
+    for name in ("key", "order"):  # every valid record has them: validate and fmt index records by them
+        names = block.get(name)
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in required for n in names):
+            return f"x-zoomnews.{name} must be a non-empty list of required property names"
+    return None
+
+
+def load_kinds(repo: CorpusRepo | None = None) -> dict[str, Kind]:
+    """Every source kind with its schema, read from the repository's schema/ folder."""
+    root = repo.root if repo else package_root()
+    kinds = {name: Kind(name, load_schema(root / SCHEMA_DIR / f"{name}.schema.json", root)) for name in KINDS}
+    governed: dict[str, str] = {}
+    for name, kind in kinds.items():  # two kinds in one file: fmt would write it twice, each dropping the other's records
+        if kind.source in governed:
+            raise ZoomnewsError(Problem(f"{SCHEMA_DIR}/{name}.schema.json", None, "ZN113", f"x-zoomnews.source {kind.source} is already {governed[kind.source]}'s"))
+        governed[kind.source] = name
+    return kinds
+
+
+# The span layers (kinds whose schema has start, end and text), in data order, and each one's name
+# (annotations/<name>.jsonl, the config <name>). Module constants for the exchange formats; a test
+# holds them to the schemas (zoomnews.checks.validation.span_kinds).
+SPAN_KINDS = ("zone", "entity", "timex", "quote")
+LAYER_NAMES = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
+
+
+def package_root() -> Path:
+    """The checkout this package was installed from (editable install) — the default repository."""
+    return Path(__file__).resolve().parents[3]  # src/zoomnews/sources/schemas.py -> the checkout

@@ -1,0 +1,119 @@
+"""`zoomnews new-document`: register a raw capture — copy it byte for byte, compute its sha256 and id,
+and add a provenance stub whose open questions say TODO (validate refuses them until answered, ZN411)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.sources.canonical import canonical_text
+from zoomnews.sources.jsonl import read_jsonl
+from zoomnews.repo import RAW_DIR
+from zoomnews.safeio import read_bytes, write_files
+from zoomnews.sources.schemas import load_kinds
+from zoomnews.sources.corpus import check_doc_id, decode_raw
+
+TODO = "TODO"
+
+
+@dataclass
+class Registered:
+    doc_id: str
+    raw: Path
+    sha256: str
+    todo: list[str]
+
+
+def slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40].strip("-")
+
+
+def new_document(repo, file: Path, outlet: str, url: str | None, published: str, title: str | None = None,
+                 doc_id: str | None = None) -> Registered:
+    """Register `file`: its bytes copied to corpus/raw/<doc_id>.txt and a record added to
+    corpus/documents.jsonl and corpus/articles.jsonl, the three files written in one safeio.write_files
+    call (all encoded first; an error leaves all three as they were, a kill leaves each old or new and
+    validate names a half state, e.g. a raw file not registered, ZN105)."""
+    file = Path(file)
+    data = _read_capture(file)
+    text, problems = decode_raw(data, str(file))
+    if problems:
+        raise ZoomnewsError(problems)
+    kinds = load_kinds(repo)
+    _check_date(kinds, published)
+    doc_id = doc_id or f"{slug(outlet)}-{published}"
+    check_doc_id(kinds, doc_id)
+    documents = _records(repo, kinds["document"])
+    articles = _records(repo, kinds["article"])
+    sha256 = hashlib.sha256(data).hexdigest()
+    _check_new(repo, doc_id, sha256, documents)
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    document = {
+        "doc_id": doc_id, "source_file": file.name if kinds["document"].matches("source_file", file.name) else f"{doc_id}.txt",
+        "sha256": sha256, "outlet": outlet, "outlet_evidence": f"{TODO}: why this capture is from {outlet}",
+        "url": url, "title": title or first_line, "authors": [], "published": published, "published_evidence": "inferred",
+        "published_reason": f"{TODO}: the evidence for {published} (stated in the text, or inferred and how)",
+        "language": "en", "rights": f"{TODO}: News text © {outlet} and its author(s); all rights reserved (see DATASHEET.md).",
+        "derived_from": [],
+    }
+    article = {"doc_id": doc_id, "article_index": 0, "title": document["title"], "authors": [], "published": published,
+               "published_evidence": "inferred", "published_reason": document["published_reason"]}
+    raw = f"{RAW_DIR}/{doc_id}.txt"
+    write_files({
+        Path(raw): data,
+        Path(kinds["document"].source): canonical_text(documents + [document], kinds["document"]),
+        Path(kinds["article"].source): canonical_text(articles + [article], kinds["article"]),
+    }, repo.root)
+    todo = [f"corpus/documents.jsonl: {doc_id}: {k}" for k, v in document.items() if isinstance(v, str) and v.startswith(TODO)]
+    todo += ["corpus/documents.jsonl / corpus/articles.jsonl: authors, published_evidence (stated when the text gives the date)",
+             "annotations/: zones (every non-blank character), entities, timexes, quotes (see annotations/GUIDELINES.md)"]
+    return Registered(doc_id, repo.raw_path(doc_id), sha256, todo)
+
+
+def _check_date(kinds, published: str) -> None:
+    """ZN201 unless `published` is a date as the schema writes it (fromisoformat alone also takes 20200805)."""
+    try:
+        datetime.date.fromisoformat(published)
+        ok = kinds["document"].matches("published", published)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ZoomnewsError(Problem("--published", None, "ZN201", f"{published!r} is not a date YYYY-MM-DD"))
+
+
+def _read_capture(file: Path) -> bytes:
+    """The capture's bytes; a FIFO or device is refused (ZN114) instead of waited on."""
+    try:
+        return read_bytes(file, str(file))
+    except FileNotFoundError:
+        raise ZoomnewsError(Problem(str(file), None, "ZN101", "file is missing")) from None
+
+
+def _records(repo, kind) -> list[dict]:
+    """The records of a source file that is rewritten with one more: every line must be a record, or
+    it would be lost in the rewrite. An absent file has none."""
+    path = repo.path(kind.source)
+    if not os.path.lexists(path):
+        return []
+    records, bad = read_jsonl(path, kind.source, repo.root)
+    if bad:
+        raise ZoomnewsError(bad)
+    return [record for _, record in records]
+
+
+def _check_new(repo, doc_id: str, sha256: str, documents: list[dict]) -> None:
+    """Refuse a doc_id or a capture already in the corpus, and a raw file already in the doc_id's place."""
+    if any(record.get("doc_id") == doc_id for record in documents):
+        raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered; pass another --doc-id"))
+    if os.path.lexists(repo.raw_path(doc_id)):
+        raise ZoomnewsError(Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN105", "a raw file is already there, not registered; remove it or pass another --doc-id"))
+    for record in documents:
+        if record.get("sha256") == sha256:
+            raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"this capture is already registered as {record.get('doc_id')}"))

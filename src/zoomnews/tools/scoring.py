@@ -1,0 +1,226 @@
+"""`zoomnews score`: the official scorer for the corpus's three tasks.
+
+- **NER** (entities plus DATE/TIME timexes, OntoNotes types, as in the `ner` config): the SemEval-2013
+  schemas as `nervaluate` defines them — strict (boundaries and type), exact (boundaries), partial
+  (overlap counts half) and type (overlap and type) — with COR/INC/PAR/MIS/SPU counts, P/R/F1 micro,
+  per type, and macro (mean over the gold types). The matching is nervaluate's, run per document on
+  spans sorted by offsets, so scores do not depend on record order.
+- **TIMEX** (TempEval-3 style): strict span F1 (same offsets) and relaxed span F1 (overlap, one-to-one),
+  type and value accuracy over the relaxed matches, and type/value F1 (accuracy x relaxed F1).
+- **Attribution**: quotation content span F1 (exact and overlap), speaker accuracy over overlap
+  matches, and statement clustering pairwise F1 (do matched quotes group the same way?).
+
+Gold and predictions are Bundles (`zoomnews.formats.common`); predictions can be source records or
+any import format's export (their attributes are never filled in from the gold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zoomnews.tools.agreement import accuracy, exact_pairs, overlap_pairs, pairwise_cluster_f1, prf
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.formats.common import SPAN_KINDS, Bundle, bundle_from_repo
+from zoomnews.sources.schemas import LAYER_NAMES
+from zoomnews.release.views import TIMEX_TO_ONTONOTES
+
+SCHEMAS = ("strict", "exact", "partial", "type")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+
+
+@dataclass
+class Counts:
+    correct: int = 0
+    incorrect: int = 0
+    partial: int = 0
+    missed: int = 0
+    spurious: int = 0
+
+    def add(self, other: "Counts") -> None:
+        for name in ("correct", "incorrect", "partial", "missed", "spurious"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def scores(self, schema: str) -> dict:
+        actual = self.correct + self.incorrect + self.partial + self.spurious
+        possible = self.correct + self.incorrect + self.partial + self.missed
+        hits = self.correct + (0.5 * self.partial if schema in ("partial", "type") else 0)
+        precision = hits / actual if actual else 0.0
+        recall = hits / possible if possible else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"correct": self.correct, "incorrect": self.incorrect, "partial": self.partial, "missed": self.missed,
+                "spurious": self.spurious, "possible": possible, "actual": actual, "precision": precision, "recall": recall, "f1": f1}
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def evaluate(gold: list[Span], pred: list[Span], schema: str) -> Counts:
+    """One document, nervaluate's matching for `schema` (inputs sorted by offsets)."""
+    counts, matched = Counts(), set()
+    for p in pred:
+        hit = wrong = None
+        if schema == "type":
+            best = None
+            for i, g in enumerate(gold):
+                if i in matched or not _overlaps(p, g):
+                    continue
+                distance = abs(p.start - g.start) + abs(p.end - g.end)
+                if p.label == g.label:
+                    if best is None or distance < best:
+                        hit, best = i, distance
+                elif wrong is None:
+                    wrong = i
+        else:
+            for i, g in enumerate(gold):
+                if i in matched:
+                    continue
+                same_bounds = p.start == g.start and p.end == g.end
+                if schema == "strict" and same_bounds and p.label == g.label or schema in ("exact", "partial") and same_bounds:
+                    hit = i
+                    break
+                if _overlaps(p, g) and wrong is None:
+                    wrong = i
+        if hit is not None:
+            counts.correct += 1
+            matched.add(hit)
+        elif wrong is not None:
+            if schema == "partial":
+                counts.partial += 1
+            else:
+                counts.incorrect += 1
+            matched.add(wrong)
+        else:
+            counts.spurious += 1
+    counts.missed += len(gold) - len(matched)
+    return counts
+
+
+def ner_spans(bundle) -> dict[str, list[Span]]:
+    spans: dict[str, list[Span]] = {}
+    for e in bundle.layers["entity"]:
+        spans.setdefault(e["doc_id"], []).append(Span(e["start"], e["end"], e["label"]))
+    for t in bundle.layers["timex"]:
+        spans.setdefault(t["doc_id"], []).append(Span(t["start"], t["end"], TIMEX_TO_ONTONOTES.get(t["type"], t["type"])))
+    return {doc: sorted(s, key=lambda x: (x.start, x.end, x.label)) for doc, s in spans.items()}
+
+
+def score_ner(gold: dict[str, list[Span]], pred: dict[str, list[Span]]) -> dict:
+    documents = sorted(set(gold) | set(pred))
+    result = {}
+    for schema in SCHEMAS:
+        total = Counts()
+        for doc in documents:
+            total.add(evaluate(gold.get(doc, []), pred.get(doc, []), schema))
+        result[schema] = total.scores(schema)
+    labels = sorted({s.label for spans in gold.values() for s in spans} | {s.label for spans in pred.values() for s in spans})
+    per_type = {}
+    for label in labels:
+        per_type[label] = {}
+        for schema in SCHEMAS:
+            total = Counts()
+            for doc in documents:
+                total.add(evaluate([s for s in gold.get(doc, []) if s.label == label], [s for s in pred.get(doc, []) if s.label == label], schema))
+            per_type[label][schema] = total.scores(schema)
+    gold_labels = sorted({s.label for spans in gold.values() for s in spans})
+    macro = {schema: {m: sum(per_type[l][schema][m] for l in gold_labels) / len(gold_labels) if gold_labels else 0.0
+                      for m in ("precision", "recall", "f1")} for schema in SCHEMAS}
+    return {"micro": result, "macro": macro, "per_type": per_type}
+
+
+def _sorted(records: list[dict], label: str) -> list[dict]:
+    return sorted(records, key=lambda r: (r["doc_id"], r["start"], r["end"], str(r.get(label)), str(r.get("id"))))
+
+
+def score_timex(gold: list[dict], pred: list[dict]) -> dict:
+    gold, pred = _sorted(gold, "type"), _sorted(pred, "type")
+    strict = exact_pairs(gold, pred, None)
+    relaxed = overlap_pairs(gold, pred, None)
+    relaxed_prf = prf(relaxed, gold, pred)
+    type_accuracy, value_accuracy = accuracy(relaxed, ("type",)), accuracy(relaxed, ("value",))
+    return {"strict": prf(strict, gold, pred).as_dict(), "relaxed": relaxed_prf.as_dict(),
+            "type_accuracy": type_accuracy, "value_accuracy": value_accuracy,
+            "type_f1": (type_accuracy or 0.0) * relaxed_prf.f1, "value_f1": (value_accuracy or 0.0) * relaxed_prf.f1}
+
+
+def score_attribution(gold: list[dict], pred: list[dict]) -> dict:
+    gold, pred = _sorted(gold, "type"), _sorted(pred, "type")
+    exact, overlap = exact_pairs(gold, pred, None), overlap_pairs(gold, pred, None)
+    return {"content_exact": prf(exact, gold, pred).as_dict(), "content_overlap": prf(overlap, gold, pred).as_dict(),
+            "speaker_accuracy": accuracy(overlap, ("speaker",)),
+            "statement_pairwise": pairwise_cluster_f1(overlap, "statement_id").as_dict()}
+
+
+def documents_of(bundle) -> set[str]:
+    """The documents a Bundle speaks of: its texts, or (records without texts) its records' doc_ids."""
+    return set(bundle.texts) | {r["doc_id"] for records in bundle.layers.values() for r in records}
+
+
+def score(gold, pred, documents: list[str] | None = None) -> dict:
+    """All three tasks over every gold document, or over `documents` when the user restricts the
+    scoring explicitly. A gold document without predictions counts as missed (and is named in
+    `missing_documents`); predictions for documents the gold does not have cannot be scored and are
+    named in `unknown_documents`, never counted silently."""
+    gold_documents, predicted = documents_of(gold), documents_of(pred)
+    if documents:
+        absent = sorted(set(documents) - gold_documents)
+        if absent:
+            raise ZoomnewsError(Problem("--documents", None, "ZN401", f"not in the gold: {', '.join(absent)}"))
+        chosen = set(documents)
+    else:
+        chosen = gold_documents
+    keep = lambda records: [r for r in records if r["doc_id"] in chosen]
+    g = Bundle({}, {layer: keep(records) for layer, records in gold.layers.items()})
+    p = Bundle({}, {layer: keep(records) for layer, records in pred.layers.items()})
+    return {
+        "documents": sorted(chosen),
+        "missing_documents": sorted(chosen - predicted),
+        "unknown_documents": sorted(predicted - gold_documents),
+        "ner": score_ner(ner_spans(g), ner_spans(p)),
+        "timex": score_timex(g.layers["timex"], p.layers["timex"]),
+        "attribution": score_attribution(g.layers["quote"], p.layers["quote"]),
+    }
+
+
+def coverage_notes(result: dict) -> list[str]:
+    """What the user must know about which documents were scored."""
+    notes = []
+    if result["missing_documents"]:
+        notes.append(f"{len(result['missing_documents'])} gold document(s) have no prediction and count as missed: "
+                     + ", ".join(result["missing_documents"]))
+    if result["unknown_documents"]:
+        notes.append(f"predictions for {len(result['unknown_documents'])} document(s) not in the gold were not scored: "
+                     + ", ".join(result["unknown_documents"]))
+    return notes
+
+
+def gold_bundle(repo, gold: str) -> Bundle:
+    """A release (`1.1.0`) or `working` (the sources) as a Bundle."""
+    from zoomnews.tools.diff import WORKING, state
+
+    if gold == WORKING:
+        return bundle_from_repo(repo)
+    layers = state(repo, gold)
+    return Bundle({d["doc_id"]: d["text"] for d in layers["documents"]}, {kind: layers[name] for kind, name in LAYER_NAMES.items()})
+
+
+def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bundle, list[str]]:
+    """Predictions as source records (a folder of zones/entities/timexes/quotes.jsonl) or a tool's export.
+    Lossy formats get only the texts as their base: nothing is filled in from the gold."""
+    from pathlib import Path
+
+    if fmt == "records":
+        from zoomnews.tools.layer_folders import read_layers
+
+        layers = read_layers(Path(path))
+        return Bundle({}, {kind: layers.get(name, []) for kind, name in LAYER_NAMES.items()}), []
+    from zoomnews.formats import module
+
+    reader = module(fmt)
+    return reader.import_(Path(path), repo, Bundle(dict(texts), {layer: [] for layer in SPAN_KINDS}), reader.UNIT)

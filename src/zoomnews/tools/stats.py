@@ -1,0 +1,62 @@
+"""Corpus figures the datasheet quotes, computed from the sources, rendered as Markdown tables.
+
+DATASHEET.md holds the rendered blocks between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
+markers; `zoomnews docs` refreshes them and a test fails when they are stale.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from zoomnews.tools.agreement import compare
+from zoomnews.sources.schemas import LAYER_NAMES
+from zoomnews.tools.layer_folders import LAYER_FILES, read_layers
+from zoomnews.tools.markdown import table
+from zoomnews.sources.corpus import read_corpus
+
+LABEL = {"zone": "label", "entity": "label", "timex": "type", "quote": "type"}
+AGREEMENT_DIR = "annotations/agreement"
+
+
+def counts_block(corpus) -> str:
+    doc_ids = sorted(corpus.texts)
+    rows = []
+    for kind, field in LABEL.items():
+        per_doc = Counter(r.data["doc_id"] for r in corpus.records[kind])
+        rows.append([LAYER_NAMES[kind], *(per_doc[d] for d in doc_ids), sum(per_doc.values())])
+    registries = {
+        "entity registry": len(corpus.records["registry_entity"]),
+        "speaker registry": len(corpus.records["registry_speaker"]),
+        "statement registry": len(corpus.records["registry_statement"]),
+    }
+    text = table(["layer", *doc_ids, "total"], rows)
+    text += "\n\n" + table(["registry", "entries"], [[k, v] for k, v in registries.items()])
+    chars = {d: len(corpus.texts[d]) for d in doc_ids}
+    text += "\n\n" + table(["document", "characters", "articles"], [[d, chars[d], sum(1 for a in corpus.records["article"] if a.data["doc_id"] == d)] for d in doc_ids])
+    return text
+
+
+def labels_block(corpus) -> str:
+    parts = []
+    for kind, field in LABEL.items():
+        counts = Counter(r.data[field] for r in corpus.records[kind])
+        parts.append(f"**{LAYER_NAMES[kind]}** ({field}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))))
+    methods = Counter((r.data["annotator"], r.data["method"]) for kind in LABEL for r in corpus.records[kind])
+    parts.append("**provenance** (annotator/method): " + ", ".join(f"{a}/{m} {n}" for (a, m), n in sorted(methods.items())))
+    return "\n\n".join(parts)
+
+
+def agreement_block(repo) -> str:
+    result = compare(read_layers(repo.path(f"{AGREEMENT_DIR}/a1")), read_layers(repo.path(f"{AGREEMENT_DIR}/a2")))
+    rows = []
+    for layer in LAYER_FILES:
+        r = result[layer]
+        extras = {k: v for k, v in r.items() if k not in ("a", "b", "exact", "overlap", "exact_unlabelled")}
+        shown = "; ".join(f"{k} {(v['f1'] if isinstance(v, dict) else v):.3f}" for k, v in extras.items() if v is not None)
+        rows.append([layer, r["a"], r["b"], f"{r['exact']['f1']:.3f}", f"{r['overlap']['f1']:.3f}", f"{r['exact_unlabelled']['f1']:.3f}", shown or "–"])
+    return table(["layer", "a1", "a2", "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows)
+
+
+def blocks(repo) -> dict[str, str]:
+    corpus = read_corpus(repo)
+    return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo)}
