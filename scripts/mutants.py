@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTIES = ["tests/test_properties.py", "tests/test_offsets.py", "tests/test_tokenize_fast.py", "tests/test_views_fast.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
               "tests/test_source_tables.py", "tests/test_rule_oracles.py", "tests/test_messages.py", "tests/test_scoring.py",
-              "tests/test_validate.py"]
+              "tests/test_validate.py", "tests/test_shards.py"]
 
 # name, file, original text, mutated text
 MUTANTS = [
