@@ -65,7 +65,8 @@ def registries(rng: random.Random) -> dict[str, list[dict]]:
     statements = [{"id": f"statement-{k:03d}", "speaker": PEOPLE[k % len(PEOPLE)][0], "channel": "press_statement",
                    "date": None, "description": f"Synthetic statement {k}"} for k in range(40)]
     return {"registry_entity": sorted(entities, key=lambda r: r["id"]), "registry_speaker": sorted(speakers, key=lambda r: r["id"]),
-            "registry_statement": statements}
+            "registry_statement": statements,
+            "registry_annotator": [{"id": PROVENANCE["annotator"], "kind": "rule", "handle": "scripts/synth_corpus.py", "guidelines": [PROVENANCE["guideline"]]}]}
 
 
 def document(rng: random.Random, number: int) -> tuple[dict, dict]:

@@ -1,6 +1,9 @@
 """The whole test suite: set up the environment if needed, then run pytest (extra arguments pass through).
 
     python3 scripts/test.py
+
+The first run installs the pinned packages (and the spark extra) into .venv/, showing what it
+installs and how far it has got (scripts/bootstrap.py); later runs start at once.
 """
 
 import sys

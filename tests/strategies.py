@@ -142,6 +142,7 @@ def corpora(draw, max_documents: int = 3):
     doc_ids = draw(st.lists(slugs, min_size=1, max_size=max_documents, unique=True))
     spec = CorpusSpec({doc_id: draw(texts()) for doc_id in sorted(doc_ids)})
     r = spec.records = {name: [] for name in KINDS}
+    r["registry_annotator"] = [{"id": "a1", "kind": "model", "handle": "generated", "guidelines": ["1.0.0"]}]  # every record is a1's (_provenance)
     entity_ids = draw(st.lists(slugs, min_size=1, max_size=3, unique=True))
     for entity_id in entity_ids:
         r["registry_entity"].append({"id": entity_id, "name": draw(words), "type": draw(st.sampled_from(LINKED)), "aliases": draw(st.lists(words, max_size=2, unique=True))})

@@ -62,6 +62,7 @@ PROVENANCE = {"annotator": "a1", "method": "rule", "guideline": "1.0.0"}
 def template() -> Path:
     root = copy_sources(scratch_dir("oracle-template-") / "repo")
     shutil.rmtree(root / "releases")  # validate_repo(releases=False) never reads them
+    shutil.rmtree(root / "annotations" / "agreement")  # the oracles judge the gold layers (the passes get the same rules: test_agreement_passes)
     return root
 
 

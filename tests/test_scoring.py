@@ -214,3 +214,104 @@ def test_cli_names_the_documents_it_counted_as_missed(tmp_path):
     assert "NER on 5 document(s)" in out.output
     restricted = CliRunner().invoke(main, ["score", "--pred", str(pred), "--repo", str(ROOT), "--documents", "crn-2020-08-03"])
     assert "no prediction" not in restricted.output and "NER on 1 document(s)" in restricted.output
+
+
+def test_predictions_that_documents_leaves_out_are_named():
+    from zoomnews.tools.scoring import coverage_notes
+
+    one = "crn-2020-08-03"
+    result = score(GOLD, copy_of(GOLD), documents=[one])
+    assert result["documents"] == [one] and result["excluded_documents"] == sorted(set(GOLD.texts) - {one})
+    assert any("left out by --documents were not scored: cnbc-reworded-2020-08-03" in n for n in coverage_notes(result))
+    assert score(GOLD, copy_of(GOLD))["excluded_documents"] == []
+
+
+def test_cli_names_predicted_documents_the_gold_does_not_have(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    for name in ("zones", "entities", "timexes", "quotes"):
+        lines = (ROOT / "annotations" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        stray = [json.dumps({**json.loads(l), "doc_id": "not-in-gold"}, ensure_ascii=False) + "\n" for l in lines[:1]]
+        (pred / f"{name}.jsonl").write_text("".join(lines + stray), encoding="utf-8")
+    out = CliRunner().invoke(main, ["score", "--pred", str(pred), "--repo", str(ROOT), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert "predictions for 1 document(s) not in the gold were not scored: not-in-gold" in out.stderr
+    result = json.loads(out.stdout)
+    assert result["unknown_documents"] == ["not-in-gold"] and result["ner"]["micro"]["strict"]["f1"] == 1.0
+
+
+# ---- the benchmark protocol: leave one document out -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def release_layers():
+    from zoomnews.release.card import card_version
+    from zoomnews.tools.diff import state
+
+    repo = CorpusRepo(ROOT)
+    return state(repo, card_version(repo))
+
+
+def test_every_document_is_the_test_set_of_exactly_one_fold():
+    from zoomnews.tools.scoring import loo_folds
+
+    folds = loo_folds(GOLD.texts)
+    assert sorted(test for _, test in folds) == sorted(GOLD.texts) and len(folds) == len(GOLD.texts)
+    for training, test in folds:
+        assert test not in training and set(training) | {test} == set(GOLD.texts)
+
+
+def test_a_fold_knows_only_what_its_training_documents_attest(release_layers):
+    from zoomnews.tools.scoring import fold_registries, loo_folds
+
+    layers = release_layers
+    for training, test in loo_folds(GOLD.texts):
+        entities, speakers = fold_registries(layers, training)
+        written = {(e["entity_id"], e["text"]) for e in layers["entities"] if e["doc_id"] in training}
+        assert entities and all((entry["id"], form) in written for entry in entities for form in [entry["name"], *entry["aliases"]]), test
+        quoted = {q["speaker"] for q in layers["quotes"] if q["doc_id"] in training}
+        assert speakers and {s["id"] for s in speakers} <= quoted, test
+    # a surface form written only in the held-out document is unknown to its fold ("Calif." only in crn)
+    entities, _ = fold_registries(layers, [d for d in GOLD.texts if d != "crn-2020-08-03"])
+    assert not any("Calif." in [e["name"], *e["aliases"]] for e in entities)
+
+
+def blind_to(layers: dict, test: str) -> dict:
+    """The release as fold `test` must see it: the document's annotations gone, every registry name and
+    alias gone, and the speakers only that document quotes gone."""
+    blind = dict(layers)
+    for name in ("zones", "entities", "timexes", "quotes"):
+        blind[name] = [r for r in layers[name] if r["doc_id"] != test]
+    blind["entity_registry"] = [{**e, "name": "?", "aliases": []} for e in layers["entity_registry"]]
+    elsewhere = {q["speaker"] for q in blind["quotes"]}
+    blind["speaker_registry"] = [s for s in layers["speaker_registry"] if s["id"] in elsewhere]
+    return blind
+
+
+def test_the_baseline_never_sees_the_held_out_documents_gold(release_layers):
+    """Oracle: each fold predicts exactly the same when everything about its test document's gold is removed."""
+    from zoomnews.tools.scoring import suggest_baseline
+
+    _, _, folds = suggest_baseline(release_layers)
+    for test, predicted in folds:
+        _, _, blind_folds = suggest_baseline(blind_to(release_layers, test))
+        assert dict(blind_folds)[test].layers == predicted.layers, test
+        assert any(predicted.layers.values()), test
+
+
+def test_pooled_benchmark_counts_are_the_sum_of_the_folds():
+    from zoomnews.tools.scoring import benchmark_baseline
+
+    result = benchmark_baseline(CorpusRepo(ROOT))
+    assert [f["test"] for f in result["folds"]] == sorted(GOLD.texts)
+    for schema in SCHEMAS:
+        for count in ("correct", "incorrect", "partial", "missed", "spurious"):
+            assert result["pooled"]["ner"]["micro"][schema][count] == sum(f["scores"]["ner"]["micro"][schema][count] for f in result["folds"])
+    for fold in result["folds"]:
+        assert fold["scores"]["documents"] == [fold["test"]] and fold["scores"]["missing_documents"] == []
+    assert result["pooled"]["missing_documents"] == [] and result["pooled"]["unknown_documents"] == []

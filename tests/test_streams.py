@@ -1,7 +1,7 @@
 """A script that takes one row from a streamed config and exits must never abort (apache/arrow#45214).
 
 tests/programs/exit_soak.py runs a pattern in forked children that each exit through normal
-interpreter finalization; the three patterns the README shows run 200 times each, side by side.
+interpreter finalization; the three patterns the README and docs/loading.md show run 200 times each, side by side.
 The control runs without zoomnews' exit hook and must abort at least once. It is opt-in
 (ZOOMNEWS_SOAK_CONTROL=1): how often the race shows depends on the machine's load. Forked children
 aborted 4-9 times in 40 without the hook on a loaded machine (load 4-7), but 0 times in 100 on an

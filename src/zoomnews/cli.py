@@ -12,6 +12,7 @@ import click
 
 from zoomnews.checks.catalogue import CHECKS, explain
 from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.progress import bar
 from zoomnews.repo import CorpusRepo
 
 
@@ -40,19 +41,24 @@ MAX_SHOWN = 200
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+REPO_HELP = "Corpus repository (default: the one holding the current directory)."
+PATH_ALIAS = " The PATH argument is a deprecated alias of --repo, kept so that older scripts run."
+
+
 def repository(positional: bool = False):
     """Every command takes the corpus repository the same way: `--repo DIR` (default: the repository
-    holding the current directory). Commands that always took a PATH argument keep it, as a synonym."""
+    holding the current directory). Commands that took a PATH argument before `--repo` existed still
+    accept it, as a deprecated alias (documented in --help; no warning, so their output is unchanged)."""
 
     def decorate(command):
         @functools.wraps(command)
         def run(*args, repo=None, path=None, **kwargs):
             if repo and path and Path(repo).resolve() != Path(path).resolve():
-                raise click.UsageError(f"PATH {path} and --repo {repo} name different repositories; give one")
+                raise click.UsageError(f"PATH {path} and --repo {repo} name different repositories; give one (--repo)")
             return command(*args, path=repo or path, **kwargs)
 
-        run = click.option("--repo", "repo", type=click.Path(file_okay=False),
-                           help="Corpus repository (default: the one holding the current directory).")(run)
+        run = click.option("--repo", "repo", type=click.Path(file_okay=False), metavar="DIR",
+                           help=REPO_HELP + (PATH_ALIAS if positional else ""))(run)
         return click.argument("path", required=False, type=click.Path(file_okay=False))(run) if positional else run
 
     return decorate
@@ -103,7 +109,12 @@ def _print_version(ctx, _param, value):
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the package and dataset versions and exit.")
 def main():
-    """zoomnews: build, validate and load the annotated Zoom/China news corpus."""
+    """zoomnews: build, validate and load the annotated Zoom/China news corpus.
+
+    Every command works on the corpus repository holding the current directory, or the one given
+    with --repo DIR; `zoomnews COMMAND --help` shows each command's options and an example.
+    Exit codes: 0 ok, 1 problems found, 2 usage error.
+    """
 
 
 @main.command()
@@ -112,7 +123,7 @@ def main():
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
               help="Cores to use: validation's parser threads and processes for the training views (1: one core).")
 def build(path, version, jobs):
-    """Build releases/<version>/ from the sources of the repository at PATH.
+    """Build releases/<version>/ from the repository's sources (checked as they are written).
 
     A new release is written as one transaction under releases/.lock, with the README card (for the
     dataset-version) and releases/RELEASES.lock; see `zoomnews release --help` for --recover.
@@ -122,7 +133,8 @@ def build(path, version, jobs):
     try:
         repo = CorpusRepo.find(path)
         card = (version or repo.dataset_version) == repo.dataset_version
-        result = build_release(repo, version, jobs=jobs, card=card)
+        with bar("build", "documents checked and written") as progress:
+            result = build_release(repo, version, jobs=jobs, card=card, progress=progress)
     except ZoomnewsError as e:
         _fail(e)
     click.echo(f"release {result.version}: {result.status} at {repo.rel(result.path)}")
@@ -137,23 +149,26 @@ def build(path, version, jobs):
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
               help="Cores to use: from 20,000 documents, one process per range of documents; Arrow parses on every core (1: one core).")
 def validate(path, fmt, limit, code, jobs):
-    """Validate the corpus repository at PATH (default: the current directory).
+    """Validate the corpus repository: every check, every problem in one run.
 
-    Exit status: 0 valid, 1 problems found, 2 usage error.
+    Exit status: 0 valid, 1 problems found, 2 usage error. On a terminal, a progress bar on standard
+    error counts the documents checked (ZOOMNEWS_PROGRESS=never hides it).
     """
     from zoomnews.checks.reporting import render_report
     from zoomnews.checks.validation import validate_repo
 
     if code:
         if code.upper() not in CHECKS:
-            raise click.BadParameter(f"unknown code {code}; codes are listed in README.md (Validation)", param_hint="--explain")
+            raise click.BadParameter(f"unknown code {code}; codes are listed in docs/validation.md", param_hint="--explain")
         click.echo(explain(code))
         return
     from zoomnews.checks.validation import use_system_allocator
 
     use_system_allocator()
     try:
-        report = validate_repo(CorpusRepo.find(path), jobs=jobs)
+        repo = CorpusRepo.find(path)
+        with bar("validate", "documents checked") as progress:
+            report = validate_repo(repo, jobs=jobs, progress=progress)
     except ZoomnewsError as e:
         _fail(e)
     click.echo(render_report(report, fmt, limit))
@@ -197,7 +212,7 @@ def run_all(path):
 @repository(positional=True)
 @click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
 def fmt(path, check):
-    """Rewrite the sources at PATH canonically (sorted records, schema key order, one per line)."""
+    """Rewrite the sources canonically (sorted records, schema key order, one per line); says what it did."""
     from zoomnews.sources.canonical import format_repo
 
     try:
@@ -208,6 +223,10 @@ def fmt(path, check):
         click.echo(f"{'not canonical' if check else 'formatted'}: {name}")
     if not changed:
         click.echo("every source is already canonical; nothing to change")
+    elif check:
+        click.echo(f"{len(changed)} source(s) not canonical; `zoomnews fmt` rewrites them")
+    else:
+        click.echo(f"rewrote {len(changed)} source(s) canonically")
     sys.exit(1 if check and changed else 0)
 
 
@@ -259,9 +278,10 @@ def statements(path, statement_id, fmt):
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
               help="table: rendered for the terminal; markdown: the source DATASHEET.md quotes.")
 def stats(path, fmt):
-    """The figures DATASHEET.md quotes: counts per layer, document and label; agreement."""
-    from rich.markdown import Markdown
+    """The figures DATASHEET.md quotes: counts per layer, document and label; agreement.
 
+    Tables drawn for the terminal by default; --format markdown prints the Markdown source instead.
+    """
     from zoomnews.tools.stats import blocks
 
     try:
@@ -272,6 +292,8 @@ def stats(path, fmt):
     if fmt == "markdown":
         click.echo(text)
     else:
+        from rich.markdown import Markdown
+
         console.print(Markdown(text))
 
 
@@ -279,7 +301,7 @@ def stats(path, fmt):
 @repository(positional=True)
 @click.option("--check", is_flag=True, help="Only report stale files (exit 1 if any).")
 def docs(path, check):
-    """Refresh the generated blocks of README.md (checks table) and DATASHEET.md (figures)."""
+    """Refresh the generated blocks of README.md (instances, benchmark, agreement), docs/ (checks table, suggest figures) and DATASHEET.md (figures)."""
     from zoomnews.tools.docs import refresh_docs
 
     try:
@@ -341,7 +363,8 @@ def release(path, target, allow_unchanged, dry_run, recover):
             for change in plan.changes:
                 click.echo(f"  {change.level:5}  {change.what}")
             return
-        result = cut_release(repo, target, allow_unchanged)
+        with bar("release", "documents checked and written") as progress:
+            result = cut_release(repo, target, allow_unchanged, progress=progress)
     except ZoomnewsError as e:
         _fail(e)
     click.echo(f"release {result.plan.version}: {result.build.status} at {repo.rel(result.build.path)}")
@@ -356,7 +379,7 @@ FORMAT_NAMES = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
 @repository()
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable).")
-@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
+@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see docs/annotation-tools.md).")
 def export_command(out, fmt, path, doc_ids, units):
     """Write the corpus for an annotation or training tool into folder OUT."""
     from zoomnews.formats import export_corpus
@@ -374,7 +397,7 @@ def export_command(out, fmt, path, doc_ids, units):
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
 @repository()
-@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see README).")
+@click.option("--units", type=click.Choice(["codepoint", "utf16"]), help="Offset unit (default: the format's own; see docs/annotation-tools.md).")
 @click.option("--dry-run", is_flag=True, help="Only report what would change (the same checks and list of removals).")
 @click.option("--annotation", "annotation", multiple=True, metavar="latest|ID",
               help="Label Studio: which of a task's several annotations to import (repeatable); else such a task is refused (ZN605).")
@@ -432,7 +455,8 @@ def render(out, version, path):
     try:
         repo = CorpusRepo.find(path)
         version = version or card_version(repo) or repo.dataset_version
-        pages = render_site(repo, Path(out), version)
+        with bar("render", "pages written") as progress:
+            pages = render_site(repo, Path(out), version, progress=progress)
     except ZoomnewsError as e:
         _fail(e)
     click.echo(f"rendered release {version}: " + ", ".join(f"{n} {kind}" for kind, n in pages.items()) + f" -> {Path(out) / 'index.html'}")
@@ -440,13 +464,14 @@ def render(out, version, path):
 
 @main.command()
 @click.option("--gold", default=None, help="Gold: a release version, or `working` (default: the current release).")
-@click.option("--pred", "pred", required=True, type=click.Path(exists=True), help="Predictions: a folder of layer files, or a tool's export.")
+@click.option("--pred", "pred", type=click.Path(exists=True), help="Predictions: a folder of layer files, or a tool's export (required unless --baseline).")
+@click.option("--baseline", is_flag=True, help="Score the `suggest` baseline under the leave-one-document-out protocol (docs/scoring.md) instead.")
 @click.option("--pred-format", "pred_format", type=click.Choice(["records", *FORMAT_NAMES]), default="records", show_default=True)
 @repository()
 @click.option("--documents", "documents", multiple=True, metavar="DOC_ID",
               help="Score only these gold documents (repeatable); by default every gold document counts, predicted or not.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def score(gold, pred, pred_format, path, documents, fmt):
+def score(gold, pred, baseline, pred_format, path, documents, fmt):
     """Score predictions against the gold: NER (SemEval-2013 schemas), TIMEX (TempEval-3), attribution.
 
     Every gold document is scored: one without predictions counts as missed, and is named.
@@ -454,8 +479,16 @@ def score(gold, pred, pred_format, path, documents, fmt):
     from zoomnews.release.card import card_version
     from zoomnews.tools.scoring import SCHEMAS, coverage_notes, gold_bundle, prediction_bundle, score as run_score
 
+    if baseline == bool(pred):
+        raise click.UsageError("give --pred PATH (predictions to score) or --baseline (the suggest baseline's folds), one of them")
     try:
         repo = CorpusRepo.find(path)
+        if baseline:
+            from zoomnews.tools.scoring import benchmark_baseline, benchmark_table
+
+            result = benchmark_baseline(repo, gold)
+            click.echo(json.dumps(result, indent=2) if fmt == "json" else benchmark_table(result))
+            return
         gold_set = gold_bundle(repo, gold or card_version(repo) or repo.dataset_version)
         predictions, notes = prediction_bundle(repo, pred, pred_format, gold_set.texts)
         result = run_score(gold_set, predictions, list(documents) or None)
@@ -515,7 +548,7 @@ def suggest_command(target, published, doc_id, out, fmt, evaluate, path):
 EXAMPLES = {
     "all": "zoomnews all                      # build, validate, load every config, summary",
     "build": "zoomnews build --jobs 2           # releases/<dataset-version>/ from the sources",
-    "validate": "zoomnews validate --format github  # every check, as pull-request annotations\nzoomnews validate --explain ZN305     # what one code means",
+    "validate": "zoomnews validate --format github  # every check, as pull-request annotations\nzoomnews validate --explain ZN305  # what one code means\nzoomnews validate --repo ../other-checkout --format json",
     "info": "zoomnews info                     # rows per config and release",
     "fmt": "zoomnews fmt --check               # list sources that are not canonical (exit 1 if any)",
     "agree": "zoomnews agree annotations/agreement/a1 annotations/agreement/a2",
@@ -531,5 +564,16 @@ EXAMPLES = {
     "score": "zoomnews score --pred predictions/ --gold 1.1.1 --format json",
     "suggest": "zoomnews suggest crn-2020-08-03 --format labelstudio --out suggestions/crn",
 }
+# and for `zoomnews --help`
+MAIN_EXAMPLE = ("zoomnews validate                  # check the checkout you are in\n"
+                "zoomnews build --repo ~/zoomnews   # build another checkout's release\n"
+                "zoomnews COMMAND --help            # a command's options and example")
+
+
+def _epilog(example: str) -> str:
+    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in example.split("\n"))
+
+
+main.epilog = _epilog(MAIN_EXAMPLE)
 for _name, _example in EXAMPLES.items():
-    main.commands[_name].epilog = "\b\nExample:\n" + "\n".join(f"  {line}" for line in _example.split("\n"))
+    main.commands[_name].epilog = _epilog(_example)

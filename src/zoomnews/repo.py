@@ -12,6 +12,8 @@ from pathlib import Path
 from zoomnews.errors import Problem, ZoomnewsError
 
 RAW_DIR = "corpus/raw"
+ANNOTATIONS_DIR = "annotations"
+AGREEMENT_DIR = "annotations/agreement"  # one folder per second annotation pass, laid out like annotations/
 RELEASES_DIR = "releases"
 SCHEMA_DIR = "schema"
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.repo import RAW_DIR, CorpusRepo
+from zoomnews.repo import AGREEMENT_DIR, RAW_DIR, CorpusRepo
 
 def document_kinds(kinds) -> tuple[str, ...]:
     """The kinds whose records belong to a document (their schema has doc_id): streamed by doc_id."""
@@ -88,7 +88,7 @@ class CannotCut(Exception):
 
 
 def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_documents: int | None = None,
-                  consumer=None) -> Report:
+                  consumer=None, progress=None) -> Report:
     """Every check on the repository's sources (and, with `releases`, its releases). `block_documents`:
     documents checked together (the report is the same for every size); `jobs` > 1: N processes each
     check a range of documents (from PARALLEL_FROM documents), Arrow parses on every core.
@@ -99,11 +99,23 @@ def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_
     DocumentBlock of the range that passed, in doc_id order (`add`), until the range has a problem,
     then `close()`, whose value (picklable) is in `report.outputs`, one per range in document order.
     A file that is not sorted by doc_id (ZN307: the report has problems) is checked again whole,
-    without the consumer."""
-    try:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=False, consumer=consumer)
-    except NotSorted:
-        report = _validate(repo, jobs, block_documents or DOCUMENT_BLOCK, whole=True)
+    without the consumer.
+
+    `progress`, when given, is called as progress(documents checked, documents) as the sources'
+    documents are checked (a block at a time; with processes, a range at a time; see zoomnews.progress).
+
+    The agreement passes (annotations/agreement/<pass>/, see agreement_passes) are checked by the
+    same rules, each as the corpus would be with its files in place of the gold's."""
+    from zoomnews.sources.schemas import agreement_passes, pass_kinds
+
+    report = _validate_sorted_or_whole(repo, jobs, block_documents or DOCUMENT_BLOCK, consumer, progress=progress)
+    for name in agreement_passes(repo):
+        folder = f"{AGREEMENT_DIR}/{name}/"
+        seen = _validate_sorted_or_whole(repo, 1, block_documents or DOCUMENT_BLOCK, None, pass_kinds(repo, name), partial=True)
+        report.problems = [*report.problems, *(p for p in seen.problems if p.file.startswith(folder))]
+    report.problems += [Problem(f"{AGREEMENT_DIR}/{name}", None, "ZN111", "a symbolic link; validate never reads through one")
+                        for name in agreement_passes(repo, links=True)]
+    report.problems = sort_problems(report.problems)
     if releases:
         from zoomnews.checks.releases import check_releases
 
@@ -111,13 +123,21 @@ def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_
     return report
 
 
-def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer=None) -> Report:
+def _validate_sorted_or_whole(repo: CorpusRepo, jobs: int, block_size: int, consumer=None, kinds=None, progress=None, partial: bool = False) -> Report:
+    try:
+        return _validate(repo, jobs, block_size, whole=False, consumer=consumer, kinds=kinds, progress=progress, partial=partial)
+    except NotSorted:
+        return _validate(repo, jobs, block_size, whole=True, kinds=kinds, progress=progress, partial=partial)
+
+
+def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer=None, kinds=None, progress=None, partial: bool = False) -> Report:
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.sources.schemas import load_kinds
     from zoomnews.checks.span_arrays import Documents
 
-    kinds = load_kinds(repo)
+    kinds = kinds or load_kinds(repo)
     registries, index = read_registries(repo, kinds)
+    index.partial = partial  # an agreement pass (see Index)
     problems: list[Problem] = []
     for source in registries.values():
         problems.extend([*source.problems, *source.form_problems()])
@@ -129,11 +149,12 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consume
     if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
         ranges = document_ranges(len(names), jobs, consumer.align if consumer is not None else 1)
     if len(ranges) > 1:
-        parts = _in_processes(repo, ranges, block_size, consumer)
+        parts = _in_processes(repo, ranges, block_size, consumer, progress)
         if parts is None:  # a file could not be cut at a document (a line there is not canonical)
             ranges = [(0, len(names))]
     if len(ranges) == 1:
-        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, consumer)]
+        parts = [check_range(repo, kinds, index, present, {p.file for p in raw_problems}, 0, len(names), block_size, jobs > 1, whole, consumer,
+                             progress)]
     problems.extend(p for part in parts for p in part.problems)
     for name in document_kinds(kinds):
         problems.extend(_file_problems(kinds[name], [part.files[name] for part in parts]))
@@ -182,10 +203,10 @@ class RangePart:
 
 
 def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, hi: int, block_size: int, threads: bool, whole: bool,
-                consumer=None) -> RangePart:
+                consumer=None, progress=None) -> RangePart:
     """The documents of raw names[lo:hi] (with, at either end, the doc_ids before the first name or
     after the last), a block at a time: every doc_id-keyed file is read only over the byte range of
-    these documents."""
+    these documents. `progress(lo + documents checked, all documents)` after each block."""
     names = present.doc_ids
     after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
@@ -202,12 +223,16 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
         return in_block, tables, raws, found
 
     starts = list(range(lo, hi, block_size)) or [lo]
+    done = lo
     for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
         problems.extend(found)
         checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index)
         problems.extend(checked)
         if sink is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
             sink.add(DocumentBlock(tables, texts, sha256))
+        done += len(in_block)
+        if progress is not None:
+            progress(done, len(names))
     files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
                                stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
     return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, sink.close() if sink is not None else None)
@@ -233,13 +258,17 @@ def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     return problems
 
 
-def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, consumer=None) -> list[RangePart] | None:
+def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, consumer=None, progress=None) -> list[RangePart] | None:
     """check_range for each range in its own process (spawned: a fork would copy Arrow's threads)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer) for lo, hi in ranges]))
+        parts = []
+        for (_, hi), part in zip(ranges, pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer) for lo, hi in ranges])):
+            parts.append(part)
+            if progress is not None:  # workers cannot call back: a range at a time, in document order
+                progress(hi, ranges[-1][1])
     return None if any(part is None for part in parts) else parts
 
 

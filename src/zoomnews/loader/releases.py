@@ -75,7 +75,7 @@ def load_release(config: str, version: str | None = None, repo=None, streaming: 
 def iter_rows(dataset, batch_size: int = 1000):
     """The rows of a dataset (streamed or not) as Python dicts, the same rows in the same order as
     `for row in dataset`, but made a batch at a time: datasets turns every row into a one-row Arrow
-    table first, which costs several times more than converting a batch (see README, Performance)."""
+    table first, which costs several times more than converting a batch (see docs/performance.md)."""
     for batch in dataset.with_format("arrow").iter(batch_size=batch_size):
         yield from batch.to_pylist()
 

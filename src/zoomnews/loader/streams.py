@@ -12,7 +12,7 @@ The mitigation, registered when zoomnews is imported: at exit, while the interpr
 collect garbage (which closes unreachable readers) and then release the GIL for a short grace period
 so that pending reads complete. The GIL is handed over in small steps; a pending read takes it
 within one switch interval. It costs nothing to a process that never imported pyarrow.dataset.
-tests/test_streams.py runs each README pattern 200 times in fresh processes and expects no abort.
+tests/test_streams.py runs each documented pattern (README.md, docs/loading.md) 200 times in fresh processes and expects no abort.
 """
 
 from __future__ import annotations

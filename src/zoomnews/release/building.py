@@ -198,11 +198,13 @@ def _unlink(path) -> None:
 
 def build_release(repo: CorpusRepo, version: str | None = None, shard_documents: int = SHARD_DOCUMENTS, jobs: int = 1, *,
                   card: bool = False, published: datetime.date | None = None,
-                  changes: dict[str, Callable[[str | None], str]] | None = None, command: str = "build") -> BuildResult:
+                  changes: dict[str, Callable[[str | None], str]] | None = None, command: str = "build",
+                  progress=None) -> BuildResult:
     """Build releases/<version> (default: [tool.zoomnews] dataset-version) as a transaction (see the
     module's docstring). `card`: also point the README card at it; `published`: the release date for
     croissant.json when CHANGELOG.md does not give it yet; `changes`: more files the transaction
-    writes (repository-relative path -> function of the old text giving the new), for `release`."""
+    writes (repository-relative path -> function of the old text giving the new), for `release`;
+    `progress`: called as progress(documents checked and written, documents) (see zoomnews.progress)."""
     version = version or repo.dataset_version
     if not SEMVER.match(version):
         raise ZoomnewsError(Problem("build", None, "ZN907", f"{version!r} is not a semantic version MAJOR.MINOR.PATCH"))
@@ -218,18 +220,18 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
         try:
-            return _build(repo, version, final, exists, shard_documents, jobs, card, published, changes or {}, command)
+            return _build(repo, version, final, exists, shard_documents, jobs, card, published, changes or {}, command, progress)
         except OSError as e:
             raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
 
 
-def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command) -> BuildResult:
+def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
     try:
         os.chmod(tmp, 0o777 & ~safeio.umask())  # the release folder's mode, not mkdtemp's owner-only one
         # one streaming pass: each block of documents is checked, then written (the files are thrown
         # away with `tmp` unless every check passes)
-        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, shard_documents))
+        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, shard_documents), progress=progress)
         if report.problems:
             summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
             raise ZoomnewsError([*report.problems, summary])

@@ -103,3 +103,120 @@ def card_version(repo) -> str | None:
         if len(parts) > 2 and parts[0] == "releases":
             return parts[1]
     return None
+
+
+# ---- the card's data instances, generated from the release (`zoomnews docs` keeps them true) -----------
+
+SHOWN_DOCUMENT = "crn-2020-08-03"
+SPOKESPERSON = "zoom-spokesperson-2020-08-03"
+# config -> which row of the release the card shows: the first row (in the release's order) that matches
+INSTANCES = {
+    "default": lambda r: r["doc_id"] == SHOWN_DOCUMENT,
+    "documents": lambda r: r["doc_id"] == SHOWN_DOCUMENT,
+    "entities": lambda r: r["doc_id"] == SHOWN_DOCUMENT and r["text"] == "Zoom Video Communications",
+    "timexes": lambda r: r["doc_id"] == SHOWN_DOCUMENT and r["text"] == "Monday",
+    "quotes": lambda r: r["doc_id"] == SHOWN_DOCUMENT and r["statement_id"] == SPOKESPERSON,
+    "ner": lambda r: r["doc_id"] == SHOWN_DOCUMENT,
+    "attribution": lambda r: r["doc_id"] == SHOWN_DOCUMENT and r["statement_id"] == SPOKESPERSON,
+    "statements": lambda r: r["id"] == SPOKESPERSON,
+}
+MAX_CHARACTERS, MAX_ITEMS, MAX_RECORDS = 48, 4, 1  # longer strings and lists are cut, visibly,
+SLACK = 16  # but a string only when the cut saves at least this many characters
+WIDTH = 100  # the card's JSON: as many fields a line as fit
+# in `default`, the document columns shown (the others are those of `documents`); its nested layers
+# are shown as counts (their records are the rows of their configs, without doc_id)
+DEFAULT_SHOWN = ("doc_id", "text")
+
+
+def _cut(value, top: bool = True):
+    """A value as the card shows it: strings cut at MAX_CHARACTERS, lists at MAX_ITEMS (lists of
+    records at MAX_RECORDS), each cut said in the value itself."""
+    if isinstance(value, str) and len(value) > MAX_CHARACTERS + SLACK:
+        return value[:MAX_CHARACTERS] + f"… [+{len(value) - MAX_CHARACTERS} characters]"
+    if isinstance(value, list):
+        keep = MAX_RECORDS if value and isinstance(value[0], dict) else MAX_ITEMS
+        shown = [_cut(v, False) for v in value[:keep]]
+        return shown + [f"… [+{len(value) - keep} more]"] if len(value) > keep else shown
+    if isinstance(value, dict):
+        return {k: _cut(v, False) for k, v in value.items()}
+    return value
+
+
+def _class_labels(row: dict, features: dict, prefix: str = "") -> list[str]:
+    """`field = value (name)` for every ClassLabel value shown in `row` (each field once)."""
+    found = []
+    for name, feature in features.items():
+        value = row.get(name) if isinstance(row, dict) else None
+        kind = feature.get("_type") if isinstance(feature, dict) else None
+        if kind == "ClassLabel" and isinstance(value, int):
+            found.append(f"`{prefix}{name}` {value} {feature['names'][value]}")
+        elif kind == "ClassLabel" and isinstance(value, list):  # a Sequence of labels (ner_tags)
+            shown = sorted({v for v in value if isinstance(v, int)})
+            found.append(f"`{prefix}{name}` " + ", ".join(f"{v} {feature['names'][v]}" for v in shown))
+        elif kind == "List" and isinstance(value, list):
+            inner = feature["feature"]
+            if inner.get("_type") == "ClassLabel":
+                shown = sorted({v for v in value if isinstance(v, int)})
+                found.append(f"`{prefix}{name}` " + ", ".join(f"{v} {inner['names'][v]}" for v in shown))
+            elif "_type" not in inner and value and isinstance(value[0], dict):
+                found += _class_labels(value[0], inner, f"{prefix}{name}[0].")
+        elif kind is None and isinstance(feature, dict) and isinstance(value, dict):
+            found += _class_labels(value, feature, f"{prefix}{name}.")
+    return found
+
+
+def _default_row(row: dict, configs) -> dict:
+    """A `default` row with the columns `documents` and the layer configs show said, not repeated."""
+    nested = [c for c in row if c in configs]  # the nested layers: articles, zones, entities, timexes, quotes
+    hidden = [c for c in row if c not in DEFAULT_SHOWN and c not in nested]
+    shown = {c: row[c] for c in DEFAULT_SHOWN if c not in nested}
+    shown["…"] = f"+{len(hidden)} columns, as in `documents`"
+    for c in nested:
+        count = f"{len(row[c])} record{'' if len(row[c]) == 1 else 's'}"
+        shown[c] = row[c] if c in DEFAULT_SHOWN else [f"… {count}, as in `{c}` (no doc_id)"]
+    return shown
+
+
+def _json_lines(row: dict) -> str:
+    """`row` as JSON, as many fields a line as fit in WIDTH."""
+    import json
+
+    pairs = [f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}" for k, v in row.items()]
+    lines, line = [], ""
+    for pair in pairs:
+        if line and len(line) + len(pair) + 2 > WIDTH:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {pair}" if line else pair
+    lines.append(line)
+    return "{" + "\n ".join(lines) + "}"
+
+
+def instance(repo, config: str, version: str) -> tuple[dict, list[str], int]:
+    """The row the card shows for `config` (cut), the ClassLabel names of its values, and the config's rows."""
+    from zoomnews.release.manifest import read_manifest
+
+    folder = repo.release_dir(version)
+    configs = read_manifest(folder)["configs"]
+    entry = configs[config]
+    for file in entry["files"]:
+        for row in pq.read_table(folder / file["path"]).to_pylist():
+            if INSTANCES[config](row):
+                if config == "default":
+                    row = _default_row(row, configs)
+                shown = _cut(row)
+                return shown, _class_labels(shown, entry["features"]), entry["rows"]
+    raise ValueError(f"release {version} has no row of {config} to show")
+
+
+def instances_block(repo, version: str | None = None) -> str:
+    """One real row per main config of release `version` (default: the one the card points at)."""
+    version = version or card_version(repo) or repo.dataset_version
+    parts = []
+    for config in INSTANCES:
+        row, labels, rows = instance(repo, config, version)
+        part = f"**`{config}`** ({rows} rows)\n\n```json\n{_json_lines(row)}\n```"
+        if labels:
+            part += "\n\nClassLabels: " + "; ".join(labels) + "."
+        parts.append(part)
+    return f"From release {version}.\n\n" + "\n\n".join(parts)

@@ -29,15 +29,16 @@ RAI = {
     "data_collection_raw_data": "corpus/raw/<doc_id>.txt, byte-identical to the captures; sha256 in the documents config.",
     "data_preprocessing_protocol": ["None: texts are stored exactly as captured (non-breaking spaces, curly quotes, "
                                     "page furniture kept); offsets are Unicode code points into that text."],
-    "data_annotation_protocol": ["annotations/GUIDELINES.md (guideline version in every record's `guideline` field), "
-                                 "following ANNOTATION_SPEC: zones, OntoNotes entity types linked to a registry, TIMEX3, "
+    "data_annotation_protocol": ["The annotation guideline, annotations/GUIDELINES.md (its version is in every record's "
+                                 "`guideline` field): zones, OntoNotes entity types linked to a registry, TIMEX3, "
                                  "quotations with speaker and statement links."],
     "data_annotation_platform": ["Source JSONL edited through pull requests, checked by `zoomnews validate`."],
     "data_annotation_analysis": ["Two independent passes (a1, a2) compared with `zoomnews agree`; disagreements "
-                                 "adjudicated (a0). Figures in DATASHEET.md (Agreement)."],
-    "annotations_per_item": "One gold annotation per span after adjudication; two independent passes were compared.",
-    "annotator_demographics": ["Annotators are AI agents (language models) instructed with the guidelines, not "
-                               "human experts; see DATASHEET.md (Annotators)."],
+                                 "adjudicated (a0). Both passes came from the same model, so agreement is an upper bound "
+                                 "on what two people would reach. Figures in DATASHEET.md (Agreement)."],
+    "annotations_per_item": "One adjudicated annotation per span; two independent passes were compared.",
+    "annotator_demographics": ["No person annotated: every annotator (a1, a2 and the adjudicator a0) is an instance of "
+                               "one AI language model instructed with the guideline; see DATASHEET.md (Annotators)."],
     "machine_annotation_tools": ["Language-model annotators working from the guidelines; every record's `annotator` "
                                  "and `method` fields say who and how."],
     "data_biases": ["Five reports of one event from four English-language outlets, all within two weeks of August 2020; "
@@ -50,7 +51,7 @@ RAI = {
     "personal_sensitive_information": ["Names of public figures and journalists as they appear in published news; "
                                        "no private individuals' data."],
     "data_release_maintenance_plan": "Semantic-versioned immutable releases; every change is a reviewed pull request "
-                                     "with a semantic diff and a CHANGELOG entry (README: Releases and versioning).",
+                                     "with a semantic diff and a CHANGELOG entry (docs/releases.md).",
 }
 
 
@@ -108,8 +109,9 @@ def croissant_metadata(repo, manifest: dict, published: datetime.date | None = N
     metadata = mlc.Metadata(
         name=card.get("pretty_name", "zoomnews"),
         description=("An annotated news corpus about Zoom's August 2020 move to partner-only sales in mainland China: "
-                     "five reports with gold zones, named entities linked to a registry, TIMEX3 expressions, and "
-                     "quotations attributed to speakers and to the statements they reproduce. Offsets are Unicode code points."),
+                     "five reports with zones, named entities linked to a registry, TIMEX3 expressions, and quotations "
+                     "attributed to speakers and to the statements they reproduce, annotated by AI language-model "
+                     "instances and adjudicated. Offsets are Unicode code points."),
         version=manifest["version"],
         date_published=(datetime.datetime(published.year, published.month, published.day) if published
                         else release_date(repo, manifest["version"])),

@@ -1,6 +1,6 @@
 """Write a release's Parquet files a block of documents at a time.
 
-Layout (README: Files): every config that is keyed by document (documents, default, the layers and
+Layout (docs/loading.md): every config that is keyed by document (documents, default, the layers and
 the training views) is cut into shards of SHARD_DOCUMENTS documents, the same documents in file k of
 every one of them (co-partitioned: a document's rows are never split between files, and shard k of
 `entities` goes with shard k of `documents`). Configs not keyed by document (the registries and

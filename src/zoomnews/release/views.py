@@ -1,6 +1,6 @@
 """Training views derived from the gold layers: `ner` (sentences, tokens, IOB2 tags) and `attribution`.
 
-Deterministic and documented (README: Training views):
+Deterministic and documented (docs/configs.md):
 - paragraphs are the text's lines; tokens are `offsets.tokenize`; a sentence ends after a token
   `.`, `!` or `?` (and any closing quotes or brackets right after it) when the next token starts with
   an upper-case letter, a digit or an opening quote; a sentence never ends inside an annotated span.

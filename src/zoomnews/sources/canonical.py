@@ -7,7 +7,7 @@ import os
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.sources.jsonl import iter_lines, parse_jsonl, read_source
 from zoomnews.safeio import encode, write_files
-from zoomnews.sources.schemas import load_kinds
+from zoomnews.sources.schemas import agreement_passes, load_kinds, pass_kinds
 from zoomnews.sources.corpus import canonical_key
 
 
@@ -16,7 +16,7 @@ def canonical_text(records: list[dict], kind) -> str:
 
 
 def format_repo(repo, check: bool = False) -> list[str]:
-    """Rewrite every source file canonically; returns the files that were (or, with check, would be) changed.
+    """Rewrite every source file (the agreement passes' included) canonically; returns the files that were (or, with check, would be) changed.
 
     All or nothing: a file with lines that are not records (or one that is not a regular file inside
     the repository) is reported and nothing at all is written, so nothing is lost. The files are read
@@ -25,7 +25,10 @@ def format_repo(repo, check: bool = False) -> list[str]:
     """
     changed: dict[str, bytes] = {}
     problems: list[Problem] = []
-    for kind in load_kinds(repo).values():
+    kinds = {kind.source: kind for kind in load_kinds(repo).values()}
+    for name in agreement_passes(repo):  # the agreement passes' own files too
+        kinds.update({kind.source: kind for kind in pass_kinds(repo, name).values()})
+    for kind in kinds.values():
         try:
             formatted = _formatted(repo, kind)
         except ZoomnewsError as e:

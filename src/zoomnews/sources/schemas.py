@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,7 +21,7 @@ from pathlib import Path
 import jsonschema
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.repo import SCHEMA_DIR, CorpusRepo
+from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR, SCHEMA_DIR, CorpusRepo
 
 # Source kinds in data-flow order; registries before the layers that reference them.
 KINDS = (
@@ -29,6 +30,7 @@ KINDS = (
     "registry_entity",
     "registry_speaker",
     "registry_statement",
+    "registry_annotator",
     "zone",
     "entity",
     "timex",
@@ -168,6 +170,34 @@ def load_kinds(repo: CorpusRepo | None = None) -> dict[str, Kind]:
 # holds them to the schemas (zoomnews.checks.validation.span_kinds).
 SPAN_KINDS = ("zone", "entity", "timex", "quote")
 LAYER_NAMES = {"zone": "zones", "entity": "entities", "timex": "timexes", "quote": "quotes"}
+
+
+def agreement_passes(repo: CorpusRepo, links: bool = False) -> list[str]:
+    """The names of the agreement passes: the folders of annotations/agreement/, each a second
+    annotation of (some of) the layers laid out like annotations/, registry/ included when the pass
+    has its own registries. With `links`: the entries there that are symbolic links instead (never
+    followed: validate reports them, ZN111)."""
+    try:
+        entries = list(os.scandir(repo.path(AGREEMENT_DIR)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if links:
+        return sorted(entry.name for entry in entries if entry.is_symlink())
+    return sorted(entry.name for entry in entries if entry.is_dir(follow_symlinks=False))
+
+
+def pass_kinds(repo: CorpusRepo, name: str) -> dict[str, Kind]:
+    """The kinds with an agreement pass's files as sources: annotations/<path> becomes
+    annotations/agreement/<name>/<path> where the pass has that file (a link or a FIFO there is read,
+    and so refused, like any source); the rest stay the gold's."""
+    kinds = {}
+    for kind_name, kind in load_kinds(repo).items():
+        inside = kind.source.removeprefix(f"{ANNOTATIONS_DIR}/")
+        own = f"{AGREEMENT_DIR}/{name}/{inside}"
+        if inside != kind.source and os.path.lexists(repo.path(own)):
+            kind = Kind(kind_name, {**kind.schema, "x-zoomnews": {**kind.schema["x-zoomnews"], "source": own}})
+        kinds[kind_name] = kind
+    return kinds
 
 
 def package_root() -> Path:

@@ -1,5 +1,6 @@
 """Generated Markdown: tables, and blocks between `<!-- NAME:begin -->` / `<!-- NAME:end -->` markers
-that commands refresh in README.md and DATASHEET.md (tests fail when a block is stale)."""
+that `zoomnews docs` refreshes in README.md, DATASHEET.md and docs/ (zoomnews.tools.docs says which
+blocks live where; `zoomnews docs --check` and the tests fail when a block is stale)."""
 
 from __future__ import annotations
 

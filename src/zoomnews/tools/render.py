@@ -161,8 +161,9 @@ del{background:#ffd7d5;color:#111}ins{background:#d3f5d9;color:#111}.elided{colo
 """ + "".join(f".ent-{label}{{background:{colour}}}" for label, colour in ENTITY_COLOURS.items()) + "\n"
 
 
-def render_site(repo, out: Path, version: str) -> dict[str, int]:
-    """Write the site for release `version` into `out`; returns page counts per kind."""
+def render_site(repo, out: Path, version: str, progress=None) -> dict[str, int]:
+    """Write the site for release `version` into `out`; returns page counts per kind. `progress`:
+    called as progress(pages written, pages) (see zoomnews.progress)."""
     layers = state(repo, version)
     env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
     env.globals["legend_pieces"] = legend_pieces()
@@ -180,17 +181,22 @@ def render_site(repo, out: Path, version: str) -> dict[str, int]:
     from zoomnews.safeio import replace_folder
 
     return replace_folder(Path(out), lambda folder: _write_site(folder, version, env, layers, by_doc, documents, texts, counts,
-                                                                 entities, speakers, statements),
+                                                                 entities, speakers, statements, progress),
                           "render", repo.root, PROTECTED)
 
 
-def _write_site(out: Path, version, env, layers, by_doc, documents, texts, counts, entities, speakers, statements) -> dict[str, int]:
+def _write_site(out: Path, version, env, layers, by_doc, documents, texts, counts, entities, speakers, statements,
+                progress=None) -> dict[str, int]:
     for folder in ("docs", "statements", "entities", "speakers"):
         (out / folder).mkdir(parents=True)
     (out / "style.css").write_text(STYLE, encoding="utf-8")
+    written, total = [0], len(documents) + len(statements) + len(entities) + len(speakers) + 4  # + the 4 index pages
 
     def page(path: str, template: str, root: str, **values):
         (out / path).write_text(env.get_template(template).render(version=version, root=root, **values), encoding="utf-8")
+        written[0] += 1
+        if progress is not None:
+            progress(written[0], total)
 
     page("index.html", "index.html", "", title="Documents", documents=documents, layers=list(by_doc), counts=counts)
     for d in documents:

@@ -166,7 +166,8 @@ def score(gold, pred, documents: list[str] | None = None) -> dict:
     """All three tasks over every gold document, or over `documents` when the user restricts the
     scoring explicitly. A gold document without predictions counts as missed (and is named in
     `missing_documents`); predictions for documents the gold does not have cannot be scored and are
-    named in `unknown_documents`, never counted silently."""
+    named in `unknown_documents`; predictions for gold documents that `documents` leaves out are
+    named in `excluded_documents`. Nothing is left out silently."""
     gold_documents, predicted = documents_of(gold), documents_of(pred)
     if documents:
         absent = sorted(set(documents) - gold_documents)
@@ -182,6 +183,7 @@ def score(gold, pred, documents: list[str] | None = None) -> dict:
         "documents": sorted(chosen),
         "missing_documents": sorted(chosen - predicted),
         "unknown_documents": sorted(predicted - gold_documents),
+        "excluded_documents": sorted((predicted & gold_documents) - chosen),
         "ner": score_ner(ner_spans(g), ner_spans(p)),
         "timex": score_timex(g.layers["timex"], p.layers["timex"]),
         "attribution": score_attribution(g.layers["quote"], p.layers["quote"]),
@@ -197,6 +199,9 @@ def coverage_notes(result: dict) -> list[str]:
     if result["unknown_documents"]:
         notes.append(f"predictions for {len(result['unknown_documents'])} document(s) not in the gold were not scored: "
                      + ", ".join(result["unknown_documents"]))
+    if result.get("excluded_documents"):
+        notes.append(f"predictions for {len(result['excluded_documents'])} gold document(s) left out by --documents were not scored: "
+                     + ", ".join(result["excluded_documents"]))
     return notes
 
 
@@ -224,3 +229,112 @@ def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bund
 
     reader = module(fmt)
     return reader.import_(Path(path), repo, Bundle(dict(texts), {layer: [] for layer in SPAN_KINDS}), reader.UNIT)
+
+
+# ---- the benchmark protocol: leave-one-document-out ------------------------------------------------
+#
+# Five documents cannot be split into train, validation and test sets that mean anything, so the
+# benchmark is k-fold over documents with k = the number of documents: fold k holds document k out
+# as its test set and the other documents are its training set. A system may learn from the
+# training documents' text and gold (and the registries' entries attested in them), never from the
+# test document's gold. Each document is predicted once, by the fold that holds it out; the official
+# figure is `score` over all predictions together (the counts pooled over folds), and each fold's
+# figure is `score` restricted to its document (`--documents DOC_ID`).
+
+BENCHMARK_COLUMNS = {  # column (F1 unless it says accuracy) -> how to read it from a `score` result
+    "NER strict": lambda r: r["ner"]["micro"]["strict"]["f1"],
+    "NER partial": lambda r: r["ner"]["micro"]["partial"]["f1"],
+    "TIMEX relaxed span": lambda r: r["timex"]["relaxed"]["f1"],
+    "TIMEX value": lambda r: r["timex"]["value_f1"],
+    "quote content (overlap)": lambda r: r["attribution"]["content_overlap"]["f1"],
+    "speaker accuracy": lambda r: r["attribution"]["speaker_accuracy"],
+    "statement pairwise": lambda r: _defined(r["attribution"]["statement_pairwise"]),
+}
+
+
+def _defined(pairwise: dict) -> float | None:
+    """Pairwise F1, or None where no pair of matched quotes shares a statement in the gold or the
+    predictions (there is nothing to count: F1 is undefined, not 1)."""
+    return pairwise["f1"] if pairwise["tp"] + pairwise["fp"] + pairwise["fn"] else None
+
+
+def loo_folds(doc_ids) -> list[tuple[list[str], str]]:
+    """(training documents, test document) per fold, in doc_id order."""
+    ordered = sorted(doc_ids)
+    return [([d for d in ordered if d != test], test) for test in ordered]
+
+
+def fold_registries(layers: dict[str, list[dict]], training: list[str]) -> tuple[list[dict], list[dict]]:
+    """What a system may know in a fold: the entity registry as the training documents attest it (an
+    entry for each entity mentioned there, its names exactly the surface forms written there, the
+    longest as `name`: none of the registry's own names or aliases, which were written with every
+    document in view) and the speaker registry's entries for the speakers quoted there."""
+    train = set(training)
+    seen: dict[str, set[str]] = {}
+    for e in layers["entities"]:
+        if e["doc_id"] in train and e.get("entity_id"):
+            seen.setdefault(e["entity_id"], set()).add(e["text"])
+    entities = []
+    for entry in layers["entity_registry"]:
+        if entry["id"] in seen:
+            forms = sorted(seen[entry["id"]], key=lambda f: (-len(f), f))
+            entities.append({"id": entry["id"], "name": forms[0], "type": entry["type"], "aliases": forms[1:]})
+    quoted = {q["speaker"] for q in layers["quotes"] if q["doc_id"] in train and q.get("speaker")}
+    speakers = [dict(s) for s in layers["speaker_registry"] if s["id"] in quoted]
+    return entities, speakers
+
+
+def suggest_baseline(layers: dict[str, list[dict]]) -> tuple[Bundle, Bundle, list[tuple[str, Bundle]]]:
+    """The gold, every fold's predictions by `zoomnews suggest` (a rule-based pre-annotator: it learns
+    nothing but the registries, restricted per fold by `fold_registries`) and all predictions together.
+    Its input per document is the text and the creation time of its first article (given, as in TempEval)."""
+    import datetime as dt
+
+    from zoomnews.tools.suggest import suggest
+
+    texts = {d["doc_id"]: d["text"] for d in layers["documents"]}
+    gold = Bundle(texts, {kind: layers[name] for kind, name in LAYER_NAMES.items()})
+    created = {a["doc_id"]: a["published"] for a in layers["articles"] if a["article_index"] == 0}
+    folds, pooled = [], {kind: [] for kind in SPAN_KINDS}
+    for training, test in loo_folds(texts):
+        entities, speakers = fold_registries(layers, training)
+        predicted = suggest(test, texts[test], dt.date.fromisoformat(created[test]), entities, speakers)
+        folds.append((test, Bundle({}, {kind: predicted.layers.get(kind, []) for kind in SPAN_KINDS})))
+        for kind in SPAN_KINDS:
+            pooled[kind] += predicted.layers.get(kind, [])
+    return gold, Bundle({}, pooled), folds
+
+
+def benchmark_baseline(repo, version: str | None = None) -> dict:
+    """The suggest baseline under the leave-one-document-out protocol, on release `version` (default:
+    the release the card points at; `working`: the sources): every fold's scores and the pooled scores."""
+    from zoomnews.release.card import card_version
+    from zoomnews.tools.diff import WORKING, state
+
+    version = version or card_version(repo) or repo.dataset_version
+    layers = state(repo, version)
+    if version == WORKING:  # the sources' document records hold no text: it is in corpus/raw/
+        from zoomnews.sources.corpus import read_corpus
+
+        texts = read_corpus(repo).texts
+        layers["documents"] = [{**d, "text": texts[d["doc_id"]]} for d in layers["documents"]]
+    gold, pooled, folds = suggest_baseline(layers)
+    per_fold = [{"test": test, "scores": score(gold, predicted, documents=[test])} for test, predicted in folds]
+    return {"version": version, "folds": per_fold, "pooled": score(gold, pooled)}
+
+
+def benchmark_table(result: dict) -> str:
+    """The card's benchmark table: one row per fold, then pooled and mean over folds."""
+    from zoomnews.tools.markdown import table
+
+    show = lambda v: "–" if v is None else f"{v:.3f}"
+    rows = []
+    for fold in result["folds"]:
+        rows.append([fold["test"], *(show(get(fold["scores"])) for get in BENCHMARK_COLUMNS.values())])
+    rows.append([f"**pooled ({len(result['folds'])} folds)**", *(f"**{show(get(result['pooled']))}**" for get in BENCHMARK_COLUMNS.values())])
+    means = []
+    for get in BENCHMARK_COLUMNS.values():
+        values = [get(f["scores"]) for f in result["folds"] if get(f["scores"]) is not None]
+        means.append(show(sum(values) / len(values) if values else None))
+    rows.append(["mean over folds", *means])
+    return table(["held-out document", *BENCHMARK_COLUMNS], rows)

@@ -223,27 +223,20 @@ def suggest(doc_id: str, text: str, dct: dt.date, registry: list[dict], speakers
     })
 
 
-def registry_without(corpus, doc_id: str) -> list[dict]:
-    """Leave-one-document-out: the registry as it would be before `doc_id` was annotated — entities
-    mentioned in other documents, with the surface forms seen there as aliases."""
-    seen: dict[str, set[str]] = {}
-    for e in corpus.rows("entity"):
-        if e["doc_id"] != doc_id and e["entity_id"]:
-            seen.setdefault(e["entity_id"], set()).add(e["text"])
-    return [{**r, "aliases": sorted(set(r["aliases"]) | seen[r["id"]])} for r in corpus.rows("registry_entity") if r["id"] in seen]
-
-
 def evaluate_suggestions(corpus) -> dict[str, dict]:
-    """suggest against the gold, every document (entities leave-one-document-out), micro-averaged per layer."""
+    """suggest against the gold, every document leave-one-document-out (registries as the other documents attest them, scoring.fold_registries), micro-averaged per layer."""
     from zoomnews.tools.agreement import exact_pairs, prf
     from zoomnews.formats.common import Bundle
-    from zoomnews.tools.scoring import ner_spans, score_attribution, score_ner, score_timex
+    from zoomnews.sources.schemas import LAYER_NAMES
+    from zoomnews.tools.scoring import fold_registries, ner_spans, score_attribution, score_ner, score_timex
 
     published = {a["doc_id"]: a["published"] for a in corpus.rows("article") if a["article_index"] == 0}
-    speakers = corpus.rows("registry_speaker")
+    layers = {**{name: corpus.rows(kind) for kind, name in LAYER_NAMES.items()},
+              "entity_registry": corpus.rows("registry_entity"), "speaker_registry": corpus.rows("registry_speaker")}
     predicted = {layer: [] for layer in ("zone", "entity", "timex", "quote")}
     for doc_id, text in sorted(corpus.texts.items()):
-        result = suggest(doc_id, text, dt.date.fromisoformat(published[doc_id]), registry_without(corpus, doc_id), speakers)
+        entities, speakers = fold_registries(layers, [d for d in corpus.texts if d != doc_id])  # what the other documents attest
+        result = suggest(doc_id, text, dt.date.fromisoformat(published[doc_id]), entities, speakers)
         for layer, records in result.layers.items():
             predicted[layer] += records
     gold = {layer: corpus.rows(layer) for layer in predicted}
