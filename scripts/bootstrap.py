@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 STAMP = VENV / "zoomnews-installed.sha256"
+# what the test suite needs: tests/test_distributed.py runs validate on a local Spark (Java 17+), and
+# tests/test_labelstudio.py checks every export with label-studio-sdk's own checks
+TEST_EXTRAS = ("test", "spark", "labelstudio")
 
 
 def venv_bin(name: str) -> Path:

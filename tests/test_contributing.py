@@ -82,11 +82,44 @@ def test_add_an_article_as_contributing_md_says(repo_copy, monkeypatch):
     run("zoomnews import --format labelstudio export.json")
 
     run("zoomnews fmt")
+    run("zoomnews docs")
     run("zoomnews validate")
     out = run("zoomnews diff 1.1.0")
     assert f"+ {DOC}" in out and "## entities: +4 -0 ~0" in out and "## timexes: +1 -0 ~0" in out
+    for command in ci_commands() + hook_commands():  # what CI and the pre-commit hooks run: green after the steps above
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, f"{command}\n{result.output}"
     out = CliRunner().invoke(main, ["release", "--bump", "minor", "--dry-run"]).output
     assert "would release 1.2.0" in out
+
+
+def ci_commands() -> list[list[str]]:
+    """The zoomnews commands of the CI workflow's steps, as CI runs them (the latest release for $(…))."""
+    latest = sorted((p.name for p in (ROOT / "releases").iterdir() if p.is_dir()), key=lambda v: tuple(map(int, v.split("."))))[-1]
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    commands = []
+    for step in workflow["jobs"]["validate-and-test"]["steps"]:
+        for line in step.get("run", "").splitlines():
+            line = line.strip().replace('"$(ls releases | sort -V | tail -n 1)"', latest)
+            if line.startswith(".venv/bin/zoomnews "):
+                commands.append(shlex.split(line)[1:])
+    assert len(commands) >= 4, commands  # validate, fmt --check, docs --check, diff
+    return commands
+
+
+def hook_commands() -> list[list[str]]:
+    hooks = [h for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"] for h in repo["hooks"]]
+    return [shlex.split(h["entry"])[1:] for h in hooks]
+
+
+def test_set_up_only_sets_up():
+    """CONTRIBUTING's set-up command installs the environment (with the dev extra: pre-commit) and the hooks, and runs no tests."""
+    setup = (ROOT / "scripts/setup.py").read_text(encoding="utf-8")
+    assert "python3 scripts/setup.py" in GUIDE and "pytest" not in setup and '"pre-commit")), "install"' in setup
+    import tomllib
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]["dev"]
+    assert any(d.startswith("pre-commit==") for d in dev)
 
 
 def test_ci_workflow_and_hooks_run_real_commands():

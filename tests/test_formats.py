@@ -74,8 +74,8 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
     export_corpus(repo_copy, "labelstudio", out_dir, doc_ids=["crn-2020-08-03"])
     tasks = json.loads((out_dir / "tasks.json").read_text(encoding="utf-8"))
     region = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "labels" and r["from_name"] == "timex")
-    note = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "textarea" and r["id"] == region["id"] and r["from_name"] == "timex.method")
-    note["value"]["text"] = ["corrected" if note["value"]["text"][0] != "corrected" else "manual"]
+    note = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "choices" and r["id"] == region["id"] and r["from_name"] == "timex.method")
+    note["value"]["choices"] = ["corrected" if note["value"]["choices"][0] != "corrected" else "manual"]
     (out_dir / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
     out = CliRunner().invoke(main, ["import", str(out_dir), "--format", "labelstudio", "--repo", str(repo_copy.root)])
     assert out.exit_code == 0, out.output

@@ -421,6 +421,38 @@ def import_command(source, fmt, path, units, dry_run, annotation, allow_removal)
     click.echo("dry run: nothing written" if dry_run else "written; run `zoomnews validate` and `zoomnews diff <latest release>`")
 
 
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--annotator", required=True, help="Your id in annotations/registry/annotators.jsonl (add yourself there first).")
+@click.option("--format", "fmt", type=click.Choice(["records", "labelstudio"]), default="records", show_default=True,
+              help="records: the folder `zoomnews suggest` wrote, reviewed in place; labelstudio: an export of the reviewed predictions.")
+@repository()
+@click.option("--dry-run", is_flag=True, help="Only report what would change.")
+@click.option("--annotation", "annotation", multiple=True, metavar="latest|ID", help="Label Studio: which of a task's annotations to take.")
+@click.option("--allow-removal", is_flag=True, help="Let the accepted records replace records they lack (else ZN604).")
+def accept(source, annotator, fmt, path, dry_run, annotation, allow_removal):
+    """Take reviewed suggestions into annotations/ as your work: method rule (kept as suggested), corrected or manual; then list what is incomplete."""
+    from zoomnews.tools.accept import accept_suggestions
+
+    try:
+        result = accept_suggestions(CorpusRepo.find(path), Path(source), annotator, fmt, write=not dry_run,
+                                    allow_removal=allow_removal, annotation=annotation)
+    except ZoomnewsError as e:
+        _fail(e)
+    for kind, counts in result.methods.items():
+        click.echo(f"{kind}: " + (", ".join(f"{n} {method}" for method, n in sorted(counts.items())) or "none"))
+    for r in result.imported.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'}: {r['layer']} {r['doc_id']}/{r['id']} {r['text']!r}")
+    if dry_run:
+        click.echo("dry run: nothing written")
+        return
+    for problem in result.incomplete:
+        click.echo(f"incomplete: {problem}")
+    click.echo(f"accepted {', '.join(result.documents)} as {annotator}; "
+               + (f"{len(result.incomplete)} thing(s) to complete (above)" if result.incomplete else "nothing left to complete"))
+    sys.exit(1 if result.incomplete else 0)
+
+
 @main.command(name="new-document")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--outlet", required=True, help="Who published the capture.")
@@ -559,6 +591,7 @@ EXAMPLES = {
     "release": "zoomnews release --bump patch --dry-run   # the version it would cut, and why\nzoomnews release --recover                # finish or roll back an interrupted release",
     "export": "zoomnews export --format labelstudio --doc crn-2020-08-03 ls-task/",
     "import": "zoomnews import --format labelstudio ls-export.json --dry-run",
+    "accept": "zoomnews accept suggestions/crn-2020-08-03 --annotator jdoe",
     "new-document": "zoomnews new-document capture.txt --outlet CRN --published 2020-08-03 --url https://example.org/a",
     "render": "zoomnews render --out site         # then open site/index.html",
     "score": "zoomnews score --pred predictions/ --gold 1.1.1 --format json",

@@ -114,15 +114,22 @@ def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: b
     (canonical form). Removing a record the export lacks needs `allow_removal` (ZN604, listing each
     one, also when not writing); nothing is written unless every check passed, and then every carried
     layer at once (zoomnews.safeio.write_files)."""
-    from zoomnews.sources.canonical import canonical_text
-    from zoomnews.safeio import write_files
     from zoomnews.sources.corpus import read_corpus
 
     corpus = read_corpus(repo)
     bundle, notes = _read(repo, corpus, fmt, Path(path), units, annotation)
+    return replace_documents(repo, corpus, bundle, module(fmt).CARRIES, notes, write, allow_removal)
+
+
+def replace_documents(repo, corpus, bundle: Bundle, layers, notes: list[str], write: bool = True, allow_removal: bool = False) -> ImportResult:
+    """Replace the records of `layers` of the documents in `bundle` in annotations/ with the bundle's
+    (canonical form): import_corpus's second half, and `zoomnews accept`'s."""
+    from zoomnews.sources.canonical import canonical_text
+    from zoomnews.safeio import write_files
+
     counts, removed, problems, files = {}, [], [], {}
     imported = lambda record: isinstance(record.data.get("doc_id"), str) and record.data["doc_id"] in bundle.texts
-    for layer in module(fmt).CARRIES:  # a layer the format does not carry is left untouched
+    for layer in layers:  # a layer not carried is left untouched
         kind = corpus.kinds[layer]
         before = [r for r in corpus.records[layer] if imported(r)]
         counts[layer], gone = _compare(before, bundle.layers[layer])

@@ -296,6 +296,12 @@ def suggest_for(repo, target: str, published: str | None = None, doc_id: str | N
     return suggest(doc_id, text, dct, corpus.rows("registry_entity"), corpus.rows("registry_speaker"))
 
 
+def suggestion_inputs(corpus, doc_id: str) -> tuple[dt.date, list[dict], list[dict]]:
+    """What suggest takes for a corpus document besides its text: the creation time (its first
+    article's date) and the corpus's entity and speaker registries."""
+    return dt.date.fromisoformat(_first_published(corpus, doc_id)), corpus.rows("registry_entity"), corpus.rows("registry_speaker")
+
+
 def _first_published(corpus, doc_id: str) -> str:
     """The date of a corpus document's first article (its creation time), or a coded refusal."""
     for article in corpus.rows("article"):

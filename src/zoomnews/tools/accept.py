@@ -1,0 +1,115 @@
+"""`zoomnews accept`: reviewed suggestions into annotations/, as the reviewer's work.
+
+The reviewer runs `zoomnews suggest` on a registered document, reviews the suggestions (edits the
+record files it wrote, or accepts and corrects the predictions in Label Studio and exports them),
+and accepts them. Each record gets the reviewer's `annotator` id (registered in
+annotations/registry/annotators.jsonl) and the newest guideline version listed there, and a `method`
+that says what the review did, judged against what `suggest` proposes for the document now:
+
+- `rule`: the record is a suggestion as it was proposed (the reviewer kept it unchanged);
+- `corrected`: a suggestion at the same span of the same layer, changed in any other field;
+- `manual`: no suggestion at that span (the reviewer added it, or moved a suggestion's span).
+
+The documents' records of every layer are then replaced (as `zoomnews import` does: a record the
+corpus has and the accepted set lacks is listed and needs `allow_removal`, ZN604), and what is still
+incomplete — the validate problems of those documents — is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoomnews.errors import Problem, ZoomnewsError
+
+PROVENANCE = ("annotator", "method", "guideline")
+
+
+@dataclass
+class AcceptResult:
+    documents: list[str]
+    methods: dict[str, dict[str, int]]  # layer -> method -> records
+    imported: object  # formats.ImportResult: counts before/after, removals
+    incomplete: list[Problem] = field(default_factory=list)  # validate's problems in the accepted documents' records
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def method_of(record: dict, proposed: dict[tuple, dict]) -> str:
+    """The review's method for one accepted record, given the suggestions by (start, end)."""
+    suggestion = proposed.get((record.get("start"), record.get("end")))
+    if suggestion is None:
+        return "manual"
+    same = all(record.get(k) == v for k, v in suggestion.items() if k not in PROVENANCE) and set(record) - set(PROVENANCE) == set(suggestion) - set(PROVENANCE)
+    return "rule" if same else "corrected"
+
+
+def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: bool = True, allow_removal: bool = False,
+                       annotation=()) -> AcceptResult:
+    """Accept reviewed suggestions (`fmt` "records": a folder of layer files as `suggest` writes them;
+    "labelstudio": a Label Studio export) for their documents, as `annotator`'s (see the module)."""
+    from zoomnews.formats import read_import, replace_documents
+    from zoomnews.formats.common import At, Bundle, check_records
+    from zoomnews.sources.corpus import read_corpus
+    from zoomnews.sources.schemas import LAYER_NAMES, SPAN_KINDS
+    from zoomnews.tools.layer_folders import read_layers
+    from zoomnews.tools.suggest import suggest, suggestion_inputs
+
+    corpus = read_corpus(repo)
+    entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
+    if entry is None:
+        raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
+                                                                   "add yourself there first (CONTRIBUTING.md)"))
+    guideline = max(entry["guidelines"], key=_version_key)
+    if fmt == "labelstudio":
+        bundle, notes = read_import(repo, "labelstudio", Path(path), annotation=annotation)
+    elif fmt == "records":
+        layers = read_layers(path)
+        doc_ids = sorted({r.get("doc_id") for records in layers.values() for r in records})
+        unknown = [d for d in doc_ids if d not in corpus.texts]
+        if unknown:
+            raise ZoomnewsError([Problem(str(path), None, "ZN401", f"document {d!r} is not in the corpus: add it with `zoomnews new-document` first")
+                                 for d in unknown])
+        bundle, notes = Bundle({d: corpus.texts[d] for d in doc_ids}, {kind: layers[LAYER_NAMES[kind]] for kind in SPAN_KINDS}), []
+    else:
+        raise ZoomnewsError(Problem("--format", None, "ZN602", f"unknown format {fmt!r}; accept reads records or labelstudio"))
+    methods = {kind: {} for kind in SPAN_KINDS}
+    for doc_id in sorted(bundle.texts):
+        dct, entities, speakers = suggestion_inputs(corpus, doc_id)
+        proposed = suggest(doc_id, bundle.texts[doc_id], dct, entities, speakers).layers
+        for kind in SPAN_KINDS:
+            by_span = {(s["start"], s["end"]): s for s in proposed[kind]}
+            for record in bundle.layers[kind]:
+                if record.get("doc_id") != doc_id:
+                    continue
+                method = method_of(record, by_span)
+                record.update(annotator=annotator, method=method, guideline=guideline)
+                methods[kind][method] = methods[kind].get(method, 0) + 1
+    check_records(bundle, corpus.kinds, At(str(path)))
+    imported = replace_documents(repo, corpus, bundle, SPAN_KINDS, notes, write, allow_removal)
+    incomplete = []
+    if write:
+        from zoomnews.checks.validation import validate_repo
+
+        sources = {corpus.kinds[kind].source for kind in SPAN_KINDS}
+        incomplete = [p for p in validate_repo(repo, releases=False).problems
+                      if p.file in sources and any(d in p.message or _line_doc(repo, p) == d for d in bundle.texts)]
+    return AcceptResult(sorted(bundle.texts), methods, imported, incomplete)
+
+
+def _line_doc(repo, problem: Problem) -> str | None:
+    """The doc_id of the record a problem names by line."""
+    import json
+
+    if problem.line is None:
+        return None
+    try:
+        with open(repo.path(problem.file), encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if number == problem.line:
+                    return json.loads(line).get("doc_id")
+    except (OSError, ValueError):
+        return None
+    return None
