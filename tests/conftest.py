@@ -27,6 +27,17 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 COPIED_DIRS = ("corpus", "annotations", "schema", "releases")
 
 
+def synthetic_corpus(folder: Path, documents: int) -> Path:
+    """A valid synthetic corpus of `documents` documents at folder/repo (scripts/synth_corpus.py, seed 0)."""
+    import subprocess
+    import sys
+
+    out = folder / "repo"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_corpus.py"), str(out), "--documents", str(documents)], check=True,
+                   capture_output=True)
+    return out
+
+
 def copy_sources(dest: Path) -> Path:
     """A copy of this checkout's corpus repository: sources, releases, pyproject.toml and README."""
     for name in COPIED_DIRS:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from browsers import headless_chrome
 from conftest import ROOT, copy_sources
 from zoomnews import CorpusRepo
 from zoomnews.formats import export_corpus, import_corpus, read_import
@@ -243,7 +244,6 @@ def test_predictions_survive_the_server_for_an_annotator_to_accept(server, tmp_p
 
 # --- the labeling page an annotator sees ------------------------------------------------------
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = ROOT / "artifacts" / "screenshots"
 VISIBLE_HEADERS = "return [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].filter(e => e.offsetParent !== null).map(e => e.textContent)"
 CONTROL_UNDER_EACH_HEADER = """const visible = e => e.offsetParent !== null;
@@ -258,17 +258,7 @@ return [...document.querySelectorAll('span')]
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("Chromium is missing: scripts/test.py installs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,1200"):
-        options.add_argument(flag)
-    options.binary_location = CHROMIUM
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = headless_chrome("1600,1200")
     try:
         yield driver
     finally:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from browsers import headless_chrome
 from conftest import ROOT
 from zoomnews import CorpusRepo
 from zoomnews.release.card import card_version
 from zoomnews.tools.diff import state
 from zoomnews.tools.render import render_site
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = ROOT / "artifacts" / "screenshots"
 COUNT_MARKS = """const c = {};
 for (const e of document.querySelectorAll('.text [data-layer]')) (c[e.dataset.layer] ??= new Set()).add(e.dataset.id);
@@ -31,18 +31,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("Chromium is missing: scripts/test.py installs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = headless_chrome("1280,1600", browser_log=True)
     yield driver
     driver.quit()
 

@@ -3,8 +3,6 @@ The bytes depend on the sources only: not on how rows reach a file, the validati
 the number of processes; and every document-keyed config is co-partitioned by document."""
 
 import shutil
-import subprocess
-import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import synthetic_corpus
 from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
 from zoomnews.checks import validation
@@ -77,10 +75,7 @@ def test_file_k_of_every_document_config_holds_the_documents_of_file_k(spec, sha
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    out = tmp_path_factory.mktemp("shards") / "repo"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_corpus.py"), str(out), "--documents", str(DOCUMENTS)], check=True,
-                   capture_output=True)
-    return out
+    return synthetic_corpus(tmp_path_factory.mktemp("shards"), DOCUMENTS)
 
 
 @pytest.mark.parametrize("block_documents, jobs, shard_documents", [(1, 1, 5), (7, 1, 5), (4, 2, 5), (7, 2, 3), (2000, 2, 10_000)])

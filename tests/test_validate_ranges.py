@@ -3,12 +3,10 @@ of every file (zoomnews.checks.validation.check_range): the report is the one a 
 the mistakes and wherever they fall, the cut included."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import synthetic_corpus
 from zoomnews import CorpusRepo
 from zoomnews.checks import validation
 from zoomnews.checks.validation import cut_at, validate_repo
@@ -18,10 +16,7 @@ DOCUMENTS = 40
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ranges") / "repo"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_corpus.py"), str(out), "--documents", str(DOCUMENTS)], check=True,
-                   capture_output=True)
-    return out
+    return synthetic_corpus(tmp_path_factory.mktemp("ranges"), DOCUMENTS)
 
 
 @pytest.fixture
