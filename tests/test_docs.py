@@ -131,3 +131,21 @@ def test_a_new_corpus_without_release_or_markers_is_left_as_it_is(tmp_path):
     repo = scaffold(tmp_path / "new", ROOT / "schema")
     before = repo.readme.read_text(encoding="utf-8")
     assert refresh_docs(repo) == [] and repo.readme.read_text(encoding="utf-8") == before
+
+
+def test_the_annotator_counts_are_every_gold_record_by_its_registered_kind():
+    from collections import Counter
+
+    from zoomnews import CorpusRepo
+    from zoomnews.sources.corpus import read_corpus
+    from zoomnews.sources.schemas import SPAN_KINDS
+    from zoomnews.tools.stats import annotator_kinds_block, annotators_block
+
+    corpus = read_corpus(CorpusRepo(ROOT))
+    kind_of = {r["id"]: r["kind"] for r in corpus.rows("registry_annotator")}
+    expected = Counter(kind_of[r["annotator"]] for kind in SPAN_KINDS for r in corpus.rows(kind))
+    line = annotator_kinds_block(corpus)
+    assert line == f"Records of the gold layers by annotator kind: person {expected['person']}, model {expected['model']}, rule {expected['rule']}."
+    assert line in annotators_block(corpus) and line in (ROOT / "README.md").read_text(encoding="utf-8")
+    corpus.records["entity"][0].data["annotator"] = "nobody"  # counted, never dropped
+    assert annotator_kinds_block(corpus).endswith(", unregistered 1.")

@@ -77,10 +77,10 @@ def _datasheet(name: str) -> Callable:
 
 # document -> block name -> the function that renders it
 BLOCKS: dict[str, dict[str, Callable]] = {
-    "README.md": {"agreement": _agreement, "instances": _instances, "benchmark": _benchmark},
+    "README.md": {"agreement": _agreement, "instances": _instances, "benchmark": _benchmark, "annotator-kinds": _datasheet("annotator-kinds")},
     "docs/validation.md": {"checks": _checks},
     "docs/annotation-tools.md": {"suggest": _suggest},
-    "DATASHEET.md": {name: _datasheet(name) for name in ("counts", "labels", "agreement")},
+    "DATASHEET.md": {name: _datasheet(name) for name in ("counts", "labels", "agreement", "annotators")},
 }
 
 

@@ -57,6 +57,37 @@ def agreement_block(repo) -> str:
     return table(["layer", "a1", "a2", "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows)
 
 
+def annotators_block(corpus) -> str:
+    """Records per annotator kind and per annotator (annotations/registry/annotators.jsonl), gold layers."""
+    from zoomnews.sources.schemas import LAYER_NAMES
+
+    registered = {r["id"]: r for r in corpus.rows("registry_annotator")}
+    per = Counter((r.get("annotator"), r.get("method")) for kind in LAYER_NAMES for r in corpus.rows(kind))
+    kinds = Counter()
+    rows = []
+    for annotator in sorted({a for a, _ in per}, key=str):
+        entry = registered.get(annotator, {})
+        total = sum(n for (a, _), n in per.items() if a == annotator)
+        kinds[entry.get("kind", "unregistered")] += total
+        methods = ", ".join(f"{m} {n}" for (a, m), n in sorted(per.items(), key=lambda x: str(x[0])) if a == annotator)
+        rows.append([f"`{annotator}`", entry.get("kind", "unregistered"), entry.get("handle", "–"), str(total), methods])
+    return kinds_line(kinds) + "\n\n" + table(["annotator", "kind", "who", "records", "by method"], rows)
+
+
+def kinds_line(kinds: Counter) -> str:
+    shown = [f"{kind} {kinds.get(kind, 0)}" for kind in ("person", "model", "rule")] + [f"{k} {n}" for k, n in sorted(kinds.items()) if k not in ("person", "model", "rule")]
+    return f"Records of the gold layers by annotator kind: {', '.join(shown)}."
+
+
+def annotator_kinds_block(corpus) -> str:
+    """The card's line: records per annotator kind."""
+    registered = {r["id"]: r.get("kind", "unregistered") for r in corpus.rows("registry_annotator")}
+    from zoomnews.sources.schemas import LAYER_NAMES
+
+    return kinds_line(Counter(registered.get(r.get("annotator"), "unregistered") for kind in LAYER_NAMES for r in corpus.rows(kind)))
+
+
 def blocks(repo) -> dict[str, str]:
     corpus = read_corpus(repo)
-    return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo)}
+    return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo),
+            "annotators": annotators_block(corpus), "annotator-kinds": annotator_kinds_block(corpus)}
