@@ -162,13 +162,11 @@ def corpora(draw, max_documents: int = 3):
         split = draw(st.integers(1, len(extents) - 1)) if articles == 2 else len(extents)
         r["document"].append({
             "doc_id": doc_id, "source_file": f"{doc_id}.txt", "sha256": hashlib.sha256(raw).hexdigest(), "outlet": "Outlet",
-            "outlet_evidence": "generated", "url": None, "title": "Title", "authors": draw(st.lists(words, max_size=2)),
-            "published": PUBLISHED, "published_evidence": "stated", "published_reason": "generated", "language": "en",
-            "rights": "generated", "derived_from": [],
+            "outlet_evidence": "generated", "url": None, "language": "en", "rights": "generated", "derived_from": [],
         })
         for index in range(articles):
-            r["article"].append({"doc_id": doc_id, "article_index": index, "title": "Title", "authors": [], "published": PUBLISHED,
-                                 "published_evidence": draw(st.sampled_from(["stated", "inferred"])), "published_reason": "generated"})
+            r["article"].append({"doc_id": doc_id, "article_index": index, "title": f"Title {index}", "authors": draw(st.lists(words, max_size=2)),
+                                 "published": PUBLISHED, "published_evidence": draw(st.sampled_from(["stated", "inferred"])), "published_reason": "generated"})
         article_at = []
         for n, (start, end) in enumerate(extents, start=1):
             article = 0 if n <= split else 1

@@ -87,6 +87,7 @@ BREAKERS = {
     "ZN407": lambda r: edit_record(r, "annotations/timexes.jsonl", lambda x: {**x, "value": "P90"}, where=lambda x: x["type"] == "DURATION"),
     "ZN408": lambda r: edit_record(r, "annotations/timexes.jsonl", lambda x: {**x, "value": "2020-08-04"}, where=lambda x: x["text"] == "Monday"),
     "ZN409": lambda r: edit_record(r, "corpus/articles.jsonl", lambda x: {**x, "published": "2099-01-01"}),
+    "ZN413": lambda r: write_lines(r, "corpus/articles.jsonl", [l for l in lines_of(r, "corpus/articles.jsonl") if not (json.loads(l)["article_index"] == 0 and json.loads(l)["doc_id"] == "crn-2020-08-03")]),
     "ZN410": lambda r: edit_record(r, "annotations/entities.jsonl", lambda x: {**x, "label": "PRODUCT"}, where=lambda x: x["label"] == "ORG"),
     "ZN412": lambda r: edit_record(r, "annotations/zones.jsonl", lambda x: {**x, "guideline": "9.9.9"}),
     "ZN501": lambda r: write_bytes(r, parquet_of(r).relative_to(r.root).as_posix(), parquet_of(r).read_bytes() + b"x"),

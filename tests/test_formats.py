@@ -121,8 +121,7 @@ def _emoji_repo(tmp_path) -> CorpusRepo:
     import hashlib
 
     spec.records["document"].append({"doc_id": "emoji", "source_file": "emoji.txt", "sha256": hashlib.sha256(text.encode()).hexdigest(), "outlet": "Outlet",
-                                     "outlet_evidence": "test", "url": None, "title": "T", "authors": [], "published": "2020-08-03",
-                                     "published_evidence": "stated", "published_reason": "test", "language": "en", "rights": "test", "derived_from": []})
+                                     "outlet_evidence": "test", "url": None, "language": "en", "rights": "test", "derived_from": []})
     spec.records["article"].append({"doc_id": "emoji", "article_index": 0, "title": "T", "authors": [], "published": "2020-08-03",
                                     "published_evidence": "stated", "published_reason": "test"})
     prov = {"annotator": "a1", "method": "manual", "guideline": "1.0.0"}

@@ -634,8 +634,7 @@ def one_document_repo(root: Path, text: str) -> CorpusRepo:
     dated = {"published": "2020-08-03", "published_evidence": "stated", "published_reason": "test"}
     spec.records = {
         "document": [{"doc_id": "one", "source_file": "one.txt", "sha256": hashlib.sha256(text.encode()).hexdigest(), "outlet": "Outlet",
-                      "outlet_evidence": "test", "url": None, "title": "T", "authors": [], **dated, "language": "en", "rights": "test",
-                      "derived_from": []}],
+                      "outlet_evidence": "test", "url": None, "language": "en", "rights": "test", "derived_from": []}],
         "article": [{"doc_id": "one", "article_index": 0, "title": "T", "authors": [], **dated}],
         "zone": [{"doc_id": "one", "id": "z1", "start": 0, "end": len(text), "text": text, "label": "body", "article_index": 0,
                   "annotator": "a1", "method": "manual", "guideline": "1.0.0"}],

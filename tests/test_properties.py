@@ -28,8 +28,10 @@ def expected_rows(repo, config: str) -> list[dict]:
     corpus = read_corpus(repo)
     kind = FLAT[config]
     rows = sorted(corpus.rows(kind), key=canonical_key(corpus.kinds[kind]))
-    if config == "documents":
-        rows = [{**row, "text": corpus.texts[row["doc_id"]]} for row in rows]
+    if config == "documents":  # oracle: each document with its first article's fields (typed once, there) and its text
+        first = {a["doc_id"]: a for a in corpus.rows("article") if a["article_index"] == 0}
+        fields = corpus.kinds["document"].from_first_article[0]
+        rows = [{**row, **{f: first[row["doc_id"]][f] for f in fields}, "text": corpus.texts[row["doc_id"]]} for row in rows]
     return rows
 
 

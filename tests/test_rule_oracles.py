@@ -131,8 +131,7 @@ class Case:
 def document_record(doc_id: str, text: str) -> dict:
     return {
         "doc_id": doc_id, "source_file": f"{doc_id}.txt", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "outlet": "Oracle", "outlet_evidence": "generated", "url": None, "title": "Generated", "authors": [],
-        "published": PUBLISHED, "published_evidence": "stated", "published_reason": "generated", "language": "en",
+        "outlet": "Oracle", "outlet_evidence": "generated", "url": None, "language": "en",
         "rights": "generated", "derived_from": [],
     }
 

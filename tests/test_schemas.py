@@ -41,7 +41,19 @@ def test_config_columns_are_the_schema_properties_in_order():
     features = config_features(kinds)
     for config, kind in FLAT.items():
         columns = [c for c in features[config] if not (config == "documents" and c == "text")]
-        assert columns == list(kinds[kind].schema["properties"])
+        expected = list(kinds[kind].schema["properties"])
+        derived, after = kinds[kind].from_first_article
+        if derived:  # the documents' columns typed in their first article, released after `after`
+            expected[expected.index(after) + 1:expected.index(after) + 1] = derived
+        assert columns == expected
+
+
+def test_the_documents_columns_are_those_of_release_1_1_2():
+    """Typing provenance once (1.1.3) kept the released columns and their order."""
+    from zoomnews.release.manifest import read_manifest
+
+    before = read_manifest(ROOT / "releases" / "1.1.2")["configs"]["documents"]["features"]
+    assert list(config_features(load_kinds(CorpusRepo(ROOT)))["documents"].to_dict()) == list(before)
 
 
 def test_every_source_record_validates_against_its_schema():

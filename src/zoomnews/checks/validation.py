@@ -497,7 +497,8 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
         registered.setdefault(doc_id, line)
     articles = {}
-    for row in _usable(tables["article"], ("doc_id", "article_index", "published")).select(["doc_id", "article_index", "published"]).to_pylist():
+    # every article that names its document and index (its date None when that failed level 2: one mistake, one problem)
+    for row in _usable(tables["article"], ("doc_id", "article_index")).select(["doc_id", "article_index", "published"]).to_pylist():
         articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
     problems = _raw_registration(index.sources["document"], registered, present, unreadable_raw)
     needed = _needed(tables, present, index)

@@ -39,7 +39,12 @@ CONFIGS = ("default", "documents", "articles", "zones", "entities", "timexes", "
 
 def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
     features = {name: features_for(kinds[kind].schema) for name, kind in FLAT.items()}
-    doc = dict(features["documents"])
+    derived, after = kinds["document"].from_first_article
+    doc = {}
+    for name, feature in features["documents"].items():
+        doc[name] = feature
+        if name == after:
+            doc.update({field: features["articles"][field] for field in derived})
     features["documents"] = Features({"doc_id": doc.pop("doc_id"), "text": Value("string"), **doc})
     default = dict(features["documents"])
     for column, config in NESTED.items():
@@ -102,6 +107,7 @@ def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict
             continue
         table = tables[kind]
         if config == "documents":
+            table = with_first_article(table, tables["article"], kinds["document"].from_first_article[0])
             table = table.append_column("text", pa.array([texts[d] for d in table.column("doc_id").to_pylist()], type=pa.string()))
         out[config] = table_from_arrow(table, features[config])
     out["default"] = nest_by_document(out, features["default"])
@@ -115,6 +121,17 @@ def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict
     aligned = tables["quote"].select([*ALIGNED_QUOTE_FIELDS, "statement_id"])
     out["aligned_quotes"] = aligned.append_column("outlet", pa.array([outlets[d] for d in aligned.column("doc_id").to_pylist()], type=pa.string()))
     return out
+
+
+def with_first_article(documents: pa.Table, articles: pa.Table, fields: tuple[str, ...]) -> pa.Table:
+    """`documents` with `fields` of each one's first article (article_index 0) appended: the
+    provenance typed once, in corpus/articles.jsonl, released in both configs. A document without
+    its first article (ZN413) gets nulls."""
+    first = articles.filter(pc.equal(articles.column("article_index"), 0))
+    where = pc.index_in(documents.column("doc_id"), value_set=first.column("doc_id"))
+    for field in fields:
+        documents = documents.append_column(field, first.column(field).take(where))
+    return documents
 
 
 def statements_table(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:

@@ -76,6 +76,13 @@ class Kind:
     def fields(self) -> tuple[str, ...]:
         return tuple(self.schema["properties"])
 
+    @property
+    def from_first_article(self) -> tuple[tuple[str, ...], str | None]:
+        """Released columns taken from the record's first article (article_index 0), and the column
+        they follow: typed once, in corpus/articles.jsonl (documents)."""
+        derived = self.schema["x-zoomnews"].get("from_first_article") or {}
+        return tuple(derived.get("fields", ())), derived.get("after")
+
     @cached_property
     def validator(self) -> jsonschema.Draft202012Validator:
         """The reference implementation: it decides, and its messages are the ones reported."""
@@ -150,6 +157,11 @@ def zoomnews_block_problem(schema: dict) -> str | None:
         names = block.get(name)
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in required for n in names):
             return f"x-zoomnews.{name} must be a non-empty list of required property names"
+    derived = block.get("from_first_article")
+    if derived is not None and not (isinstance(derived, dict) and isinstance(derived.get("fields"), list) and derived["fields"]
+                                    and all(isinstance(n, str) and n not in schema.get("properties", {}) for n in derived["fields"])
+                                    and derived.get("after") in schema.get("properties", {})):
+        return "x-zoomnews.from_first_article must name `fields` (not the schema's own) and `after` (one of its properties)"
     return None
 
 

@@ -51,7 +51,17 @@ def state(repo, version: str) -> dict[str, list[dict]]:
     """Records per layer of a release (`version`) or of the working sources (`working`)."""
     if version == WORKING:
         corpus = read_corpus(repo)
-        return {layer: corpus.rows(kind) for layer, kind in FLAT.items()}
+        layers = {layer: corpus.rows(kind) for layer, kind in FLAT.items()}
+        if layers["documents"]:  # as released: with the fields the documents take from their first article
+            import pyarrow as pa
+
+            from zoomnews.release.configs import with_first_article
+
+            fields = corpus.kinds["document"].from_first_article[0]
+            articles = (pa.Table.from_pylist(layers["articles"]) if layers["articles"]
+                        else pa.table({"doc_id": pa.array([], pa.string()), "article_index": pa.array([], pa.int64()), **{f: pa.nulls(0) for f in fields}}))
+            layers["documents"] = with_first_article(pa.Table.from_pylist(layers["documents"]), articles, fields).to_pylist()
+        return layers
     folder = repo.release_dir(version)
     if version not in repo.released_versions():
         raise ZoomnewsError(Problem(f"releases/{version}", None, "ZN903", f"no release {version}; released: {', '.join(repo.released_versions()) or 'none'}"))

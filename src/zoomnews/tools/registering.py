@@ -58,21 +58,22 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     document = {
         "doc_id": doc_id, "source_file": file.name if kinds["document"].matches("source_file", file.name) else f"{doc_id}.txt",
         "sha256": sha256, "outlet": outlet, "outlet_evidence": f"{TODO}: why this capture is from {outlet}",
-        "url": url, "title": title or first_line, "authors": [], "published": published, "published_evidence": "inferred",
-        "published_reason": f"{TODO}: the evidence for {published} (stated in the text, or inferred and how)",
+        "url": url,
         "language": "en", "rights": f"{TODO}: News text © {outlet} and its author(s); all rights reserved (see DATASHEET.md).",
         "derived_from": [],
     }
-    article = {"doc_id": doc_id, "article_index": 0, "title": document["title"], "authors": [], "published": published,
-               "published_evidence": "inferred", "published_reason": document["published_reason"]}
+    # the title, authors and date are typed once, in the first article; the document takes them from it
+    article = {"doc_id": doc_id, "article_index": 0, "title": title or first_line, "authors": [], "published": published,
+               "published_evidence": "inferred", "published_reason": f"{TODO}: the evidence for {published} (stated in the text, or inferred and how)"}
     raw = f"{RAW_DIR}/{doc_id}.txt"
     write_files({
         Path(raw): data,
         Path(kinds["document"].source): canonical_text(documents + [document], kinds["document"]),
         Path(kinds["article"].source): canonical_text(articles + [article], kinds["article"]),
     }, repo.root)
-    todo = [f"corpus/documents.jsonl: {doc_id}: {k}" for k, v in document.items() if isinstance(v, str) and v.startswith(TODO)]
-    todo += ["corpus/documents.jsonl / corpus/articles.jsonl: authors, published_evidence (stated when the text gives the date)",
+    todo = [f"{source}: {doc_id}: {k}" for source, record in (("corpus/documents.jsonl", document), ("corpus/articles.jsonl", article))
+            for k, v in record.items() if isinstance(v, str) and v.startswith(TODO)]
+    todo += ["corpus/articles.jsonl: authors, published_evidence (stated when the text gives the date), one record per further article",
              "annotations/: zones (every non-blank character), entities, timexes, quotes (see annotations/GUIDELINES.md)"]
     return Registered(doc_id, repo.raw_path(doc_id), sha256, todo)
 
@@ -81,7 +82,7 @@ def _check_date(kinds, published: str) -> None:
     """ZN201 unless `published` is a date as the schema writes it (fromisoformat alone also takes 20200805)."""
     try:
         datetime.date.fromisoformat(published)
-        ok = kinds["document"].matches("published", published)
+        ok = kinds["article"].matches("published", published)
     except ValueError:
         ok = False
     if not ok:
