@@ -170,6 +170,9 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         problems.extend(_problems_of(checked.rename_columns([f"p_{name}" for name in checked.column_names])))
     finally:
         parsed.unpersist()
+    from zoomnews.checks.validation import agreement_problems
+
+    problems.extend(agreement_problems(repo))  # the agreement passes: small, checked in the driver as validate checks them
     if releases:
         from zoomnews.checks.releases import check_releases
 

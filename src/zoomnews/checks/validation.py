@@ -11,7 +11,8 @@ merge over them:
    (zoomnews.sources.tables: levels 1-2); the block's raw texts are read and hashed; the checks of
    scope "documents" run over the block (check_documents). Memory is set by the block size, not by
    the corpus.
-4. Canonical form (ZN307) per file, from what each reader saw; then the releases (level 5).
+4. Canonical form (ZN307) per file, from what each reader saw; the agreement passes
+   (annotations/agreement/<pass>/) by the same rules (agreement_problems); then the releases (level 5).
 A file that is not sorted by doc_id cannot be merged as it streams: validate then reads every file
 whole and sorts the rows by doc_id (reporting the order, ZN307), with the same report.
 A check never sees a row whose fields it reads failed level 2, nor one an earlier excluding check
@@ -106,21 +107,28 @@ def validate_repo(repo: CorpusRepo, releases: bool = True, jobs: int = 1, block_
 
     The agreement passes (annotations/agreement/<pass>/, see agreement_passes) are checked by the
     same rules, each as the corpus would be with its files in place of the gold's."""
-    from zoomnews.sources.schemas import agreement_passes, pass_kinds
-
     report = _validate_sorted_or_whole(repo, jobs, block_documents or DOCUMENT_BLOCK, consumer, progress=progress)
-    for name in agreement_passes(repo):
-        folder = f"{AGREEMENT_DIR}/{name}/"
-        seen = _validate_sorted_or_whole(repo, 1, block_documents or DOCUMENT_BLOCK, None, pass_kinds(repo, name), partial=True)
-        report.problems = [*report.problems, *(p for p in seen.problems if p.file.startswith(folder))]
-    report.problems += [Problem(f"{AGREEMENT_DIR}/{name}", None, "ZN111", "a symbolic link; validate never reads through one")
-                        for name in agreement_passes(repo, links=True)]
-    report.problems = sort_problems(report.problems)
+    report.problems = sort_problems([*report.problems, *agreement_problems(repo, block_documents or DOCUMENT_BLOCK)])
     if releases:
         from zoomnews.checks.releases import check_releases
 
         report.problems = sort_problems([*report.problems, *check_releases(repo)])
     return report
+
+
+def agreement_problems(repo: CorpusRepo, block_size: int = DOCUMENT_BLOCK) -> list[Problem]:
+    """The agreement passes checked by the same rules as the gold, each as the corpus would be with
+    its files in place of the gold's (only the problems in its own files), and a link among them
+    (ZN111). Run by validate and by its Spark twin alike (the passes are small)."""
+    from zoomnews.sources.schemas import agreement_passes, pass_kinds
+
+    problems = []
+    for name in agreement_passes(repo):
+        folder = f"{AGREEMENT_DIR}/{name}/"
+        seen = _validate_sorted_or_whole(repo, 1, block_size, None, pass_kinds(repo, name), partial=True)
+        problems += [p for p in seen.problems if p.file.startswith(folder)]
+    return problems + [Problem(f"{AGREEMENT_DIR}/{name}", None, "ZN111", "a symbolic link; validate never reads through one")
+                       for name in agreement_passes(repo, links=True)]
 
 
 def _validate_sorted_or_whole(repo: CorpusRepo, jobs: int, block_size: int, consumer=None, kinds=None, progress=None, partial: bool = False) -> Report:
