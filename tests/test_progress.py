@@ -73,6 +73,15 @@ def test_build_shows_documents_checked_and_written(small_blocks, repo_copy, tmp_
     assert quiet.stderr == "" and "documents checked and written" in shown.stderr and "5/5" in shown.stderr
 
 
+def test_the_main_job_shows_its_build_validate_and_render(small_blocks, repo_copy, tmp_path):
+    other = copy_sources(tmp_path / "other")
+    quiet = invoke(["all", "--repo", str(repo_copy.root)], shown=False)
+    shown = invoke(["all", "--repo", str(other)], shown=True)
+    assert quiet.exit_code == shown.exit_code == 0, quiet.output
+    assert quiet.stdout == shown.stdout and "all checks passed" in shown.stdout
+    assert quiet.stderr == "" and all(unit in shown.stderr for unit in ("documents checked and written", "documents checked", "pages written"))
+
+
 def test_release_shows_the_build(small_blocks, repo_copy, tmp_path):
     other = copy_sources(tmp_path / "other")
     quiet = invoke(["release", "--repo", str(repo_copy.root), "--bump", "major", "--allow-unchanged"], shown=False)

@@ -202,7 +202,7 @@ def run_all(path):
     from zoomnews.tools.summary import main_job
 
     try:
-        ok = main_job(CorpusRepo.find(path), console)
+        ok = main_job(CorpusRepo.find(path), console, bar)
     except ZoomnewsError as e:
         _fail(e)
     sys.exit(0 if ok else 1)

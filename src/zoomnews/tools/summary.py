@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 
 from datasets import disable_progress_bars, load_dataset
 from rich.table import Table
@@ -19,12 +20,22 @@ from zoomnews.checks.validation import validate_repo
 SITE = "site"  # the rendered viewer; not committed (see .gitignore)
 
 
-def main_job(repo, console) -> bool:
+@contextmanager
+def _no_bar(description: str, unit: str):
+    yield None
+
+
+def main_job(repo, console, bar=None) -> bool:
+    """`bar(description, unit)`: a context giving a progress callback or None (zoomnews.progress.bar,
+    which the command line passes); None: no progress."""
+    bar = bar or _no_bar
     disable_progress_bars()
-    result = build_release(repo)
+    with bar("build", "documents checked and written") as progress:
+        result = build_release(repo, progress=progress)
     point_card_at(repo, result.version)
     console.print(f"build: release {result.version} {result.status} at {repo.rel(result.path)}")
-    report = validate_repo(repo)
+    with bar("validate", "documents checked") as progress:
+        report = validate_repo(repo, progress=progress)
     for problem in report.problems:
         console.print(render_problem(problem), markup=False)
     console.print(f"validate: {sum(report.counts.values())} source records, {len(report.problems)} problem(s)")
@@ -46,7 +57,8 @@ def main_job(repo, console) -> bool:
         ok &= good
         table.add_row(config, str(expected), str(len(loaded)), str(streamed), str(len(loaded.column_names)), "yes" if good else "NO")
     console.print(table)
-    pages = render_site(repo, repo.root / SITE, result.version)
+    with bar("render", "pages written") as progress:
+        pages = render_site(repo, repo.root / SITE, result.version, progress=progress)
     console.print(f"viewer: {pages['documents']} documents, {pages['statements']} statements, {pages['entities']} entities, "
                   f"{pages['speakers']} speakers -> open {repo.rel(repo.root / SITE / 'index.html')} in a browser")
     console.print("all checks passed" if ok else "FAILED")
