@@ -93,23 +93,9 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
     if write:
         from zoomnews.checks.validation import validate_repo
 
+        written = read_corpus(repo)  # the records as written now, each with its file and line (read through safeio)
+        doc_of = {(r.file, r.line): r.data.get("doc_id") for kind in SPAN_KINDS for r in written.records[kind]}
         sources = {corpus.kinds[kind].source for kind in SPAN_KINDS}
         incomplete = [p for p in validate_repo(repo, releases=False).problems
-                      if p.file in sources and any(d in p.message or _line_doc(repo, p) == d for d in bundle.texts)]
+                      if p.file in sources and (doc_of.get((p.file, p.line)) in bundle.texts or any(d in p.message for d in bundle.texts))]
     return AcceptResult(sorted(bundle.texts), methods, imported, incomplete)
-
-
-def _line_doc(repo, problem: Problem) -> str | None:
-    """The doc_id of the record a problem names by line."""
-    import json
-
-    if problem.line is None:
-        return None
-    try:
-        with open(repo.path(problem.file), encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                if number == problem.line:
-                    return json.loads(line).get("doc_id")
-    except (OSError, ValueError):
-        return None
-    return None
