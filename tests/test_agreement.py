@@ -48,3 +48,29 @@ def test_agreement_is_symmetric_in_f1(spans):
 def test_every_layer_is_reported_even_when_empty():
     assert set(compare({}, {})) == {"zones", "entities", "timexes", "quotes"}
     assert pairwise_cluster_f1([], "speaker").f1 == 1.0
+
+
+def test_folders_compare_only_the_layers_both_hold(tmp_path):
+    """A second pass of some layers is compared on those alone (not scored 0 on the others), and
+    `zoomnews agree` refuses two folders with no layer in common."""
+    import json
+
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+    from zoomnews.tools.agreement import compare_folders
+
+    full, partial, other = tmp_path / "full", tmp_path / "partial", tmp_path / "other"
+    for folder in (full, partial, other):
+        folder.mkdir()
+    lines = "".join(json.dumps(r) + "\n" for r in ENTS)
+    for layer in ("zones", "entities", "timexes", "quotes"):
+        (full / f"{layer}.jsonl").write_text(lines if layer == "entities" else "", encoding="utf-8")
+    (partial / "entities.jsonl").write_text(lines, encoding="utf-8")
+    (other / "notes.txt").write_text("", encoding="utf-8")
+    result = compare_folders(full, partial)
+    assert list(result) == ["entities"] and result["entities"]["exact"]["f1"] == 1.0
+    shown = CliRunner().invoke(main, ["agree", str(full), str(partial)])
+    assert shown.exit_code == 0 and "entities" in shown.output and "zones" not in shown.output
+    refused = CliRunner().invoke(main, ["agree", str(full), str(other)])
+    assert refused.exit_code == 2 and "no layer file in common" in refused.output

@@ -16,8 +16,9 @@ from zoomnews.checks.validation import validate_repo
 from zoomnews.sources.canonical import format_repo
 from zoomnews.sources.schemas import agreement_passes, pass_kinds
 
-PASSES = ("a1", "a2")
+PASSES = ("a1", "a2", "a4")  # a4: the blind pass of guideline 1.1.0, of entities, timexes and quotes only
 LAYERS = ("zones", "entities", "timexes", "quotes")
+PASS_LAYERS = [(name, layer) for name in PASSES for layer in LAYERS if (ROOT / f"annotations/agreement/{name}/{layer}.jsonl").exists()]
 
 
 def checkout_copy(tmp) -> CorpusRepo:
@@ -63,8 +64,9 @@ MISTAKES = {
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(PASSES), st.sampled_from(LAYERS), st.integers(0, 10_000), st.sampled_from(sorted(MISTAKES)))
-def test_a_mistake_in_a_pass_is_reported_at_its_line(pristine, name, layer, pick, mistake):
+@given(st.sampled_from(PASS_LAYERS), st.integers(0, 10_000), st.sampled_from(sorted(MISTAKES)))
+def test_a_mistake_in_a_pass_is_reported_at_its_line(pristine, pass_layer, pick, mistake):
+    name, layer = pass_layer
     repo = CorpusRepo(shutil.copytree(pristine.root, scratch_dir("pass-") / "repo"))
     relative = f"annotations/agreement/{name}/{layer}.jsonl"
     index = pick % len(lines(repo, relative))

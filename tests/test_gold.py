@@ -76,7 +76,20 @@ def test_datasheet_figures_are_current():
     assert refresh(text, blocks(CorpusRepo(ROOT))) == text, "run `zoomnews docs`"
 
 
-def test_agreement_snapshots_hold_both_passes():
+def test_agreement_snapshots_hold_every_pass():
     a1 = Counter(json.loads(l)["annotator"] for l in (ROOT / "annotations/agreement/a1/entities.jsonl").read_text(encoding="utf-8").splitlines())
     a2 = Counter(json.loads(l)["annotator"] for l in (ROOT / "annotations/agreement/a2/entities.jsonl").read_text(encoding="utf-8").splitlines())
     assert set(a1) == {"a1"} and set(a2) == {"a2"}
+    for layer in ("entities", "timexes", "quotes"):  # the blind pass of guideline 1.1.0: its own records, to 1.1.0
+        records = [json.loads(l) for l in (ROOT / f"annotations/agreement/a4/{layer}.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert records and {(r["annotator"], r["guideline"]) for r in records} == {("a4", "1.1.0")}
+
+
+def test_the_guideline_version_is_the_newest_any_record_follows():
+    """The header names the version; no record follows a newer one, and the newest is in use."""
+    from zoomnews.tools.accept import _version_key
+
+    header = re.search(r"\*\*Version (\d+\.\d+\.\d+)\.\*\*", (ROOT / "annotations/GUIDELINES.md").read_text(encoding="utf-8"))
+    used = {json.loads(l)["guideline"] for layer in ("zones", "entities", "timexes", "quotes")
+            for l in (ROOT / f"annotations/{layer}.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert header and max(used, key=_version_key) == header.group(1)

@@ -235,14 +235,16 @@ def fmt(path, check):
 @click.argument("b", type=click.Path(exists=True, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def agree(a, b, fmt):
-    """Inter-annotator agreement between two folders of layer files (zones/entities/timexes/quotes.jsonl); A is the reference."""
-    from zoomnews.tools.agreement import compare
-    from zoomnews.tools.layer_folders import read_layers
+    """Inter-annotator agreement between two folders of layer files (zones/entities/timexes/quotes.jsonl); A is the reference.
+    Only the layers both folders have a file of are compared."""
+    from zoomnews.tools.agreement import compare_folders
 
     try:
-        result = compare(read_layers(a), read_layers(b))
+        result = compare_folders(a, b)
     except ZoomnewsError as e:
         _fail(e)
+    if not result:
+        raise click.UsageError(f"{a} and {b} have no layer file in common (zones/entities/timexes/quotes.jsonl)")
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
         return

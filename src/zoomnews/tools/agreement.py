@@ -126,3 +126,13 @@ def compare_layer(layer: str, a: list[dict], b: list[dict]) -> dict:
 def compare(a: dict[str, list[dict]], b: dict[str, list[dict]]) -> dict:
     """Per-layer agreement; `a` and `b` map layer names (zones, entities, timexes, quotes) to records."""
     return {layer: compare_layer(layer, a.get(layer, []), b.get(layer, [])) for layer in LABEL_FIELD}
+
+
+def compare_folders(a, b) -> dict:
+    """Per-layer agreement of two folders laid out like annotations/, over the layers both hold a file
+    of (a second pass may annotate only some layers: the others are not compared, rather than scored 0)."""
+    from zoomnews.tools.layer_folders import read_layers, layers_in
+
+    both = [layer for layer in layers_in(a) if layer in layers_in(b)]
+    result = compare(read_layers(a, both), read_layers(b, both))
+    return {layer: result[layer] for layer in both}

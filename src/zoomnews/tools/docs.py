@@ -36,20 +36,25 @@ AGREEMENT_NAMES = {"entity_link_pairwise": "linking pairwise F1", "value_accurac
 
 
 def _agreement(repo, cache: dict) -> str:
-    """The two annotation passes compared (the figures DATASHEET.md gives in full), in short."""
-    from zoomnews.tools.agreement import compare
-    from zoomnews.tools.layer_folders import read_layers
+    """Every agreement round (the figures DATASHEET.md gives in full), in short, oldest to newest:
+    spans, exact F1 and the attribute agreements the card quotes ("–": the round left the layer out)."""
+    from zoomnews.tools.layer_folders import LAYER_FILES
     from zoomnews.tools.markdown import table
-    from zoomnews.tools.stats import AGREEMENT_DIR
+    from zoomnews.tools.stats import agreement_rounds
 
-    result = compare(read_layers(repo.path(f"{AGREEMENT_DIR}/a1")), read_layers(repo.path(f"{AGREEMENT_DIR}/a2")))
+    rounds = agreement_rounds(repo)
+    value = lambda v: v["f1"] if isinstance(v, dict) else v
     rows = []
-    for layer, shown in AGREEMENT_SHOWN.items():
-        r = result[layer]
-        value = lambda v: v["f1"] if isinstance(v, dict) else v
-        attributes = "; ".join(f"{AGREEMENT_NAMES[k]} {value(r[k]):.3f}" for k in shown if r.get(k) is not None)
-        rows.append([layer, f"{r['a']} / {r['b']}", f"{r['exact']['f1']:.3f}", attributes or "–"])
-    return table(["layer", "spans (a1 / a2)", "exact F1", "attributes"], rows)
+    for layer in LAYER_FILES:
+        results = [result.get(layer) for _, result in rounds]
+        spans = "; ".join(f"{r['a']} / {r['b']}" if r else "–" for r in results)
+        exact = " → ".join(f"{r['exact']['f1']:.3f}" if r else "–" for r in results)
+        attributes = "; ".join(f"{AGREEMENT_NAMES[k]} " + " → ".join(f"{value(r[k]):.3f}" if r and r.get(k) is not None else "–" for r in results)
+                               for k in AGREEMENT_SHOWN[layer])
+        rows.append([layer, spans, exact, attributes or "–"])
+    versions = " → ".join(r.guideline for r, _ in rounds)
+    passes = "; ".join(f"{r.reference} / {r.second}" for r, _ in rounds)
+    return table(["layer", f"spans ({passes})", f"exact F1 ({versions})", f"attributes ({versions})"], rows)
 
 
 def _checks(repo, cache: dict) -> str:

@@ -11,10 +11,16 @@ from zoomnews.sources.schemas import LAYER_NAMES, SPAN_KINDS
 LAYER_FILES = tuple(LAYER_NAMES[kind] for kind in SPAN_KINDS)  # <name>.jsonl in a folder laid out like annotations/
 
 
-def read_layers(folder: str | Path) -> dict[str, list[dict]]:
+def layers_in(folder: str | Path) -> list[str]:
+    """The layers `folder` holds a file of, in LAYER_FILES order."""
+    return [layer for layer in LAYER_FILES if (Path(folder) / f"{layer}.jsonl").exists()]
+
+
+def read_layers(folder: str | Path, names=LAYER_FILES) -> dict[str, list[dict]]:
+    """The records of each layer of `names` in `folder` (none for a layer without a file)."""
     folder = Path(folder)
     layers, problems = {}, []
-    for layer in LAYER_FILES:
+    for layer in names:
         path = folder / f"{layer}.jsonl"
         if not path.exists():
             layers[layer] = []

@@ -6,11 +6,12 @@ markers; `zoomnews docs` refreshes them and a test fails when they are stale.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from dataclasses import dataclass
 
-from zoomnews.tools.agreement import compare
+from zoomnews.tools.agreement import compare_folders
 from zoomnews.sources.schemas import LAYER_NAMES
-from zoomnews.tools.layer_folders import LAYER_FILES, read_layers
 from zoomnews.tools.markdown import table
 from zoomnews.sources.corpus import read_corpus
 
@@ -46,15 +47,66 @@ def labels_block(corpus) -> str:
     return "\n\n".join(parts)
 
 
-def agreement_block(repo) -> str:
-    result = compare(read_layers(repo.path(f"{AGREEMENT_DIR}/a1")), read_layers(repo.path(f"{AGREEMENT_DIR}/a2")))
-    rows = []
-    for layer in LAYER_FILES:
-        r = result[layer]
-        extras = {k: v for k, v in r.items() if k not in ("a", "b", "exact", "overlap", "exact_unlabelled")}
-        shown = "; ".join(f"{k} {(v['f1'] if isinstance(v, dict) else v):.3f}" for k, v in extras.items() if v is not None)
-        rows.append([layer, r["a"], r["b"], f"{r['exact']['f1']:.3f}", f"{r['overlap']['f1']:.3f}", f"{r['exact_unlabelled']['f1']:.3f}", shown or "–"])
-    return table(["layer", "a1", "a2", "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows)
+@dataclass(frozen=True)
+class AgreementRound:
+    """One measurement of agreement the card and DATASHEET.md report: a second pass against a reference."""
+
+    guideline: str  # the guideline version both followed
+    reference: str  # its name in the tables
+    reference_dir: str
+    pass_dir: str
+    what: str
+
+    @property
+    def second(self) -> str:
+        return self.pass_dir.rsplit("/", 1)[-1]
+
+
+AGREEMENT_ROUNDS = (
+    AgreementRound("1.0.0", "a1", f"{AGREEMENT_DIR}/a1", f"{AGREEMENT_DIR}/a2", "the two passes before adjudication"),
+    AgreementRound("1.1.0", "gold", "annotations", f"{AGREEMENT_DIR}/a4", "the adjudicated gold against a blind second pass"),
+)
+
+
+def agreement_rounds(repo) -> list[tuple[AgreementRound, dict]]:
+    """Each round whose pass exists, with the figures of the layers that pass annotated (a blind pass
+    may cover only the layers a guideline version changed: the others are not compared)."""
+    rounds = []
+    for round_ in AGREEMENT_ROUNDS:
+        if not os.path.isdir(repo.path(round_.pass_dir)):
+            continue
+        rounds.append((round_, compare_folders(repo.path(round_.reference_dir), repo.path(round_.pass_dir))))
+    return rounds
+
+
+def agreement_block(repo, corpus) -> str:
+    parts = []
+    for round_, result in agreement_rounds(repo):
+        reference, second, what = round_.reference, round_.second, f"Guideline {round_.guideline}: {round_.what}"
+        rows = []
+        for layer, r in result.items():
+            extras = {k: v for k, v in r.items() if k not in ("a", "b", "exact", "overlap", "exact_unlabelled")}
+            shown = "; ".join(f"{k} {(v['f1'] if isinstance(v, dict) else v):.3f}" for k, v in extras.items() if v is not None)
+            rows.append([layer, r["a"], r["b"], f"{r['exact']['f1']:.3f}", f"{r['overlap']['f1']:.3f}", f"{r['exact_unlabelled']['f1']:.3f}", shown or "–"])
+        parts.append(f"*{what}* (`{reference}` as reference):\n\n"
+                     + table(["layer", reference, second, "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows))
+    parts.append(guideline_examples_line(repo, corpus))
+    return "\n\n".join(parts)
+
+
+GUIDELINE = "annotations/GUIDELINES.md"
+
+
+def guideline_examples_line(repo, corpus) -> str:
+    """How many gold spans the guideline itself quotes (their text, or its first 40 characters,
+    occurs in it with the `[...]` marks removed): a blind pass that reads the guideline has seen them."""
+    guideline = repo.path(GUIDELINE).read_text(encoding="utf-8").replace("[", "").replace("]", "")
+    shares = []
+    for kind in ("entity", "timex", "quote"):
+        texts = [r["text"] for r in corpus.rows(kind)]
+        quoted = sum(1 for text in texts if text in guideline or text[:40] in guideline)
+        shares.append(f"{LAYER_NAMES[kind]} {quoted}/{len(texts)} ({quoted / max(len(texts), 1):.0%})")
+    return "Gold spans whose text the guideline quotes as an example: " + ", ".join(shares) + "."
 
 
 def annotators_block(corpus) -> str:
@@ -89,5 +141,5 @@ def annotator_kinds_block(corpus) -> str:
 
 def blocks(repo) -> dict[str, str]:
     corpus = read_corpus(repo)
-    return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo),
+    return {"counts": counts_block(corpus), "labels": labels_block(corpus), "agreement": agreement_block(repo, corpus),
             "annotators": annotators_block(corpus), "annotator-kinds": annotator_kinds_block(corpus)}
