@@ -107,3 +107,85 @@ def test_a_problem_in_the_second_range_builds_nothing(synthetic, tmp_path, monke
     assert {p.code for p in error.value.problems} >= {"ZN902"}
     left = sorted(p.name for p in repo.releases_dir.iterdir()) if repo.releases_dir.exists() else []
     assert set(left) <= {".lock"}, left  # the half-written release went with its hidden folder
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=60), st.integers(1, 7), st.integers(1, 4), st.integers(1, 60))
+def test_statement_row_groups_partition_the_statements_within_their_bounds(counts, row_group_rows, shards_per, limit):
+    """Oracle: the rules one by one — consecutive, covering, never crossing a shard or passing the row
+    count, over the quote limit only as a statement alone, and each cut forced by one of those rules."""
+    import numpy as np
+
+    from zoomnews.release.shards import statement_groups
+
+    shard_rows = row_group_rows * shards_per
+    groups = statement_groups(np.array(counts, dtype=np.int64), shard_rows, row_group_rows, limit)
+    assert groups[0][0] == 0 and groups[-1][1] == len(counts)
+    assert all(a[1] == b[0] for a, b in zip(groups, groups[1:]))
+    for lo, hi in groups:
+        assert hi - lo <= row_group_rows and lo // shard_rows == (max(hi, lo + 1) - 1) // shard_rows
+        assert sum(counts[lo:hi]) <= limit or hi - lo == 1
+    for (lo, hi), (nxt, _) in zip(groups, groups[1:]):  # no needless cut
+        assert hi - lo == row_group_rows or nxt % shard_rows == 0 or sum(counts[lo:hi + 1]) > limit
+
+
+def test_statements_cut_by_quotes_hold_the_same_rows(tmp_path, monkeypatch):
+    """The checkout's statements written with a tiny quote limit: more row groups, the same rows."""
+    from conftest import ROOT
+    from zoomnews.release import shards
+
+    repo = CorpusRepo(shutil.copytree(ROOT, tmp_path / "repo", ignore=shutil.ignore_patterns(".git", ".venv", "releases", "site", "artifacts", "__pycache__", ".hypothesis")))
+    monkeypatch.setattr(shards, "STATEMENT_GROUP_QUOTES", 5)
+    release = build_release(repo, version="9.0.0").path
+    [path] = [release / f["path"] for f in read_manifest(release)["configs"]["statements"]["files"]]
+    expected = pq.read_table(ROOT / "releases" / repo.dataset_version / "statements" / path.name)
+    assert pq.read_table(path).equals(expected)
+    groups = pq.ParquetFile(path).metadata
+    sizes = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
+    assert len(sizes) > 1 and sum(sizes) == expected.num_rows
+    quotes = [len(q) for q in expected.column("quotes").to_pylist()]
+    at = 0
+    for size in sizes:
+        assert sum(quotes[at:at + size]) <= 5 or size == 1
+        at += size
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True), unique=True, max_size=30), st.data())
+def test_raw_digests_answer_as_a_dict_of_paths_would(names, data):
+    """Oracle: a dict of every raw path's hex digest, the structure RawDigests replaces."""
+    import hashlib
+
+    import numpy as np
+
+    from zoomnews.release.manifest import RawDigests
+
+    names = sorted(names)
+    digests = {name: hashlib.sha256(name.encode()).digest() for name in names}
+    cut = data.draw(st.integers(0, len(names)))  # two ranges, as two processes would give them
+    parts = [(np.array(part, dtype=bytes) if part else np.zeros(0, dtype="S1"), b"".join(digests[n] for n in part)) for part in (names[:cut], names[cut:])]
+    known = RawDigests.of(parts)
+    oracle = {f"corpus/raw/{name}.txt": digest.hex() for name, digest in digests.items()}
+    asked = [*oracle, "corpus/raw/zz-absent.txt", "corpus/raw/é.txt", "corpus/documents.jsonl", "corpus/raw/a.json",
+             *(f"corpus/raw/{name}" for name in names[:2])]
+    for relative in asked:
+        assert known.get(relative) == oracle.get(relative), relative
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True), unique=True, max_size=12))
+def test_source_files_come_in_path_order(names):
+    """Oracle: every source path sorted by its components (doc_id order is not path order: "a-b.txt"
+    comes before "a.txt")."""
+    from conftest import ROOT
+    from zoomnews.release.manifest import source_files
+
+    root = scratch_dir("sources-") / "repo"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "releases", "site", "artifacts", "__pycache__", ".hypothesis", "raw"))
+    (root / "corpus" / "raw").mkdir()
+    for name in names:
+        (root / "corpus" / "raw" / f"{name}.txt").write_text(name, encoding="utf-8")
+    listed = list(source_files(CorpusRepo(root)))
+    assert listed == sorted(listed, key=lambda relative: relative.split("/"))
+    assert [p for p in listed if p.startswith("corpus/raw/")] == sorted(f"corpus/raw/{n}.txt" for n in names)
+    assert len(listed) == len(set(listed))

@@ -42,17 +42,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from zoomnews import safeio
 from zoomnews.release.croissant import CROISSANT, croissant_text
-from zoomnews.release.configs import CONFIGS, FLAT, config_features, document_configs, statements_table, table_from_arrow
+from zoomnews.release.configs import CONFIGS, FLAT, config_features, document_configs, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, ledger_with, make_manifest, manifest_text, sha256_bytes
-from zoomnews.repo import JOURNAL, LEDGER, LOCK, RAW_DIR, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
+from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, sha256_bytes
+from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
 from zoomnews.sources.schemas import load_kinds
-from zoomnews.release.shards import SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_table_shards
+from zoomnews.release.shards import SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
 from zoomnews.sources.tables import read_source_table
 from zoomnews.checks.validation import registry_kinds, validate_repo
 
@@ -239,21 +237,23 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         features = config_features(kinds)
         registries = {name: read_source_table(repo, kinds[name]).table.select(list(kinds[name].fields)) for name in registry_kinds(kinds)}
         outputs = report.outputs
-        aligned = [o.aligned_quotes for o in outputs if o.aligned_quotes is not None]
         tables = {config: table_from_arrow(registries[kind], features[config]) for config, kind in FLAT.items() if kind in registries}
-        tables["statements"] = statements_table(registries["registry_statement"],
-                                                pa.concat_tables(aligned) if aligned else None, features["statements"])
         rows = {config: sum(o.rows[config] for o in outputs) for config in document_configs(features)}
         files = {config: [f"{config}/{shard_name(k, shard_count(report.counts['document'], shard_documents))}"
                           for k in range(shard_count(report.counts["document"], shard_documents))] for config in rows}
         for config, table in tables.items():
             files[config] = write_table_shards(table, tmp, config)
             rows[config] = table.num_rows
+        spills = [o.aligned_quotes for o in outputs if o.aligned_quotes is not None]
+        files["statements"], aligned = write_statements(registries["registry_statement"], spills, features["statements"], tmp)
+        rows["statements"] = registries["registry_statement"].num_rows
+        for spill in spills:
+            os.unlink(spill)  # build's own scratch files, inside its temporary folder
         files = {config: files[config] for config in CONFIGS}
-        _check_counts(report.counts, rows, tables, (sum(o.ner_tally[0] for o in outputs), sum(o.ner_tally[1] for o in outputs)))
-        raw_checksums = {f"{RAW_DIR}/{doc_id}.txt": checksum for o in outputs for doc_id, checksum in o.sha256.items()}
-        del report, outputs, aligned
-        manifest = make_manifest(repo, version, tmp, files, features, known=raw_checksums)
+        _check_counts(report.counts, rows, aligned, (sum(o.ner_tally[0] for o in outputs), sum(o.ner_tally[1] for o in outputs)))
+        raw_digests = RawDigests.of([o.raw_digests for o in outputs])
+        del report, outputs, tables
+        manifest = make_manifest(repo, version, tmp, files, features, known=raw_digests)
         croissant = safeio.encode(croissant_text(repo, manifest, published), CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)
@@ -432,7 +432,7 @@ def recover(repo: CorpusRepo) -> RecoverResult:
         return RecoverResult(journal["version"], "finished" if complete else "rolled back")
 
 
-def _check_counts(counts: dict[str, int], rows: dict[str, int], tables: dict[str, pa.Table], ner_tally: tuple[int, int]) -> None:
+def _check_counts(counts: dict[str, int], rows: dict[str, int], aligned: int, ner_tally: tuple[int, int]) -> None:
     """Counts in = counts out: every source record is one row, every document one default row."""
     for config, kind in FLAT.items():
         if rows[config] != counts[kind]:
@@ -441,7 +441,6 @@ def _check_counts(counts: dict[str, int], rows: dict[str, int], tables: dict[str
         raise AssertionError("default: one row per document")
     if rows["statements"] != rows["statement_registry"]:
         raise AssertionError("statements: one row per registered statement")
-    aligned = pc.sum(pc.list_value_length(tables["statements"].column("quotes"))).as_py() or 0
     if aligned != rows["quotes"]:
         raise AssertionError(f"statements: {aligned} quotes aligned, {rows['quotes']} quotes")
     if rows["attribution"] != rows["quotes"]:

@@ -134,19 +134,14 @@ def with_first_article(documents: pa.Table, articles: pa.Table, fields: tuple[st
     return documents
 
 
-def statements_table(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
-    """The `statements` config: `aligned` over the registry's rows, ClassLabels encoded."""
-    return table_from_arrow(aligned(statements, aligned_quotes, features), features)
-
-
 def aligned(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
     """Each registered statement (`statements`: the registry's rows, canonical order) with its quotes
     from every document (`aligned_quotes`: outlet, ALIGNED_QUOTE_FIELDS and statement_id, canonical
     order, kept: the sort is stable) and the number of documents quoting it; in Arrow, plain types.
-    `aligned_quotes` None: no quotes."""
+    `aligned_quotes` None: no quotes. `features`: the `statements` config's."""
     fields = ["outlet", *ALIGNED_QUOTE_FIELDS]
     if aligned_quotes is None:
-        struct = features["statements"]["quotes"].feature
+        struct = features["quotes"].feature
         aligned_quotes = pa.table({**{name: pa.array([], type=_plain(struct[name])) for name in fields}, "statement_id": pa.array([], type=pa.string())})
     owner = pc.index_in(aligned_quotes.column("statement_id"), value_set=statements.column("id")).to_numpy(zero_copy_only=False)
     counts = np.bincount(owner, minlength=statements.num_rows)
@@ -202,4 +197,4 @@ def align_statements(corpus: Corpus) -> list[dict]:
     registry = features["statement_registry"]
     statements = sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"]))
     statement_table = pa.Table.from_pylist(statements, schema=pa.schema([pa.field(k, _plain(v)) for k, v in registry.items()]))
-    return aligned(statement_table, quote_table, features).to_pylist()
+    return aligned(statement_table, quote_table, features["statements"]).to_pylist()

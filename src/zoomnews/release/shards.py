@@ -4,7 +4,8 @@ Layout (docs/loading.md): every config that is keyed by document (documents, def
 the training views) is cut into shards of SHARD_DOCUMENTS documents, the same documents in file k of
 every one of them (co-partitioned: a document's rows are never split between files, and shard k of
 `entities` goes with shard k of `documents`). Configs not keyed by document (the registries and
-`statements`) are cut every SHARD_ROWS rows. Within a file, row groups hold ROW_GROUP_ROWS rows.
+`statements`) are cut every SHARD_ROWS rows. Within a file, row groups hold ROW_GROUP_ROWS rows;
+a row group of `statements` also ends before it would hold STATEMENT_GROUP_QUOTES nested quotes.
 
 Where a cut falls depends on the sources only, so the same sources give the same bytes however the
 documents reach the writer: in one pass, a block at a time, or in ranges of whole shards written by
@@ -16,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc  # noqa: F401  (pa.ipc)
 import pyarrow.parquet as pq
 
 SPLIT = "train"
@@ -111,18 +114,24 @@ class ShardWriter:
 
 @dataclass
 class RangeOutput:
-    """What one range wrote: rows per config, the raw files' sha256, the `ner` tally and the aligned
-    quotes (for `statements`, which spans every document)."""
+    """What one range wrote: rows per config, the raw files' sha256 (the range's sorted doc_ids and
+    their 32-byte digests), the `ner` tally, and the file its aligned quotes were spilled to (for
+    `statements`, which spans every document; None: the range has no quote)."""
 
     rows: dict[str, int]
-    sha256: dict[str, str]
+    raw_digests: tuple[np.ndarray, bytes]
     ner_tally: tuple[int, int]
-    aligned_quotes: pa.Table | None
+    aligned_quotes: str | None
+
+
+ALIGNED_SPILL = ".aligned-quotes-{:012d}.arrow"  # hidden, in the build's temporary folder; removed before the release is complete
 
 
 class RangeShards:
     """The shards of documents names[lo:hi] (lo is a multiple of the shard size, so the range owns
-    whole shards), written a block at a time: one open file per document-keyed config."""
+    whole shards), written a block at a time: one open file per document-keyed config. The block's
+    aligned quotes go to an Arrow stream on disk, one record batch per block, so that memory does
+    not grow with the corpus."""
 
     def __init__(self, folder: Path, shard_documents: int, names, lo: int, hi: int, kinds, index):
         from zoomnews.release.configs import config_features, document_configs
@@ -136,8 +145,11 @@ class RangeShards:
         # the first doc_id of each later shard of the range: where a block is cut
         self.cuts = [names[k] for k in range(lo + shard_documents - lo % shard_documents, hi, shard_documents)]
         self.files: dict[str, ParquetFile] = {}
-        self.output = RangeOutput({}, {}, (0, 0), None)
-        self.quotes: list[pa.Table] = []
+        self.output = RangeOutput({}, (np.zeros(0, dtype="S1"), b""), (0, 0), None)
+        self.doc_ids: list[np.ndarray] = []
+        self.digests: list[bytes] = []
+        self.spill_path = folder / ALIGNED_SPILL.format(lo)
+        self.spill: pa.ipc.RecordBatchStreamWriter | None = None
         self._open_shard()
 
     def _open_shard(self) -> None:
@@ -155,8 +167,10 @@ class RangeShards:
         tables = block_tables(block.tables, block.texts, self.kinds, self.features, self.speakers)
         begun, left_out = ner_tally(tables["ner"])
         self.output.ner_tally = (self.output.ner_tally[0] + begun, self.output.ner_tally[1] + left_out)
-        self.output.sha256.update(block.sha256)
-        self.quotes.append(tables.pop("aligned_quotes"))
+        doc_ids = sorted(block.sha256)
+        self.doc_ids.append(np.array(doc_ids, dtype=bytes))
+        self.digests.append(b"".join(bytes.fromhex(block.sha256[d]) for d in doc_ids))
+        self._spill(tables.pop("aligned_quotes"))
         while self.cuts and tables["documents"].num_rows and tables["documents"].column("doc_id")[-1].as_py() >= self.cuts[0]:
             cut = self.cuts.pop(0)
             for config in self.configs:
@@ -169,7 +183,86 @@ class RangeShards:
         for config in self.configs:
             self.files[config].add(tables[config])
 
+    def _spill(self, quotes: pa.Table) -> None:
+        """One record batch per block: a batch holds whole documents (write_statements relies on it)."""
+        if not quotes.num_rows:
+            return
+        if self.spill is None:
+            self.spill = pa.ipc.new_stream(str(self.spill_path), quotes.schema)
+        self.spill.write_batch(quotes.combine_chunks().to_batches()[0])
+
     def close(self) -> RangeOutput:
         self._close_shard()
-        self.output.aligned_quotes = pa.concat_tables(self.quotes) if self.quotes else None
+        if self.spill is not None:
+            self.spill.close()
+            self.output.aligned_quotes = str(self.spill_path)
+        if self.doc_ids:
+            self.output.raw_digests = (np.concatenate(self.doc_ids), b"".join(self.digests))
         return self.output
+
+
+# `statements` nests every quote of a statement in its row, so a row group holds the quotes of all
+# its statements: a row group is cut before it would pass this many aligned quotes (a statement with
+# more gets one of its own), which bounds build's memory at the end whatever the corpus size. Below
+# it, the row groups are the ROW_GROUP_ROWS ones every config has (and the bytes those gave).
+STATEMENT_GROUP_QUOTES = 25_000
+
+
+def _spilled(spills: list[str]):
+    for path in spills:
+        with pa.ipc.open_stream(path) as reader:
+            yield from reader
+
+
+def statement_groups(quotes_per_statement: np.ndarray, shard_rows: int = SHARD_ROWS, row_group_rows: int = ROW_GROUP_ROWS,
+                     group_quotes: int = STATEMENT_GROUP_QUOTES) -> list[tuple[int, int]]:
+    """The row groups of `statements` as (first, end) statement indexes: cut every `row_group_rows`
+    statements and at every shard boundary, and before a group would pass `group_quotes` quotes."""
+    groups, lo, quotes = [], 0, 0
+    for i, count in enumerate(quotes_per_statement.tolist()):
+        if i > lo and (i - lo == row_group_rows or i % shard_rows == 0 or quotes + count > group_quotes):
+            groups.append((lo, i))
+            lo, quotes = i, 0
+        quotes += count
+    if lo < len(quotes_per_statement) or not groups:
+        groups.append((lo, len(quotes_per_statement)))
+    return groups
+
+
+def write_statements(registry: pa.Table, spills: list[str], features, folder: Path, name: str = "statements",
+                     shard_rows: int = SHARD_ROWS, group_quotes: int | None = None) -> tuple[list[str], int]:
+    """The `statements` config into folder/name/, a row group at a time, from the statement registry's
+    rows and the aligned quotes the ranges spilled (in document order); its files' names relative to
+    `folder`, and the number of quotes aligned. Each row group's quotes are read from the spills
+    again, so memory holds one row group, not every quote."""
+    from zoomnews.release.configs import aligned, table_from_arrow
+
+    ids = registry.column("id")
+    counts = np.zeros(registry.num_rows, dtype=np.int64)
+    for batch in _spilled(spills):
+        counts += np.bincount(pc.index_in(batch.column("statement_id"), value_set=ids).to_numpy(zero_copy_only=False), minlength=registry.num_rows)
+    schema = features.arrow_schema
+    count = shard_count(registry.num_rows, shard_rows)
+    (folder / name).mkdir(exist_ok=True)
+    files = [f"{name}/{shard_name(k, count)}" for k in range(count)]
+    writers: dict[int, pq.ParquetWriter] = {}
+    try:
+        for lo, hi in statement_groups(counts, shard_rows, group_quotes=group_quotes or STATEMENT_GROUP_QUOTES):
+            members = []
+            for batch in _spilled(spills):
+                owner = pc.index_in(batch.column("statement_id"), value_set=ids)
+                members.append(batch.filter(pc.and_(pc.greater_equal(owner, lo), pc.less(owner, hi))))
+            quotes = pa.Table.from_batches(members) if members else None
+            rows = table_from_arrow(aligned(registry.slice(lo, hi - lo), quotes, features), features)
+            shard = lo // shard_rows
+            if shard not in writers:
+                writers[shard] = pq.ParquetWriter(folder / files[shard], schema, **PARQUET_OPTIONS)
+            if rows.num_rows:
+                writers[shard].write_table(rows.combine_chunks(), row_group_size=rows.num_rows)
+        for shard in range(count):  # a shard with no row (no statement registered) is a file with no row group
+            if shard not in writers:
+                writers[shard] = pq.ParquetWriter(folder / files[shard], schema, **PARQUET_OPTIONS)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return files, int(counts.sum())
