@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROPERTIES = ["tests/test_properties.py", "tests/test_offsets.py", "tests/test_tokenize_fast.py", "tests/test_views_fast.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
+PROPERTIES = ["tests/test_canonical_lines.py", "tests/test_properties.py", "tests/test_offsets.py", "tests/test_tokenize_fast.py", "tests/test_views_fast.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
               "tests/test_source_tables.py", "tests/test_rule_oracles.py", "tests/test_messages.py", "tests/test_scoring.py",
               "tests/test_validate.py", "tests/test_shards.py"]
 
@@ -62,10 +62,12 @@ MUTANTS = [
     ("build: a raw file's digest read one slot off", "src/zoomnews/release/manifest.py",
      "        return self.digests[32 * i:32 * (i + 1)].hex()", "        return self.digests[32 * (i - 1):32 * i].hex() if i else self.digests[:32].hex()"),
     ("reader: canonical-line check disabled", "src/zoomnews/sources/tables.py",
-     "    return pc.fill_null(pc.equal(pc.cast(canonical, pa.large_string()), lines), False).to_numpy(zero_copy_only=False)",
+     "    return pc.fill_null(pc.match_substring_regex(lines, schema.line_form), False).to_numpy(zero_copy_only=False)",
      "    return np.ones(len(lines), dtype=bool)"),
-    ("reader: escaped strings encoded as if plain", "src/zoomnews/sources/tables.py",
-     "        if escapes:\n", "        if False:\n"),
+    ("reader: any \\u escape taken as canonical", "src/zoomnews/sources/tables.py",
+     "|\\\\u00(?:0[0-7bef]|1[0-9a-f]))*", "|\\\\u[0-9a-fA-F]{4})*"),
+    ("reader: a negative zero taken as canonical", "src/zoomnews/sources/tables.py",
+     'INTEGER_FORM = r"(?:0|-?[1-9][0-9]*)"', 'INTEGER_FORM = r"-?(?:0|[1-9][0-9]*)"'),
     ("reader: the first line of every block after the first lost", "src/zoomnews/sources/tables.py",
      "        yield data[start:cut]\n", "        yield data[start:cut] if start == 0 else data[data.index(b\"\\n\", start) + 1:cut] or b\"{}\\n\"\n"),
     ("reader: level 2 on Arrow rows skipped", "src/zoomnews/sources/tables.py",

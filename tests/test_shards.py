@@ -7,7 +7,7 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import synthetic_corpus
@@ -172,8 +172,14 @@ def test_raw_digests_answer_as_a_dict_of_paths_would(names, data):
         assert known.get(relative) == oracle.get(relative), relative
 
 
+STEMS = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)
+
+
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True), unique=True, max_size=12))
+@given(st.lists(STEMS, unique=True, max_size=12).flatmap(  # and names that extend others: "a", "a-b", "a0"
+    lambda names: st.lists(st.sampled_from(names or ["a"]).flatmap(lambda stem: st.sampled_from([f"{stem}-b", f"{stem}0"])), max_size=3)
+    .map(lambda more: sorted(set(names) | set(more)))))
+@example(["a", "a-b", "a0"])
 def test_source_files_come_in_path_order(names):
     """Oracle: every source path sorted by its components (doc_id order is not path order: "a-b.txt"
     comes before "a.txt")."""

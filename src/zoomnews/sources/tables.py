@@ -22,6 +22,7 @@ import difflib
 import functools
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -36,7 +37,6 @@ from zoomnews.sources.jsonl import _Decoders, _strict_record, dumps, read_source
 BLOCK_BYTES = 1 << 25  # bytes of whole lines parsed and checked at a time
 ARROW_BLOCK = 1 << 22  # bytes Arrow's JSON reader parses per task (threads take tasks in turn)
 PYTHON_BELOW = 8  # lines: a failed Arrow parse of fewer lines than this goes line by line to Python
-CONTROL = r"[\x00-\x1f]"
 LINE, INVALID = "line", "invalid"  # the columns every source table has beside its schema's
 
 
@@ -188,6 +188,7 @@ class Schema:
         self.types = {name: arrow_type(node) for name, node in properties.items()}
         self.arrow = pa.schema([pa.field(name, t if t is not None else pa.string()) for name, t in self.types.items()])
         self.table_schema = self.arrow.append(pa.field(LINE, pa.int64())).append(pa.field(INVALID, pa.string()))
+        self.line_form = line_form(self.arrow)
         # Arrow may parse a line only when a row of these types is exactly a record the schema describes
         self.arrow_readable = (all(t is not None for t in self.types.values())
                                and kind.schema.get("additionalProperties") is False
@@ -355,7 +356,7 @@ def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines,
         _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines, skip, middle, hi)
         return
     lines = pa.LargeStringArray.from_buffers(hi - lo, pa.py_buffer((np.concatenate([starts[lo:hi], [ends[hi - 1] + 1]]) - starts[lo]).astype(np.int64)), pa.py_buffer(piece))
-    canonical = _canonical_mask(table, lines, schema.fields, escapes=b"\\" in piece)
+    canonical = canonical_mask(lines, schema)
     keep = np.flatnonzero(canonical)
     python_lines.extend((lo + np.flatnonzero(~canonical)).tolist())
     if len(keep):
@@ -364,65 +365,56 @@ def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines,
                           .append_column(INVALID, pa.nulls(len(keep), pa.string())))
 
 
-def _encoded(column: pa.ChunkedArray, escapes: bool) -> pa.Array | None:
-    """The column's values as json.dumps(ensure_ascii=False) writes them; None if a string needs more
-    escaping than quotes and backslashes. Without a backslash in the bytes no value holds a quote, a
-    backslash or a control character (JSON writes those escaped, and Arrow refuses them raw)."""
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_list(column.type):
-        values = _encoded(column.values, escapes)
-        if values is None:
+# A line as `zoomnews fmt` writes it (json.dumps with ensure_ascii=False, keys in schema order): a
+# string escapes only the quote, the backslash and control characters (\b \f \n \r \t short, the
+# others as \u00XX in lower case); an integer has no sign on zero and no leading zero; any value may
+# be null. A nested object's keys are trusted in schema order only (fmt keeps the order they were
+# written in, so other orders are left to the per-record reader, which decides).
+STRING_FORM = r'"(?:[^"\\\x00-\x1f]|\\["\\bfnrt]|\\u00(?:0[0-7bef]|1[0-9a-f]))*"'
+INTEGER_FORM = r"(?:0|-?[1-9][0-9]*)"
+BOOLEAN_FORM = r"(?:true|false)"
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")  # a key that needs no escaping, in JSON or in a pattern
+
+
+def value_form(t: pa.DataType) -> str | None:
+    """The pattern of a value of Arrow type `t` as fmt writes it; None for a type it does not cover."""
+    if pa.types.is_string(t):
+        form = STRING_FORM
+    elif pa.types.is_integer(t):
+        form = INTEGER_FORM
+    elif pa.types.is_boolean(t):
+        form = BOOLEAN_FORM
+    elif pa.types.is_list(t):
+        item = value_form(t.value_type)
+        if item is None:
             return None
-        joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, values), ", ")
-        text = pc.binary_join_element_wise("[", joined, "]", "")
-        return pc.if_else(pc.is_valid(column), text, "null")
-    if pa.types.is_struct(column.type):  # nested keys in schema order: fmt writes them as they come, so only that order is trusted here
-        pieces = []
-        for n in range(column.type.num_fields):
-            child = _encoded(column.field(n), escapes)
-            if child is None:
-                return None
-            pieces += [("{" if n == 0 else ", ") + f'"{column.type.field(n).name}": ', child]
-        text = pc.binary_join_element_wise(*pieces, "}", "")
-        return pc.if_else(pc.is_valid(column), text, "null")
-    if pa.types.is_string(column.type):
-        if escapes:
-            if pc.any(pc.match_substring_regex(column, CONTROL)).as_py():
-                return None
-            column = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
-        text = pc.binary_join_element_wise('"', column, '"', "")
-    elif pa.types.is_boolean(column.type):
-        text = pc.if_else(column, "true", "false")
+        form = rf"\[(?:{item}(?:, {item})*)?\]"
+    elif pa.types.is_struct(t):
+        fields = [t.field(n) for n in range(t.num_fields)]
+        children = [value_form(f.type) for f in fields]
+        if any(c is None for c in children) or not all(PLAIN_NAME.fullmatch(f.name) for f in fields):
+            return None
+        form = r"\{" + ", ".join(f'"{f.name}": {c}' for f, c in zip(fields, children)) + r"\}"
     else:
-        text = pc.cast(column, pa.string())
-    return pc.fill_null(text, "null")
+        return None
+    return f"(?:null|{form})"
 
 
-def _canonical_mask(table: pa.Table, lines: pa.Array, fields, escapes: bool) -> np.ndarray:
-    """True for each line that equals the canonical serialisation of its row."""
-    pieces = []
-    for n, name in enumerate(fields):
-        encoded = _encoded(table.column(name), escapes)
-        if encoded is None:
-            return np.zeros(len(lines), dtype=bool)
-        pieces += [("{" if n == 0 else ", ") + f'"{name}": ', encoded]
-    canonical = pc.binary_join_element_wise(*pieces, "}\n", "")
-    if not canonical.null_count and _same_bytes(canonical, lines):  # the usual case: one comparison of two buffers
-        return np.ones(len(lines), dtype=bool)
-    return pc.fill_null(pc.equal(pc.cast(canonical, pa.large_string()), lines), False).to_numpy(zero_copy_only=False)
+def line_form(schema: pa.Schema) -> str | None:
+    """The pattern of a whole canonical line of `schema`'s fields, newline included."""
+    forms = [value_form(f.type) for f in schema]
+    if any(form is None for form in forms) or not all(PLAIN_NAME.fullmatch(f.name) for f in schema):
+        return None
+    return r"^\{" + ", ".join(f'"{f.name}": {form}' for f, form in zip(schema, forms)) + r"\}\n\z"
 
 
-def _same_bytes(a: pa.Array, b: pa.Array) -> bool:
-    """Whether two string arrays' values, end to end, are the same bytes (then, with as many values
-    each ending in its only LF, each value equals its counterpart)."""
-    def data(array):
-        offsets = array.buffers()[1]
-        width = 8 if pa.types.is_large_string(array.type) else 4
-        first, last = (int.from_bytes(offsets[(array.offset + i) * width:(array.offset + i + 1) * width].to_pybytes(), "little", signed=True)
-                       for i in (0, len(array)))
-        return array.buffers()[2].slice(first, last - first)
-
-    return len(a) == len(b) and data(a).equals(data(b))
+def canonical_mask(lines: pa.Array, schema: "Schema") -> np.ndarray:
+    """True for each line (with its LF) that is exactly what fmt writes for the record Arrow read from
+    it: the line has the canonical shape, so writing its values back gives the same bytes. One RE2
+    pass over the lines, no value re-encoded."""
+    if schema.line_form is None:
+        return np.zeros(len(lines), dtype=bool)
+    return pc.fill_null(pc.match_substring_regex(lines, schema.line_form), False).to_numpy(zero_copy_only=False)
 
 
 def _check_arrow_rows(table: pa.Table, schema: Schema) -> tuple[pa.Table, list[Problem]]:
