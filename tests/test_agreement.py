@@ -74,3 +74,25 @@ def test_folders_compare_only_the_layers_both_hold(tmp_path):
     assert shown.exit_code == 0 and "entities" in shown.output and "zones" not in shown.output
     refused = CliRunner().invoke(main, ["agree", str(full), str(other)])
     assert refused.exit_code == 2 and "no layer file in common" in refused.output
+
+
+def test_a_repository_without_passes_or_guideline_has_figures_still(tmp_path):
+    """`zoomnews stats` and `docs` on a corpus that has no agreement pass and no guideline (a new one):
+    no round, no guideline line, no traceback."""
+    from hypothesis import given, settings
+
+    from strategies import corpora
+    from zoomnews.tools.stats import agreement_rounds, blocks
+
+    @settings(max_examples=3, deadline=None)
+    @given(corpora(max_documents=2))
+    def check(spec):
+        import shutil
+
+        root = tmp_path / "repo"
+        shutil.rmtree(root, ignore_errors=True)
+        repo = spec.write(root)
+        assert not repo.path("annotations/GUIDELINES.md").exists()
+        assert agreement_rounds(repo) == [] and blocks(repo)["agreement"] == ""
+
+    check()

@@ -14,6 +14,8 @@ several processes (build --jobs N).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +114,25 @@ class ShardWriter:
         return RangeShards(self.folder, self.shard_documents, names, lo, hi, kinds, index)
 
 
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+MALLOC_TRIM = _malloc_trim()
+
+
+def give_back_memory() -> None:
+    """Return the memory a block freed to the system. Arrow's allocator and glibc's malloc keep freed
+    pages for reuse; over a long build those pages, not live data, made peak memory grow with the
+    corpus (+20% from 100k to 300k documents; +6% when given back after every block)."""
+    pa.default_memory_pool().release_unused()
+    if MALLOC_TRIM is not None:
+        MALLOC_TRIM(0)
+
+
 @dataclass
 class RangeOutput:
     """What one range wrote: rows per config, the raw files' sha256 (the range's sorted doc_ids and
@@ -182,6 +203,7 @@ class RangeShards:
             self._open_shard()
         for config in self.configs:
             self.files[config].add(tables[config])
+        give_back_memory()
 
     def _spill(self, quotes: pa.Table) -> None:
         """One record batch per block: a batch holds whole documents (write_statements relies on it)."""

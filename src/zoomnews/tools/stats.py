@@ -91,7 +91,7 @@ def agreement_block(repo, corpus) -> str:
         parts.append(f"*{what}* (`{reference}` as reference):\n\n"
                      + table(["layer", reference, second, "exact F1", "overlap F1", "unlabelled exact F1", "attributes (over matched spans)"], rows))
     parts.append(guideline_examples_line(repo, corpus))
-    return "\n\n".join(parts)
+    return "\n\n".join(part for part in parts if part)
 
 
 GUIDELINE = "annotations/GUIDELINES.md"
@@ -100,6 +100,8 @@ GUIDELINE = "annotations/GUIDELINES.md"
 def guideline_examples_line(repo, corpus) -> str:
     """How many gold spans the guideline itself quotes (their text, or its first 40 characters,
     occurs in it with the `[...]` marks removed): a blind pass that reads the guideline has seen them."""
+    if not repo.path(GUIDELINE).is_file():  # a repository without a guideline (a new one from `zoomnews init`)
+        return ""
     guideline = repo.path(GUIDELINE).read_text(encoding="utf-8").replace("[", "").replace("]", "")
     shares = []
     for kind in ("entity", "timex", "quote"):
