@@ -42,7 +42,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from zoomnews import safeio
 from zoomnews.release.croissant import CROISSANT, croissant_text
 from zoomnews.release.configs import CONFIGS, FLAT, config_features, document_configs, table_from_arrow

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 
