@@ -88,10 +88,10 @@ def test_agreement_snapshots_hold_every_pass():
 
 def test_the_guideline_version_is_the_newest_any_record_follows():
     """The header names the version; no record follows a newer one, and the newest is in use."""
-    from zoomnews.tools.accept import _version_key
+    from zoomnews.repo import version_key
 
     used = {record["guideline"] for kind in SPAN_KINDS for record in CORPUS.rows(kind)}
-    assert max(used, key=_version_key) == GUIDELINE
+    assert max(used, key=version_key) == GUIDELINE
 
 
 # Quotations in the guideline that are not the corpus's words: a shorthand for two forms, and the

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.repo import version_key
 
 PROVENANCE = ("annotator", "method", "guideline")
 
@@ -31,10 +32,6 @@ class AcceptResult:
     methods: dict[str, dict[str, int]]  # layer -> method -> records
     imported: object  # formats.ImportResult: counts before/after, removals
     incomplete: list[Problem] = field(default_factory=list)  # validate's problems in the accepted documents' records
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def method_of(record: dict, proposed: dict[tuple, dict]) -> str:
@@ -62,7 +59,7 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
     if entry is None:
         raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
                                                                    "add yourself there first (CONTRIBUTING.md)"))
-    guideline = max(entry["guidelines"], key=_version_key)
+    guideline = max(entry["guidelines"], key=version_key)
     if fmt == "labelstudio":
         bundle, notes = read_import(repo, "labelstudio", Path(path), annotation=annotation)
     elif fmt == "records":
