@@ -317,6 +317,29 @@ def test_read_bytes_returns_exactly_the_file(data):
         assert safeio.read_bytes(path) == data
 
 
+@given(st.binary(max_size=200_000), st.integers(1, 300_000), st.data())
+def test_read_chunks_gives_the_range_in_chunks_no_larger_than_asked(data, size, draw):
+    start = draw.draw(st.integers(0, len(data) + 2), label="start")
+    stop = draw.draw(st.none() | st.integers(start, len(data) + 2), label="stop")
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "f.bin"
+        path.write_bytes(data)
+        chunks = list(safeio.read_chunks(path, size=size, start=start, stop=stop))
+    assert b"".join(chunks) == data[start:stop]
+    assert all(0 < len(c) <= size for c in chunks)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1 << 16, 1 << 24])
+def test_a_file_that_grows_while_read_is_read_to_its_new_end(tmp_path, size):
+    # the first request is sized by fstat; what was appended after that is still read
+    path = tmp_path / "growing.bin"
+    path.write_bytes(b"a" * 100)
+    chunks = safeio.read_chunks(path, size=size)
+    with open(path, "ab") as f:
+        f.write(b"b" * 200_000)
+    assert b"".join(chunks) == b"a" * 100 + b"b" * 200_000
+
+
 def test_read_text_refuses_invalid_utf8(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe")
     with pytest.raises(UnicodeDecodeError):

@@ -66,3 +66,29 @@ def test_a_non_canonical_line_is_named_once():
     lines[7] = lines[7].replace(", ", ",", 1)  # the same record, spaced otherwise
     [problem] = parse_source("".join(lines).encode(), kind).form_problems()
     assert (problem.code, problem.line) == ("ZN307", 8)
+
+
+KEY_VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "a\x00b", "\x01", ""]))
+
+
+@given(rows=st.lists(st.tuples(KEY_VALUES, KEY_VALUES, st.none() | st.integers(-2, 2)), max_size=40), data=st.data(),
+       key_numbers=st.sampled_from([source_tables.KEY_NUMBERS, 2, 7]))
+def test_repeated_keys_equals_the_first_seen_oracle(rows, data, key_numbers):
+    """A row is repeated when an earlier line has the same key (each field compared, null a value),
+    also when the key numbers must be renumbered on the way (a small limit forces it)."""
+    import pyarrow as pa
+
+    lines = data.draw(st.permutations(range(len(rows))), label="line numbers")
+    table = pa.table({"doc_id": pa.array([r[0] for r in rows], pa.string()), "id": pa.array([r[1] for r in rows], pa.string()),
+                      "article_index": pa.array([r[2] for r in rows], pa.int64()), "line": pa.array(lines, pa.int64())})
+    seen, expected = set(), [False] * len(rows)
+    for i in sorted(range(len(rows)), key=lambda i: lines[i]):
+        expected[i] = rows[i] in seen
+        seen.add(rows[i])
+    saved, source_tables.KEY_NUMBERS = source_tables.KEY_NUMBERS, key_numbers
+    try:
+        assert source_tables.repeated_keys(table, ("doc_id", "id", "article_index")).tolist() == expected
+        assert source_tables.repeated_keys(table, ("doc_id",)).tolist() == [
+            any(lines[j] < lines[i] and rows[j][0] == rows[i][0] for j in range(len(rows))) for i in range(len(rows))]
+    finally:
+        source_tables.KEY_NUMBERS = saved

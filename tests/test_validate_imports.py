@@ -35,9 +35,19 @@ def test_validate_on_the_checkout_never_imports_datasets(validate_run):
     assert [m for m in validate_run["imported"] if m in NEVER] == []
 
 
-@pytest.mark.xfail(strict=True, reason="pyarrow imports pandas (~0.2 s) on the first conversion of a Python object "
-                   "when pandas is installed (pa.array, pa.scalar, a compute function given a Python string), and "
-                   "validate's span checks make such conversions. When this passes, drop the mark so pandas cannot "
-                   "come back silently.")
 def test_validate_on_the_checkout_never_imports_pandas(validate_run):
+    """pyarrow imports pandas on its first conversion of a Python value, to ask whether the value is a
+    pandas object; validate lets that first look find none (checks.validation.pyarrow_without_pandas)."""
     assert "pandas" not in validate_run["imported"]
+
+
+def test_pandas_still_works_after_pyarrow_was_kept_from_it():
+    program = ("import sys, pyarrow as pa\n"
+               "from zoomnews.checks.validation import pyarrow_without_pandas\n"
+               "pyarrow_without_pandas()\n"
+               "assert 'pandas' not in sys.modules and pa.array([1, None]).null_count == 1\n"
+               "import pandas\n"
+               "print(pa.table({'a': [1, 2]}).to_pandas()['a'].sum(), pa.Table.from_pandas(pandas.DataFrame({'b': [3]})).num_rows)\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "1"]

@@ -162,9 +162,10 @@ def validate(path, fmt, limit, code, jobs):
             raise click.BadParameter(f"unknown code {code}; codes are listed in docs/validation.md", param_hint="--explain")
         click.echo(explain(code))
         return
-    from zoomnews.checks.validation import use_system_allocator
+    from zoomnews.checks.validation import pyarrow_without_pandas, use_system_allocator
 
     use_system_allocator()
+    pyarrow_without_pandas()
     try:
         repo = CorpusRepo.find(path)
         with bar("validate", "documents checked") as progress:

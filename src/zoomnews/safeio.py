@@ -145,15 +145,23 @@ def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23,
         os.close(fd)
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
         raise ZoomnewsError(Problem(shown, None, "ZN114", f"{kind} where a file belongs"))
-    return _chunks(fd, shown, size, start, stop)
+    # os.read allocates the whole buffer it is asked for: a small file read with a 16 MiB request
+    # costs a 16 MiB allocation (and its release) per call. Ask for what the file holds (one byte
+    # more, to see its end) unless that is more than `size`; a file still growing is read on.
+    first = max(1, min(size, info.st_size - start + 1 if info.st_size > start else MIN_READ))
+    return _chunks(fd, shown, first, size, start, stop)
 
 
-def _chunks(fd: int, shown: str, size: int, start: int, stop: int | None) -> Iterator[bytes]:
+MIN_READ = 1 << 16  # bytes asked for when the size said nothing (an empty file, or one that shrank)
+
+
+def _chunks(fd: int, shown: str, size: int, most: int, start: int, stop: int | None) -> Iterator[bytes]:
     try:
         position = os.lseek(fd, start, os.SEEK_SET) if start else 0
         while (stop is None or position < stop) and (chunk := os.read(fd, size if stop is None else min(size, stop - position))):
             position += len(chunk)
             yield chunk
+            size = min(most, max(size, MIN_READ))  # the end is usually next; a file that grew is read on
     except OSError as e:
         raise ZoomnewsError(environment_problem(e, shown)) from None
     finally:

@@ -27,7 +27,7 @@ from zoomnews.checks import timeml
 from zoomnews.checks.catalogue import Check
 from zoomnews.errors import Problem
 from zoomnews.sources.tables import LINE, repeated_keys, usable_rows
-from zoomnews.checks.span_arrays import COMPARE_BLOCK, Documents, Spans, codepoints
+from zoomnews.checks.span_arrays import COMPARE_BLOCK, Documents, Spans
 
 EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 
@@ -60,12 +60,19 @@ class Block:
     index: Index
     doc_ids: list[str] = field(default_factory=list)  # the block's documents, sorted
     excluded: dict[str, np.ndarray] = field(default_factory=dict)
+    whole_spans: dict[tuple[str, str], Spans] = field(default_factory=dict, repr=False)  # (kind, prefix) -> every span, made once
 
     def problem(self, kind: str, row: int, code: str, message: str, field: str | None = None, suggestion: str | None = None) -> Problem:
         return Problem(self.index.sources[kind], int(self.tables[kind].column(LINE)[row].as_py()), code, message, field=field, suggestion=suggestion)
 
     def spans(self, kind: str, rows: np.ndarray, prefix: str = "") -> Spans:
-        return Spans.of_table(self.tables[kind], rows, self.documents, prefix, self.index.sources[kind])
+        """The spans of `kind` (its cue_/source_ ones with a prefix) on the chosen `rows` (a mask)."""
+        whole = self.whole_spans.get((kind, prefix))
+        if whole is None:
+            table = self.tables[kind]
+            whole = self.whole_spans[kind, prefix] = Spans.of_table(table, np.ones(table.num_rows, dtype=bool), self.documents, prefix,
+                                                                    self.index.sources[kind])
+        return whole.subset(rows)
 
 
 # Which kinds a check reads is told by their schemas (their tables' columns), never by a list to keep in step.
@@ -167,7 +174,8 @@ def _duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
     chosen = np.flatnonzero(rows)
     if len(chosen) < 2:
         return []
-    candidates = table.take(pa.array(chosen))
+    candidates = table.select([*key, LINE])  # (taking every column would copy the texts)
+    candidates = candidates if len(chosen) == table.num_rows else candidates.take(pa.array(chosen))
     repeated = np.flatnonzero(repeated_keys(candidates, key))
     if not len(repeated):
         return []
@@ -290,8 +298,7 @@ def offset_range(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
     """For each span (in range), whether its stored text equals the document's text[start:end]."""
-    text_points, text_base = codepoints(spans.texts)
-    text_length = np.diff(text_base)
+    text_points, text_base, text_length = spans.text_points()
     matches = np.zeros(len(spans.start), dtype=bool)
     candidates = np.flatnonzero((spans.doc >= 0) & (text_length == spans.end - spans.start))
     for rows in np.array_split(candidates, max(1, int(text_length[candidates].sum()) // COMPARE_BLOCK + 1)):

@@ -7,7 +7,8 @@ are array operations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -86,6 +87,8 @@ class Spans:
     end: np.ndarray
     texts: "ArrowColumn"
     prefix: str = ""  # "", "cue_" or "source_"
+    # the stored texts' code points: (all of them, where each span's starts, its length), made when first asked
+    _points: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of_table(cls, table: pa.Table, rows: np.ndarray, documents: Documents, prefix: str, file: str) -> "Spans":
@@ -102,6 +105,28 @@ class Spans:
                    start=taken.column(f"{prefix}start").to_numpy().astype(np.int64), end=taken.column(f"{prefix}end").to_numpy().astype(np.int64),
                    texts=ArrowColumn(taken.column(f"{prefix}text").combine_chunks()), prefix=prefix)
 
+    def subset(self, rows: np.ndarray) -> "Spans":
+        """The spans among these whose row is chosen in `rows` (a mask over the table's rows): index
+        arrays into this one, no column copied (a block's checks each take a subset of one Spans)."""
+        pick = np.flatnonzero(rows[self.rows])
+        if len(pick) == len(self.rows):
+            return self
+
+        def points():
+            every, starts, lengths = self.text_points()
+            return every, starts[pick], lengths[pick]
+
+        return Spans(self.file, self.rows[pick], self.lines[pick], self.ids.pick(pick), self.doc[pick], self.start[pick], self.end[pick],
+                     self.texts.pick(pick), self.prefix, points)
+
+    def text_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored texts' code points in one array, where each span's text starts in it, and its length."""
+        if self._points is None:
+            every, offsets = codepoints(self.texts.arrow)
+            found = (every, offsets[:-1], np.diff(offsets))
+            self._points = lambda: found
+        return self._points()
+
     def global_start(self, documents: Documents) -> np.ndarray:
         """Where each span starts in the block's array of code points (meaningful where doc >= 0)."""
         return documents.base[np.maximum(self.doc, 0)] + self.start
@@ -114,13 +139,21 @@ class Spans:
 
 
 class ArrowColumn:
-    """A string column that reads like a list where a check formats a message."""
+    """A string column that reads like a list where a check formats a message; `pick` gives a view
+    of some of its items (by position) without copying them."""
 
-    def __init__(self, array: pa.Array):
-        self.arrow = array
+    def __init__(self, array: pa.Array, positions: np.ndarray | None = None):
+        self.whole, self.positions = array, positions
+
+    @property
+    def arrow(self) -> pa.Array:
+        return self.whole if self.positions is None else self.whole.take(pa.array(self.positions, type=pa.int64()))
+
+    def pick(self, positions: np.ndarray) -> "ArrowColumn":
+        return ArrowColumn(self.whole, positions if self.positions is None else self.positions[positions])
 
     def __getitem__(self, i):
-        return self.arrow[int(i)].as_py()
+        return self.whole[int(i) if self.positions is None else int(self.positions[int(i)])].as_py()
 
     def __len__(self):
-        return len(self.arrow)
+        return len(self.whole) if self.positions is None else len(self.positions)

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -288,10 +289,34 @@ def use_system_allocator() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
+def pyarrow_without_pandas() -> None:
+    """The first time pyarrow converts a Python value it imports pandas (about half a second, in
+    every process) only to ask whether the value is a pandas object; validate and build never hand
+    it one. Let that one attempt find no pandas. Nothing else changes: `import pandas` works as
+    before, and pyarrow's pandas conversions (to_pandas) import it when first asked. Called by the
+    CLI and by range workers, never by the library on a user's process."""
+    if "pandas" in sys.modules:
+        return
+
+    class NoPandas:
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] == "pandas":
+                raise ImportError("pyarrow's first look for pandas is skipped")
+            return None
+
+    finder = NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _check_range_in_process(arguments) -> RangePart | None:
     from zoomnews.sources.schemas import load_kinds
 
     use_system_allocator()
+    pyarrow_without_pandas()
     root, lo, hi, block_size, consumer = arguments
     repo = CorpusRepo(Path(root))
     kinds = load_kinds(repo)

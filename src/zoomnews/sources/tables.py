@@ -110,8 +110,9 @@ class FormCheck:
         if self.first is not None or not table.num_rows:
             return
         order, key = self.kind.order, self.kind.key
+        table = table.select(list(dict.fromkeys((*order, *key, LINE, INVALID))))  # (filtering every column would copy the texts)
         keep = usable_rows(table, (*order, *key)) & ~repeated_keys(table, key)
-        kept = table.filter(pa.array(keep))
+        kept = table if keep.all() else table.filter(pa.array(keep))
         if not kept.num_rows:
             return
         head = tuple(kept.column(name)[0].as_py() for name in order)
@@ -138,16 +139,36 @@ class FormCheck:
 
 
 def repeated_keys(table: pa.Table, key) -> np.ndarray:
-    """True for every row whose key an earlier row (in line order) already has."""
-    if table.num_rows < 2:
-        return np.zeros(table.num_rows, dtype=bool)
-    joined = pc.binary_join_element_wise(*[pc.cast(table.column(k), pa.string()) for k in key], "\x00")
-    codes = pc.dictionary_encode(pc.fill_null(joined, "\x01")).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    """True for every row whose key an earlier row (in line order) already has. Each key field is
+    dictionary-encoded to integer codes (null a value of its own), and a row's key is the mixed-radix
+    number of its codes: equal keys, equal numbers."""
+    n = table.num_rows
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    combined, size = np.zeros(n, dtype=np.int64), 1
+    for name in key:
+        codes, distinct = _codes(table.column(name))
+        if size * distinct >= KEY_NUMBERS:  # renumber before the number could overflow
+            combined, size = _codes(pa.array(combined))
+        combined, size = combined * distinct + codes, size * distinct
+    combined, distinct = _codes(pa.array(combined))
+    if distinct == n:
+        return np.zeros(n, dtype=bool)
     order = np.argsort(table.column(LINE).to_numpy(), kind="stable")
-    _, first = np.unique(codes[order], return_index=True)
-    repeated = np.ones(table.num_rows, dtype=bool)
+    _, first = np.unique(combined[order], return_index=True)
+    repeated = np.ones(n, dtype=bool)
     repeated[order[first]] = False
     return repeated
+
+
+KEY_NUMBERS = 1 << 62  # mixed-radix key numbers stay below this (int64)
+
+
+def _codes(column) -> tuple[np.ndarray, int]:
+    """A column's values as integer codes (equal values, equal codes; null is a value) and how many distinct."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), max(len(encoded.dictionary), 1)
 
 
 def first_out_of_order(table: pa.Table, order) -> list[int]:
@@ -336,8 +357,10 @@ def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines,
     if hi <= lo:
         return
     piece = block[starts[lo]: ends[hi - 1] + 1]
-    doubtful = (b"\n\n" in piece or piece.startswith(b"\n") or b"\\ud" in piece or b"\\uD" in piece  # blank line; surrogate escape (ZN115)
-                or any(lo <= i < hi for i in skip))  # invalid UTF-8 (Arrow's reader does not check it)
+    # A blank line Arrow would skip (the rows would not line up) and invalid UTF-8 (its reader does not
+    # check it) are kept from Arrow. A surrogate escape (ZN115) is not canonical: its line goes to the
+    # per-record reader whatever Arrow made of it.
+    doubtful = bool(np.any(ends[lo:hi] == starts[lo:hi])) or any(lo <= i < hi for i in skip)
     table = None
     if not doubtful:
         try:
@@ -514,7 +537,29 @@ def _distinct_nested(column) -> list:
 
 
 # keywords whose meaning for a value of the column's (already checked) Arrow type is one vectorised test
-SIMPLE_KEYWORDS = {"type", "description", "title", "minLength", "maxLength", "minimum", "maximum", "enum"}
+SIMPLE_KEYWORDS = {"type", "description", "title", "minLength", "maxLength", "minimum", "maximum", "enum", "pattern"}
+
+# A JSON Schema pattern is an ECMA-262 regular expression; the reference validator runs it with
+# Python's re, Arrow with RE2. The three agree on patterns built only from these pieces: ASCII
+# literals, classes of ASCII (never negated, no \d: Python's matches every Unicode digit), groups,
+# alternation and counted repeats, between ^ and the end-of-input lookahead the schemas use. Only
+# ASCII can match such a pattern, so UTF-16 units (ECMA) and code points cannot differ either.
+_PATTERN_PIECE = r"\[(?:[A-Za-z0-9_.:+/]|-|\\[.\-])+\]|[A-Za-z0-9_/:-]|\\[.\-]|\((?:\?:)?|\)|\||[?*+]|\{[0-9]{1,3}(?:,[0-9]{0,3})?\}"
+_PATTERN = re.compile(rf"\^((?:{_PATTERN_PIECE})*)\(\?!\[\\s\\S\]\)")
+
+
+@functools.lru_cache(maxsize=256)
+def re2_pattern(pattern: str) -> str | None:
+    """The RE2 pattern that accepts exactly the strings the schema's `pattern` accepts, or None when
+    the pattern uses anything outside the pieces the engines read alike (the validators then decide)."""
+    found = _PATTERN.fullmatch(pattern)
+    if found is None:
+        return None
+    try:
+        re.compile(found.group(1))  # pieces in an order no engine accepts (a repeat of nothing, an unclosed group)
+    except re.error:
+        return None
+    return rf"^(?:{found.group(1)})\z"
 
 
 def _vector_ok(column, node: dict) -> bool:
@@ -536,6 +581,11 @@ def _vector_ok(column, node: dict) -> bool:
         length = pc.utf8_length(values)
         checks += [pc.greater_equal(length, node["minLength"])] if "minLength" in node else []
         checks += [pc.less_equal(length, node["maxLength"])] if "maxLength" in node else []
+    if "pattern" in node:
+        pattern = re2_pattern(node["pattern"])
+        if pattern is None or not pa.types.is_string(values.type):
+            return False
+        checks.append(pc.match_substring_regex(values, pattern))
     checks += [pc.greater_equal(values, node["minimum"])] if "minimum" in node else []
     checks += [pc.less_equal(values, node["maximum"])] if "maximum" in node else []
     return all(pc.all(check).as_py() for check in checks)
