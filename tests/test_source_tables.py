@@ -92,3 +92,19 @@ def test_repeated_keys_equals_the_first_seen_oracle(rows, data, key_numbers):
             any(lines[j] < lines[i] and rows[j][0] == rows[i][0] for j in range(len(rows))) for i in range(len(rows))]
     finally:
         source_tables.KEY_NUMBERS = saved
+
+
+NAME_TEXT = st.text(st.sampled_from(["a", "b", "-", "0", "\x00", "é"]), max_size=6)
+
+
+@given(names=st.lists(NAME_TEXT.filter(lambda n: n.isascii() and "\x00" not in n), max_size=12), asked=st.lists(st.one_of(NAME_TEXT, st.none(), st.integers()), max_size=12))
+def test_raw_file_names_hold_exactly_their_own(names, asked):
+    """Names (the raw folder's doc_ids in a fixed-width array) answers membership as a Python set would,
+    one name at a time or many together, for names longer than any held, with NULs, or not strings."""
+    from zoomnews.sources.corpus import Names, RawFiles
+
+    held = Names(names)
+    expected = [isinstance(a, str) and a in set(names) for a in asked]
+    assert held.holds(asked).tolist() == expected
+    assert [a in held for a in asked] == expected
+    assert RawFiles("raw", names).paths(asked) == [f"raw/{a}.txt" if e else None for a, e in zip(asked, expected)]

@@ -563,8 +563,7 @@ def read_raws(doc_ids: list[str], present: dict[str, str]) -> tuple[dict[str, by
     from zoomnews.safeio import read_bytes
 
     raws, problems = {}, []
-    for doc_id in doc_ids:
-        path = present.get(doc_id)
+    for doc_id, path in zip(doc_ids, present.paths(doc_ids)):
         if path is None:
             continue
         label = f"{RAW_DIR}/{doc_id}.txt"

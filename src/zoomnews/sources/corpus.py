@@ -111,11 +111,19 @@ class Names(Sequence):
         return len(self.array)
 
     def __contains__(self, name) -> bool:
-        if not isinstance(name, str) or not name.isascii():
-            return False
-        key = name.encode("ascii")
-        i = int(np.searchsorted(self.array, key))
-        return i < len(self.array) and self.array[i] == key
+        return self.holds([name])[0]
+
+    def holds(self, names: list) -> np.ndarray:
+        """For each of `names`, whether it is one of these (one search for all of them)."""
+        # (numpy's fixed-width bytes drop trailing NULs and cut what is longer than the width: such a
+        # name is compared in full below, or is not one of these)
+        ascii_names = [n.encode("ascii") if isinstance(n, str) and n.isascii() and "\x00" not in n else None for n in names]
+        keys = np.array([k or b"" for k in ascii_names], dtype=self.array.dtype if len(self.array) else "S1")
+        found = np.zeros(len(names), dtype=bool)
+        if len(self.array) and len(keys):
+            at = np.minimum(np.searchsorted(self.array, keys), len(self.array) - 1)
+            found = (self.array[at] == keys) & np.array([k is not None and len(k) <= self.array.dtype.itemsize for k in ascii_names], dtype=bool)
+        return found
 
 
 class RawFiles(Mapping):
@@ -131,6 +139,10 @@ class RawFiles(Mapping):
 
     def __contains__(self, doc_id) -> bool:
         return doc_id in self.doc_ids
+
+    def paths(self, doc_ids: list[str]) -> list[str | None]:
+        """The raw file of each of `doc_ids` (None: it has none), looked up together."""
+        return [f"{self.folder}/{d}.txt" if held else None for d, held in zip(doc_ids, self.doc_ids.holds(doc_ids))]
 
     def __iter__(self):
         return iter(self.doc_ids)
