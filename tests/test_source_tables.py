@@ -108,3 +108,38 @@ def test_raw_file_names_hold_exactly_their_own(names, asked):
     assert held.holds(asked).tolist() == expected
     assert [a in held for a in asked] == expected
     assert RawFiles("raw", names).paths(asked) == [f"raw/{a}.txt" if e else None for a, e in zip(asked, expected)]
+
+
+@given(rows=st.lists(st.tuples(st.sampled_from(["d1", "d2"]), st.integers(0, 4), st.sampled_from(["e1", "e2", "e3"])), min_size=1, max_size=16),
+       sort=st.booleans(), invalid=st.sets(st.integers(0, 4), max_size=2), cuts=st.lists(st.integers(1, 16), max_size=3))
+def test_order_check_skips_repeated_keys_only_when_that_changes_nothing(rows, sort, invalid, cuts):
+    """FormCheck (ZN307's record order) leaves rows with a repeated key out of the order. It looks for
+    repeats only when the rows are not plainly in order: its verdict, head and last row are the ones
+    it gives when it always looks (the oracle), for rows fed in any pieces, with rows whose field
+    failed level 2 (nulled, named in `invalid`) among them."""
+    import pyarrow as pa
+
+    from zoomnews.sources.schemas import load_kinds
+
+    kind = load_kinds()["entity"]
+    bounds = sorted({0, len(rows), *[c for c in cuts if c < len(rows)]})
+    if sort:  # each piece in order (where the shortcut is taken), the pieces not always
+        rows = [row for lo, hi in zip(bounds, bounds[1:]) for row in sorted(rows[lo:hi])]
+    bad = [i in invalid for i in range(len(rows))]
+    table = pa.table({"doc_id": [r[0] for r in rows], "start": [None if b else r[1] for r, b in zip(rows, bad)],
+                      "end": [r[1] + 1 for r in rows], "id": [r[2] for r in rows],
+                      source_tables.LINE: list(range(1, len(rows) + 1)),
+                      source_tables.INVALID: pa.array(["start" if b else None for b in bad], pa.string())})
+
+    def verdict():
+        form = source_tables.FormCheck(kind)
+        for lo, hi in zip(bounds, bounds[1:]):
+            form.feed(table.slice(lo, hi - lo))
+        return form.first, form.head, form.last
+
+    fast = verdict()
+    shortcut, source_tables._plainly_in_order = source_tables._plainly_in_order, lambda *a: False
+    try:
+        assert fast == verdict()
+    finally:
+        source_tables._plainly_in_order = shortcut

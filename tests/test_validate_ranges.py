@@ -5,6 +5,7 @@ the mistakes and wherever they fall, the cut included."""
 import json
 
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import synthetic_corpus
 from zoomnews import CorpusRepo
@@ -101,3 +102,22 @@ def test_a_file_is_cut_before_the_first_line_past_a_document(synthetic):
         offset = cut_at(path, doc_id)
         first = next((i for i, d in enumerate(doc_ids) if d > doc_id), len(lines))
         assert offset == sum(len(line) for line in lines[:first]), doc_id
+
+
+@given(documents=st.integers(0, 5_000), jobs=st.integers(1, 6), align=st.integers(1, 700), head_start=st.integers(0, 3_000))
+def test_document_ranges_tile_the_documents(documents, jobs, align, head_start):
+    """The ranges tile 0..documents in order, each starts at a multiple of `align`, there are as many as
+    jobs (fewer only when there are fewer units of `align`), and the head start makes the first range
+    the longest without emptying any."""
+    ranges = validation.document_ranges(documents, jobs, align, head_start)
+    units = -(-documents // align)
+    assert len(ranges) == min(jobs, units)
+    assert [lo for lo, _ in ranges[1:]] == [hi for _, hi in ranges[:-1]]
+    if ranges:
+        assert ranges[0][0] == 0 and ranges[-1][1] == documents
+    assert all(lo % align == 0 and hi > lo for lo, hi in ranges)
+    even = validation.document_ranges(documents, jobs, align)
+    assert len(even) == len(ranges)
+    assert all(0 <= lo - before <= head_start for (lo, _), (before, _) in zip(ranges, even))  # cuts move right, by at most the head start
+    if len(ranges) > 1 and head_start >= 2 * align * jobs and documents >= 4 * align * jobs * jobs:
+        assert ranges[0][1] > even[0][1]  # room enough: the first range is longer than an even cut
