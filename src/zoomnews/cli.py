@@ -121,7 +121,7 @@ def main():
 @repository(positional=True)
 @click.option("--version", "version", help="Release version (default: [tool.zoomnews] dataset-version).")
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
-              help="Cores to use: validation's parser threads and processes for the training views (1: one core).")
+              help="Cores to use: from 20,000 documents, one process per range of whole shards, this one included (1: one core).")
 def build(path, version, jobs):
     """Build releases/<version>/ from the repository's sources (checked as they are written).
 
@@ -147,7 +147,7 @@ def build(path, version, jobs):
 @click.option("--max", "limit", type=click.IntRange(min=1), default=MAX_SHOWN, show_default=True, help="Show at most this many problems (the rest are counted).")
 @click.option("--explain", "code", help="Explain one check code and exit.")
 @click.option("--jobs", type=click.IntRange(min=1), default=CORES, show_default="every core",
-              help="Cores to use: from 20,000 documents, one process per range of documents; Arrow parses on every core (1: one core).")
+              help="Cores to use: from 20,000 documents, one process per range of documents, this one included; below, Arrow parses on every core (1: one core).")
 def validate(path, fmt, limit, code, jobs):
     """Validate the corpus repository: every check, every problem in one run.
 

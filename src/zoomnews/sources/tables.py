@@ -208,7 +208,10 @@ def first_out_of_order(table: pa.Table, order) -> list[int]:
 
 
 def usable_rows(table: pa.Table, fields) -> np.ndarray:
+    """True for each row none of whose `fields` failed level 2 (the row's INVALID names those that did)."""
     invalid = table.column(INVALID)
+    if invalid.null_count == len(invalid):  # (the usual case, known without looking at a row)
+        return np.ones(len(invalid), dtype=bool)
     good = pc.is_null(invalid).to_numpy(zero_copy_only=False)
     if good.all():
         return good
