@@ -97,11 +97,16 @@ def test_repeated_keys_equals_the_first_seen_oracle(rows, data, key_numbers):
 NAME_TEXT = st.text(st.sampled_from(["a", "b", "-", "0", "\x00", "é"]), max_size=6)
 
 
-@given(names=st.lists(NAME_TEXT.filter(lambda n: n.isascii() and "\x00" not in n), max_size=12), asked=st.lists(st.one_of(NAME_TEXT, st.none(), st.integers()), max_size=12))
-def test_raw_file_names_hold_exactly_their_own(names, asked):
+@given(names=st.lists(NAME_TEXT.filter(lambda n: n.isascii() and "\x00" not in n), max_size=12), data=st.data())
+def test_raw_file_names_hold_exactly_their_own(names, data):
     """Names (the raw folder's doc_ids in a fixed-width array) answers membership as a Python set would,
-    one name at a time or many together, for names longer than any held, with NULs, or not strings."""
+    one name at a time or many together, for names longer than any held (a held name and more), cut
+    short, with NULs, or not strings."""
     from zoomnews.sources.corpus import Names, RawFiles
+
+    near = [st.sampled_from(names).map(lambda n: n + "a"), st.sampled_from(names).map(lambda n: n[:-1]),
+            st.sampled_from(names).map(lambda n: n + "\x00")] if names else []
+    asked = data.draw(st.lists(st.one_of(NAME_TEXT, st.none(), st.integers(), *near), max_size=12), label="asked")
 
     held = Names(names)
     expected = [isinstance(a, str) and a in set(names) for a in asked]

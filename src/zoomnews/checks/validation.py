@@ -192,7 +192,7 @@ def document_ranges(documents: int, jobs: int, align: int, head_start: int = 0) 
 # and reads the registries and the raw listing again: about 0.7 s on the 2-core VM, where a process
 # checks about 7,500 documents a second), so the first range is longer by about what it checks meanwhile.
 HEAD_START = 5_000
-PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents in N processes (below, starting them costs more)
+PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents, here and in N - 1 workers (below, starting them costs more)
 
 
 def read_registries(repo: CorpusRepo, kinds):
