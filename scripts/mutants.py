@@ -36,6 +36,8 @@ MUTANTS = [
      '    first = articles.filter(pc.equal(articles.column("article_index"), articles.num_rows and 1))'),
     ("build drops the last nested span of the default config", "src/zoomnews/release/configs.py",
      "        columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)", "        offsets[-1] = max(offsets[-2], offsets[-1] - 1) if len(offsets) > 1 else offsets[-1]\n        columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)"),
+    ("build: a quote's token spans in `attribution` take in the token that ends where they start", "src/zoomnews/release/views.py",
+     '    first = np.maximum(np.searchsorted(ends, base + start_at, side="right"), lo)', '    first = np.maximum(np.searchsorted(ends, base + start_at, side="left"), lo)'),
     ("build reorders ClassLabel names (labels decode wrongly)", "src/zoomnews/release/features.py",
      "        return ClassLabel(names=list(names))", "        return ClassLabel(names=sorted(names))"),
     ("validator: overlap rule (ZN305) as 'same start' only", "src/zoomnews/checks/rules.py",

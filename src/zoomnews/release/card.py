@@ -49,8 +49,7 @@ def dataset_info_block(folder: Path, manifest: dict) -> list[dict]:
     infos = DatasetInfosDict()
     for name, entry in manifest["configs"].items():
         # uncompressed Parquet bytes: what the Hub shows as the dataset size, read from metadata only
-        size = sum(pq.ParquetFile(folder / f["path"]).metadata.row_group(i).total_byte_size
-                   for f in entry["files"] for i in range(pq.ParquetFile(folder / f["path"]).metadata.num_row_groups))
+        size = sum(_uncompressed_bytes(folder / f["path"]) for f in entry["files"])
         splits = SplitDict()
         splits.add(SplitInfo("train", num_bytes=size, num_examples=entry["rows"]))
         infos[name] = DatasetInfo(features=Features.from_dict(entry["features"]), splits=splits,
@@ -58,6 +57,11 @@ def dataset_info_block(folder: Path, manifest: dict) -> list[dict]:
     header: dict = {}
     infos.to_dataset_card_data(header)
     return header["dataset_info"]
+
+
+def _uncompressed_bytes(path: Path) -> int:
+    metadata = pq.ParquetFile(path).metadata  # (opened once: a large release has hundreds of row groups a file)
+    return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
 
 
 def card_text(text: str, version: str, folder: Path) -> str:

@@ -215,16 +215,19 @@ def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers
     return ner_table, _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers)
 
 
-def _token_span(starts: np.ndarray, ends: np.ndarray, lo: int, hi: int, start, end, base: int, origin: int) -> dict | None:
-    """The tokens (of lo..hi) a span overlaps, counted from lo (the first token when none does), and
-    its code points from `origin`."""
-    if start is None:
-        return None
-    first = max(int(np.searchsorted(ends, base + start, side="right")), lo)
-    last = min(int(np.searchsorted(starts, base + end, side="left")), hi)
-    if first >= last:
-        first, last = lo, lo + 1
-    return {"start_token": first - lo, "end_token": last - lo, "start": start - origin, "end": end - origin}
+def _token_spans(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: list, end: list, base: np.ndarray,
+                 origin: np.ndarray) -> list[dict | None]:
+    """For each span (None where it has no start): the tokens (of lo..hi) it overlaps, counted from lo
+    (the first token when none does), and its code points from `origin`."""
+    present = np.array([s is not None for s in start], dtype=bool)
+    start_at = np.array([s if s is not None else 0 for s in start], dtype=np.int64)
+    end_at = np.array([e if e is not None else 0 for e in end], dtype=np.int64)
+    first = np.maximum(np.searchsorted(ends, base + start_at, side="right"), lo)
+    last = np.minimum(np.searchsorted(starts, base + end_at, side="left"), hi)
+    empty = first >= last
+    first, last = np.where(empty, lo, first), np.where(empty, lo + 1, last)
+    return [{"start_token": f, "end_token": l, "start": s, "end": e} if p else None
+            for p, f, l, s, e in zip(present.tolist(), (first - lo).tolist(), (last - lo).tolist(), (start_at - origin).tolist(), (end_at - origin).tolist())]
 
 
 def _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers) -> pa.Table:
@@ -233,7 +236,8 @@ def _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_star
     by_id = {s["id"]: s for s in speakers}
     schema = ATTRIBUTION_FEATURES.arrow_schema
     columns = {name: [] for name in schema.names}
-    windows, origins = [], []
+    parts = {part: ([], []) for part in ("content", "source", "cue")}
+    firsts, lasts, quote_bases = [], [], []
     line_starts, line_ends = par_starts.tolist(), par_ends.tolist()
     for d, doc_id in enumerate(doc_ids):
         base, text = int(bases[d]), texts[doc_id]
@@ -246,23 +250,29 @@ def _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_star
             first = line_starts[at - 1] if at > lo_line else base
             at = bisect_left(line_ends, high, lo_line, hi_line)
             last = line_ends[at] if at < hi_line else base + len(text)
-            lo, hi = int(np.searchsorted(starts, first)), int(np.searchsorted(ends, last, side="right"))  # the lines' tokens
             speaker = by_id.get(quote["speaker"], {})
             row = {"doc_id": doc_id, "id": quote["id"], "type": quote["type"],
                    "paragraph": text[first - base:last - base], "paragraph_start": first - base, "paragraph_end": last - base,
-                   "content": _token_span(starts, ends, lo, hi, quote["start"], quote["end"], base, first - base),
-                   "source": _token_span(starts, ends, lo, hi, quote.get("source_start"), quote.get("source_end"), base, first - base),
-                   "cue": _token_span(starts, ends, lo, hi, quote.get("cue_start"), quote.get("cue_end"), base, first - base),
                    "speaker": quote["speaker"], "speaker_name": speaker.get("name"), "speaker_kind": speaker.get("kind"),
                    "statement_id": quote["statement_id"]}
             for name, value in row.items():
                 columns[name].append(value)
-            windows.append((lo, hi))
-            origins.append(first)
-    where = _ranges([a for a, _ in windows], [b for _, b in windows])
-    widths = np.array([b - a for a, b in windows], dtype=np.int64)
+            for part, prefix in (("content", ""), ("source", "source_"), ("cue", "cue_")):
+                parts[part][0].append(quote.get(f"{prefix}start"))
+                parts[part][1].append(quote.get(f"{prefix}end"))
+            firsts.append(first)
+            lasts.append(last)
+            quote_bases.append(base)
+    origins = np.asarray(firsts, dtype=np.int64)
+    lo = np.searchsorted(starts, origins).astype(np.int64)  # the lines' tokens
+    hi = np.searchsorted(ends, np.asarray(lasts, dtype=np.int64), side="right").astype(np.int64)
+    quote_base = np.asarray(quote_bases, dtype=np.int64)
+    for part, (part_starts, part_ends) in parts.items():
+        columns[part] = _token_spans(starts, ends, lo, hi, part_starts, part_ends, quote_base, origins - quote_base)
+    where = _ranges(lo, hi)
+    widths = hi - lo
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
-    origin = np.repeat(np.asarray(origins, dtype=np.int64), widths)
+    origin = np.repeat(origins, widths)
     columns["tokens"] = _lists(offsets, word_array.take(pa.array(where, type=pa.int64())))
     columns["token_starts"] = _lists(offsets, pa.array(starts[where] - origin, type=pa.int32()))
     columns["token_ends"] = _lists(offsets, pa.array(ends[where] - origin, type=pa.int32()))
