@@ -90,7 +90,7 @@ MUTANTS = [
     ("validate: rows' order not checked (ZN307)", "src/zoomnews/sources/tables.py",
      "        found = [] if plain else first_out_of_order(kept, order)", "        found = []"),
     ("validate: a failing level-2 field still read by later checks", "src/zoomnews/sources/tables.py",
-     "    if good.all():\n        return good", "    if True:\n        return np.ones(len(good), dtype=bool)"),
+     "    if invalid.null_count == len(invalid):", "    if True:"),
     ("scorer: partial matches counted as full", "src/zoomnews/tools/scoring.py",
      "            if schema == \"partial\":\n                counts.partial += 1", "            if schema == \"partial\":\n                counts.correct += 1"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",

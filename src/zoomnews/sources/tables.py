@@ -213,8 +213,6 @@ def usable_rows(table: pa.Table, fields) -> np.ndarray:
     if invalid.null_count == len(invalid):  # (the usual case, known without looking at a row)
         return np.ones(len(invalid), dtype=bool)
     good = pc.is_null(invalid).to_numpy(zero_copy_only=False)
-    if good.all():
-        return good
     names = set(fields)
     for i in np.flatnonzero(~good):
         good[i] = not (names & set(invalid[int(i)].as_py().split(",")))
