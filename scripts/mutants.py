@@ -27,7 +27,7 @@ MUTANTS = [
     ("off-by-one: tokens end one code point early", "src/zoomnews/sources/offsets.py",
      "    return bounds[1::3], bounds[2::3], parts[2::3]", "    return bounds[1::3], bounds[2::3] - (bounds[2::3] - bounds[1::3] > 1), parts[2::3]"),
     ("build drops the last row of every block of a flat config", "src/zoomnews/release/configs.py",
-     "        out[config] = table_from_arrow(table, features[config])", "        out[config] = table_from_arrow(table.slice(0, table.num_rows - 1) if table.num_rows > 1 else table, features[config])"),
+     "        out[config] = table_from_arrow(table, schemas[config])", "        out[config] = table_from_arrow(table.slice(0, table.num_rows - 1) if table.num_rows > 1 else table, schemas[config])"),
     ("build writes a document's rows on both sides of a shard cut", "src/zoomnews/release/shards.py",
      "                before = int(pc.sum(pc.less(tables[config].column(\"doc_id\"), cut)).as_py() or 0)",
      "                before = int(pc.sum(pc.less_equal(tables[config].column(\"doc_id\"), cut)).as_py() or 0)"),

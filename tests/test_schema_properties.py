@@ -37,7 +37,7 @@ def test_schema_records_pass_level_2_and_survive_arrow(kind):
             return
         # a document's row also has the columns of its first article (none here: absent)
         row = {**record, **dict.fromkeys(KINDS[kind].from_first_article[0]), "text": record.get("text", "")} if config == "documents" else record
-        table = table_from_rows([row], features)
+        table = table_from_rows([row], features.arrow_schema)
         assert decode_rows(table.to_pylist(), features) == [row]
 
     check()
@@ -60,7 +60,7 @@ def test_stored_label_integers_are_the_schema_enum_positions(kind):
     @given(from_schema(_schema_for_generation(kind)))
     def check(record):
         row = {**record, "text": record.get("text", "")} if config == "documents" else record
-        stored = table_from_rows([row], features).to_pylist()[0]
+        stored = table_from_rows([row], features.arrow_schema).to_pylist()[0]
         for name, names in enums.items():
             if record.get(name) is not None:
                 assert stored[name] == names.index(record[name]), name

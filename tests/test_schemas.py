@@ -75,3 +75,31 @@ def test_the_named_span_layers_are_the_schemas_span_kinds():
     assert SPAN_KINDS == span_kinds(kinds)
     assert {kind: PurePosixPath(kinds[kind].source).stem for kind in SPAN_KINDS} == LAYER_NAMES
     assert all(FLAT[LAYER_NAMES[kind]] == kind for kind in SPAN_KINDS)
+
+
+def test_schemas_worked_out_apart_are_those_datasets_makes_here():
+    """build's schemas come from a process of their own when its process has not imported `datasets`
+    (configs.schemas_apart); they are the very schemas, `huggingface` metadata included."""
+    import pickle
+    import subprocess
+    import sys
+
+    from zoomnews.release.configs import config_schemas, declared_features
+
+    program = ("import pickle, sys\n"
+               "from pathlib import Path\n"
+               "from zoomnews import CorpusRepo\n"
+               "from zoomnews.release.configs import schemas_apart\n"
+               "from zoomnews.sources.schemas import load_kinds\n"
+               "if __name__ == '__main__':\n"
+               "    schemas = schemas_apart(load_kinds(CorpusRepo(Path(sys.argv[1]))))\n"
+               "    assert 'datasets' not in sys.modules\n"
+               "    sys.stdout.buffer.write(pickle.dumps(schemas))\n")
+    done = subprocess.run([sys.executable, "-c", program, str(ROOT)], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    apart = pickle.loads(done.stdout)
+    here = config_schemas(load_kinds(CorpusRepo(ROOT)))
+    assert sorted(apart) == sorted(here)
+    for config, schema in here.items():
+        assert apart[config].equals(schema, check_metadata=True), config
+        assert declared_features(schema) == config_features(load_kinds(CorpusRepo(ROOT)))[config].to_dict()

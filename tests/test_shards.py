@@ -15,7 +15,7 @@ from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
 from zoomnews.checks import validation
 from zoomnews.release.building import build_release
-from zoomnews.release.configs import CONFIGS, config_features, document_configs
+from zoomnews.release.configs import CONFIGS, config_schemas, document_configs
 from zoomnews.release.manifest import read_manifest
 from zoomnews.sources.schemas import load_kinds
 from zoomnews.release.shards import ParquetFile
@@ -66,7 +66,7 @@ def test_file_k_of_every_document_config_holds_the_documents_of_file_k(spec, sha
     doc_ids = [d for shard in documents for d in shard]
     assert doc_ids == sorted(doc_ids)
     assert [len(shard) for shard in documents] == [min(shard_documents, len(doc_ids) - k) for k in range(0, max(len(doc_ids), 1), shard_documents)]
-    for config in document_configs(config_features(load_kinds(repo))):
+    for config in document_configs(config_schemas(load_kinds(repo))):
         files = shards_of(release, config)
         assert len(files) == len(documents), config
         for k, table in enumerate(files):

@@ -64,6 +64,15 @@ def repository(positional: bool = False):
     return decorate
 
 
+def _streaming_process() -> None:
+    """This process streams the corpus (validate, build): Arrow allocates through glibc and pyarrow's
+    first look for pandas finds none (see use_system_allocator and pyarrow_without_pandas)."""
+    from zoomnews.checks.validation import pyarrow_without_pandas, use_system_allocator
+
+    use_system_allocator()
+    pyarrow_without_pandas()
+
+
 def _fail(error: ZoomnewsError) -> None:
     from zoomnews.checks.reporting import render_problem
 
@@ -130,6 +139,7 @@ def build(path, version, jobs):
     """
     from zoomnews.release.building import build_release
 
+    _streaming_process()
     try:
         repo = CorpusRepo.find(path)
         card = (version or repo.dataset_version) == repo.dataset_version
@@ -162,10 +172,7 @@ def validate(path, fmt, limit, code, jobs):
             raise click.BadParameter(f"unknown code {code}; codes are listed in docs/validation.md", param_hint="--explain")
         click.echo(explain(code))
         return
-    from zoomnews.checks.validation import pyarrow_without_pandas, use_system_allocator
-
-    use_system_allocator()
-    pyarrow_without_pandas()
+    _streaming_process()
     try:
         repo = CorpusRepo.find(path)
         with bar("validate", "documents checked") as progress:

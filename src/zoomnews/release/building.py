@@ -44,7 +44,7 @@ from pathlib import Path
 
 from zoomnews import safeio
 from zoomnews.release.croissant import CROISSANT, croissant_text
-from zoomnews.release.configs import CONFIGS, FLAT, config_features, document_configs, table_from_arrow
+from zoomnews.release.configs import CONFIGS, FLAT, declared_features, document_configs, schemas_apart, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
@@ -228,23 +228,23 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         os.chmod(tmp, 0o777 & ~safeio.umask())  # the release folder's mode, not mkdtemp's owner-only one
         # one streaming pass: each block of documents is checked, then written (the files are thrown
         # away with `tmp` unless every check passes)
-        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, shard_documents), progress=progress)
+        kinds = load_kinds(repo)
+        schemas = schemas_apart(kinds)
+        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, schemas, shard_documents), progress=progress)
         if report.problems:
             summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
             raise ZoomnewsError([*report.problems, summary])
-        kinds = load_kinds(repo)
-        features = config_features(kinds)
         registries = {name: read_source_table(repo, kinds[name]).table.select(list(kinds[name].fields)) for name in registry_kinds(kinds)}
         outputs = report.outputs
-        tables = {config: table_from_arrow(registries[kind], features[config]) for config, kind in FLAT.items() if kind in registries}
-        rows = {config: sum(o.rows[config] for o in outputs) for config in document_configs(features)}
+        tables = {config: table_from_arrow(registries[kind], schemas[config]) for config, kind in FLAT.items() if kind in registries}
+        rows = {config: sum(o.rows[config] for o in outputs) for config in document_configs(schemas)}
         files = {config: [f"{config}/{shard_name(k, shard_count(report.counts['document'], shard_documents))}"
                           for k in range(shard_count(report.counts["document"], shard_documents))] for config in rows}
         for config, table in tables.items():
             files[config] = write_table_shards(table, tmp, config)
             rows[config] = table.num_rows
         spills = [o.aligned_quotes for o in outputs if o.aligned_quotes is not None]
-        files["statements"], aligned = write_statements(registries["registry_statement"], spills, features["statements"], tmp)
+        files["statements"], aligned = write_statements(registries["registry_statement"], spills, schemas["statements"], tmp)
         rows["statements"] = registries["registry_statement"].num_rows
         for spill in spills:
             os.unlink(spill)  # build's own scratch files, inside its temporary folder
@@ -252,7 +252,7 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         _check_counts(report.counts, rows, aligned, (sum(o.ner_tally[0] for o in outputs), sum(o.ner_tally[1] for o in outputs)))
         raw_digests = RawDigests.of([o.raw_digests for o in outputs])
         del report, outputs, tables
-        manifest = make_manifest(repo, version, tmp, files, features, known=raw_digests)
+        manifest = make_manifest(repo, version, tmp, files, {config: declared_features(schemas[config]) for config in CONFIGS}, known=raw_digests)
         croissant = safeio.encode(croissant_text(repo, manifest, published), CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)

@@ -3,19 +3,24 @@
 Flat configs are the source records as they are (field names and order from the schemas), with
 closed label sets encoded as ClassLabel integers; `documents` adds the raw `text`; `default` is one
 row per document with every layer nested, grouped in Arrow rather than in Python.
+
+`config_features` gives every config's `datasets.Features`; everything after works from their Arrow
+schemas (`config_schemas`: `huggingface` metadata included, which declares the features), so that
+build's streaming pass, in every process, runs without importing `datasets` (and pandas): about
+85 MiB and a second of CPU a process.
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import ClassLabel, Features, List, Value
 
-from zoomnews.release.features import features_for
 from zoomnews.sources.schemas import Kind
 from zoomnews.sources.corpus import Corpus, canonical_key
-from zoomnews.release.views import ATTRIBUTION_FEATURES, NER_FEATURES, NER_TAGS, OVERLAP, view_tables
+from zoomnews.release.views import NER_TAGS, OVERLAP, view_tables
 
 # config name -> source kind, for configs that are one source file each
 FLAT = {
@@ -37,7 +42,12 @@ CONFIGS = ("default", "documents", "articles", "zones", "entities", "timexes", "
            "ner", "attribution", "entity_registry", "speaker_registry", "statement_registry")
 
 
-def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
+def config_features(kinds: dict[str, Kind]) -> dict:
+    """Every config's `datasets.Features` (imports `datasets`)."""
+    from datasets import Features, List, Value
+
+    from zoomnews.release.features import ATTRIBUTION_FEATURES, NER_FEATURES, features_for
+
     features = {name: features_for(kinds[kind].schema) for name, kind in FLAT.items()}
     derived, after = kinds["document"].from_first_article
     doc = {}
@@ -54,48 +64,81 @@ def config_features(kinds: dict[str, Kind]) -> dict[str, Features]:
     return {"default": Features(default), "statements": statements, "ner": NER_FEATURES, "attribution": ATTRIBUTION_FEATURES, **features}
 
 
-def document_configs(features: dict[str, Features]) -> tuple[str, ...]:
+def config_schemas(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
+    """Every config's Arrow schema as `datasets` makes it from config_features (imports `datasets`;
+    see schemas_apart)."""
+    return {name: features.arrow_schema for name, features in config_features(kinds).items()}
+
+
+def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
+    """config_schemas, worked out in a process of its own unless this one has imported `datasets`
+    already: build needs the schemas before its first block, but `datasets` only for them."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "datasets" in sys.modules:
+        return config_schemas(kinds)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(config_schemas, kinds).result()
+
+
+def declared_features(schema: pa.Schema) -> dict:
+    """The features a config's schema declares (its `huggingface` metadata), in Features.to_dict() form."""
+    return json.loads(schema.metadata[b"huggingface"])["info"]["features"]
+
+
+def document_configs(schemas: dict[str, pa.Schema]) -> tuple[str, ...]:
     """The configs keyed by document (a `doc_id` column): released in shards of documents."""
-    return tuple(name for name in CONFIGS if "doc_id" in features[name])
+    return tuple(name for name in CONFIGS if "doc_id" in schemas[name].names)
 
 
-def _plain(feature):
-    """The Arrow type a feature has before ClassLabel strings are encoded as integers."""
-    if isinstance(feature, ClassLabel):
+def _is_label(feature: dict) -> bool:
+    return feature.get("_type") == "ClassLabel"
+
+
+def _plain(arrow_type: pa.DataType, feature: dict) -> pa.DataType:
+    """The Arrow type a column of `arrow_type` (declared as `feature`, to_dict() form) has before
+    ClassLabel strings are encoded as integers."""
+    if _is_label(feature):
         return pa.string()
-    if isinstance(feature, dict):
-        return pa.struct([pa.field(k, _plain(v)) for k, v in feature.items()])
-    if isinstance(feature, List):
-        return pa.list_(_plain(feature.feature))
-    return Features({"x": feature}).arrow_schema.field("x").type
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([pa.field(field.name, _plain(field.type, feature[field.name])) for field in arrow_type])
+    if pa.types.is_list(arrow_type):
+        return pa.list_(_plain(arrow_type.value_type, feature["feature"]))
+    return arrow_type
 
 
-def _encode(array: pa.Array, feature) -> pa.Array:
-    if isinstance(feature, ClassLabel):
-        return pc.index_in(array, value_set=pa.array(feature.names)).cast(pa.int64())
-    if isinstance(feature, dict):
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with ClassLabel columns as their strings (the shape of the sources' rows)."""
+    features = declared_features(schema)
+    return pa.schema([pa.field(field.name, _plain(field.type, features[field.name])) for field in schema])
+
+
+def _encode(array: pa.Array, feature: dict) -> pa.Array:
+    if _is_label(feature):
+        return pc.index_in(array, value_set=pa.array(feature["names"], type=pa.string())).cast(pa.int64())
+    if "_type" not in feature:  # a dict of features: a struct
         children = [_encode(array.field(k), v) for k, v in feature.items()]
         return pa.StructArray.from_arrays(children, names=list(feature), mask=array.is_null())
-    if isinstance(feature, List):
-        return pa.ListArray.from_arrays(array.offsets, _encode(array.flatten(), feature.feature), mask=array.is_null())
+    if feature["_type"] == "List":
+        return pa.ListArray.from_arrays(array.offsets, _encode(array.flatten(), feature["feature"]), mask=array.is_null())
     return array
 
 
-def table_from_rows(rows: list[dict], features: Features) -> pa.Table:
-    plain = pa.schema([pa.field(k, _plain(v)) for k, v in features.items()])
-    table = pa.Table.from_pylist(rows, schema=plain)
-    columns = [_encode(table.column(k).combine_chunks(), v) for k, v in features.items()]
-    return pa.Table.from_arrays(columns, schema=features.arrow_schema)
+def table_from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Records (ClassLabel values as their names) as a config's table."""
+    return table_from_arrow(pa.Table.from_pylist(rows, schema=plain_schema(schema)), schema)
 
 
-def table_from_arrow(table: pa.Table, features: Features) -> pa.Table:
+def table_from_arrow(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A span layer as validate read it (plain Arrow types, canonical order) as its config's table."""
-    schema = features.arrow_schema
+    features = declared_features(schema)
     columns = [pc.cast(_encode(table.column(name).combine_chunks(), feature), schema.field(name).type) for name, feature in features.items()]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict[str, Kind], features: dict[str, Features],
+def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict[str, Kind], schemas: dict[str, pa.Schema],
                  speakers: list[dict]) -> dict[str, pa.Table]:
     """The rows of a block of consecutive documents in every document-keyed config, in canonical
     order, and `aligned_quotes` (the block's quotes as `statements` aligns them, with `statement_id`).
@@ -109,14 +152,15 @@ def block_tables(tables: dict[str, pa.Table], texts: dict[str, str], kinds: dict
         if config == "documents":
             table = with_first_article(table, tables["article"], kinds["document"].from_first_article[0])
             table = table.append_column("text", pa.array([texts[d] for d in table.column("doc_id").to_pylist()], type=pa.string()))
-        out[config] = table_from_arrow(table, features[config])
-    out["default"] = nest_by_document(out, features["default"])
+        out[config] = table_from_arrow(table, schemas[config])
+    out["default"] = nest_by_document(out, schemas["default"])
     doc_ids = out["documents"].column("doc_id").to_pylist()
     quotes: dict[str, list[dict]] = {d: [] for d in doc_ids}
     for row in tables["quote"].select(VIEW_FIELDS["quote"]).to_pylist():
         quotes[row["doc_id"]].append(row)
     view_of = {kind: tables[kind].select(VIEW_FIELDS[kind]) for kind in ("entity", "timex")}
-    out["ner"], out["attribution"] = view_tables({d: texts[d] for d in doc_ids}, view_of["entity"], view_of["timex"], quotes, speakers)
+    out["ner"], out["attribution"] = view_tables({d: texts[d] for d in doc_ids}, view_of["entity"], view_of["timex"], quotes, speakers,
+                                                 (schemas["ner"], schemas["attribution"]))
     outlets = dict(zip(doc_ids, tables["document"].column("outlet").to_pylist()))
     aligned = tables["quote"].select([*ALIGNED_QUOTE_FIELDS, "statement_id"])
     out["aligned_quotes"] = aligned.append_column("outlet", pa.array([outlets[d] for d in aligned.column("doc_id").to_pylist()], type=pa.string()))
@@ -134,15 +178,15 @@ def with_first_article(documents: pa.Table, articles: pa.Table, fields: tuple[st
     return documents
 
 
-def aligned(statements: pa.Table, aligned_quotes: pa.Table | None, features: Features) -> pa.Table:
+def aligned(statements: pa.Table, aligned_quotes: pa.Table | None, schema: pa.Schema) -> pa.Table:
     """Each registered statement (`statements`: the registry's rows, canonical order) with its quotes
     from every document (`aligned_quotes`: outlet, ALIGNED_QUOTE_FIELDS and statement_id, canonical
     order, kept: the sort is stable) and the number of documents quoting it; in Arrow, plain types.
-    `aligned_quotes` None: no quotes. `features`: the `statements` config's."""
+    `aligned_quotes` None: no quotes. `schema`: the `statements` config's."""
     fields = ["outlet", *ALIGNED_QUOTE_FIELDS]
     if aligned_quotes is None:
-        struct = features["quotes"].feature
-        aligned_quotes = pa.table({**{name: pa.array([], type=_plain(struct[name])) for name in fields}, "statement_id": pa.array([], type=pa.string())})
+        struct = plain_schema(schema).field("quotes").type.value_type
+        aligned_quotes = pa.table({**{name: pa.array([], type=struct.field(name).type) for name in fields}, "statement_id": pa.array([], type=pa.string())})
     owner = pc.index_in(aligned_quotes.column("statement_id"), value_set=statements.column("id")).to_numpy(zero_copy_only=False)
     counts = np.bincount(owner, minlength=statements.num_rows)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
@@ -171,7 +215,7 @@ def ner_tally(ner: pa.Table) -> tuple[int, int]:
     return begun, pc.sum(pc.equal(reasons, OVERLAP)).as_py() or 0
 
 
-def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Table:
+def nest_by_document(tables: dict[str, pa.Table], schema: pa.Schema) -> pa.Table:
     documents = tables["documents"]
     doc_ids = documents.column("doc_id")
     columns = {name: documents.column(name) for name in documents.column_names}
@@ -182,19 +226,18 @@ def nest_by_document(tables: dict[str, pa.Table], features: Features) -> pa.Tabl
         fields = [name for name in layer.column_names if name != "doc_id"]
         struct = pa.StructArray.from_arrays([layer.column(f).combine_chunks() for f in fields], names=fields)
         columns[column] = pa.ListArray.from_arrays(pa.array(offsets), struct)
-    return pa.Table.from_arrays([columns[name] for name in features], schema=features.arrow_schema)
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
 
 def align_statements(corpus: Corpus) -> list[dict]:
     """Each registered statement with its quotes from every document, in document order (as records)."""
-    features = config_features(corpus.kinds)
+    schemas = config_schemas(corpus.kinds)
     outlets = {r["doc_id"]: r["outlet"] for r in corpus.rows("document")}
     quotes = sorted(corpus.rows("quote"), key=canonical_key(corpus.kinds["quote"]))
-    struct = features["statements"]["quotes"].feature
-    quote_table = pa.table({**{name: pa.array([outlets[q["doc_id"]] if name == "outlet" else q[name] for q in quotes], type=_plain(struct[name]))
-                               for name in struct}, "statement_id": pa.array([q["statement_id"] for q in quotes], type=pa.string())})
-    registry = features["statement_registry"]
+    struct = plain_schema(schemas["statements"]).field("quotes").type.value_type
+    quote_table = pa.table({**{field.name: pa.array([outlets[q["doc_id"]] if field.name == "outlet" else q[field.name] for q in quotes], type=field.type)
+                               for field in struct}, "statement_id": pa.array([q["statement_id"] for q in quotes], type=pa.string())})
     statements = sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"]))
-    statement_table = pa.Table.from_pylist(statements, schema=pa.schema([pa.field(k, _plain(v)) for k, v in registry.items()]))
-    return aligned(statement_table, quote_table, features["statements"]).to_pylist()
+    statement_table = pa.Table.from_pylist(statements, schema=plain_schema(schemas["statement_registry"]))
+    return aligned(statement_table, quote_table, schemas["statements"]).to_pylist()

@@ -1,4 +1,5 @@
 """JSON Schema -> `datasets.Features`: the Parquet/Arrow shape of every config is derived, not restated.
+The one module of the build that imports `datasets` (see zoomnews.release.configs.config_schemas).
 
 Mapping: string -> string; integer -> int32 when the schema bounds it to 32 bits, else int64;
 boolean -> bool; a closed enum of strings -> ClassLabel (names in schema order, so appending a
@@ -8,6 +9,8 @@ label keeps existing integers); an enum that admits null -> string; array -> Lis
 from __future__ import annotations
 
 from datasets import ClassLabel, Features, List, Value
+
+from zoomnews.release.views import NER_TAGS
 
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -45,3 +48,21 @@ def feature_for(node: dict):
 
 def features_for(schema: dict, drop: tuple[str, ...] = ()) -> Features:
     return Features({name: feature_for(node) for name, node in schema["properties"].items() if name not in drop})
+
+
+# the training views' columns (zoomnews.release.views makes their rows)
+ADJUSTED = {"layer": Value("string"), "id": Value("string"), "reason": Value("string")}
+NER_FEATURES = Features({
+    "doc_id": Value("string"), "sentence": Value("int32"), "start": Value("int32"), "end": Value("int32"),
+    "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
+    "ner_tags": List(ClassLabel(names=list(NER_TAGS))), "adjusted": List(ADJUSTED),
+})
+TOKEN_SPAN = {"start_token": Value("int32"), "end_token": Value("int32"), "start": Value("int32"), "end": Value("int32")}
+ATTRIBUTION_FEATURES = Features({
+    "doc_id": Value("string"), "id": Value("string"), "type": Value("string"),
+    "paragraph": Value("string"), "paragraph_start": Value("int32"), "paragraph_end": Value("int32"),
+    "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
+    "content": TOKEN_SPAN, "source": TOKEN_SPAN, "cue": TOKEN_SPAN,
+    "speaker": Value("string"), "speaker_name": Value("string"), "speaker_kind": Value("string"),
+    "statement_id": Value("string"),
+})

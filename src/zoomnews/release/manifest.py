@@ -104,8 +104,9 @@ def sources_sha256(repo, known: RawDigests | dict[str, str] | None = None) -> st
     return digest.hexdigest()
 
 
-def features_fingerprint(features: dict) -> str:
-    canonical = json.dumps({name: f.to_dict() for name, f in sorted(features.items())}, sort_keys=True)
+def features_fingerprint(features: dict[str, dict]) -> str:
+    """`features`: config -> its features in Features.to_dict() form."""
+    canonical = json.dumps(dict(sorted(features.items())), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -114,8 +115,9 @@ def file_entry(folder: Path, relative: str) -> dict:
     return {"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict, known: RawDigests | None = None) -> dict:
-    import datasets  # here, not at the top: `validate` imports this module and never needs it
+def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict[str, dict], known: RawDigests | None = None) -> dict:
+    """`features`: config -> its features in Features.to_dict() form."""
+    from importlib.metadata import version as installed  # `datasets` is not imported: build's process never needs it
 
     from zoomnews import __version__
 
@@ -126,7 +128,7 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
             entries.append({**file_entry(folder, relative), "rows": pq.ParquetFile(folder / relative).metadata.num_rows})
         configs[name] = {
             "rows": sum(e["rows"] for e in entries),
-            "features": features[name].to_dict(),
+            "features": features[name],
             "files": entries,
         }
     return {
@@ -134,7 +136,7 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
         "version": version,
         "sources_sha256": sources_sha256(repo, known),
         "schema_fingerprint": features_fingerprint(features),
-        "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": datasets.__version__},
+        "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": installed("datasets")},
         "configs": configs,
     }
 

@@ -104,6 +104,7 @@ class ShardWriter:
     (see zoomnews.checks.validation.validate_repo). Picklable: build --jobs N sends it to every range's process."""
 
     folder: Path
+    schemas: dict[str, pa.Schema]  # every config's (zoomnews.release.configs.config_schemas): the processes never import `datasets`
     shard_documents: int = SHARD_DOCUMENTS
 
     @property
@@ -111,7 +112,7 @@ class ShardWriter:
         return self.shard_documents
 
     def open(self, names, lo: int, hi: int, kinds, index) -> "RangeShards":
-        return RangeShards(self.folder, self.shard_documents, names, lo, hi, kinds, index)
+        return RangeShards(self.folder, self.schemas, self.shard_documents, names, lo, hi, kinds, index)
 
 
 def _malloc_trim():
@@ -154,12 +155,11 @@ class RangeShards:
     aligned quotes go to an Arrow stream on disk, one record batch per block, so that memory does
     not grow with the corpus."""
 
-    def __init__(self, folder: Path, shard_documents: int, names, lo: int, hi: int, kinds, index):
-        from zoomnews.release.configs import config_features, document_configs
+    def __init__(self, folder: Path, schemas: dict[str, pa.Schema], shard_documents: int, names, lo: int, hi: int, kinds, index):
+        from zoomnews.release.configs import document_configs
 
-        self.folder, self.kinds = folder, kinds
-        self.features = config_features(kinds)
-        self.configs = document_configs(self.features)
+        self.folder, self.kinds, self.schemas = folder, kinds, schemas
+        self.configs = document_configs(schemas)
         self.speakers = list(index.registries["registry_speaker"].values())
         self.count = shard_count(len(names), shard_documents)
         self.shard = lo // shard_documents
@@ -176,7 +176,7 @@ class RangeShards:
     def _open_shard(self) -> None:
         for config in self.configs:
             (self.folder / config).mkdir(exist_ok=True)
-            self.files[config] = ParquetFile(self.folder / config / shard_name(self.shard, self.count), self.features[config].arrow_schema)
+            self.files[config] = ParquetFile(self.folder / config / shard_name(self.shard, self.count), self.schemas[config])
 
     def _close_shard(self) -> None:
         for config, out in self.files.items():
@@ -185,7 +185,7 @@ class RangeShards:
     def add(self, block) -> None:
         from zoomnews.release.configs import block_tables, ner_tally
 
-        tables = block_tables(block.tables, block.texts, self.kinds, self.features, self.speakers)
+        tables = block_tables(block.tables, block.texts, self.kinds, self.schemas, self.speakers)
         begun, left_out = ner_tally(tables["ner"])
         self.output.ner_tally = (self.output.ner_tally[0] + begun, self.output.ner_tally[1] + left_out)
         doc_ids = sorted(block.sha256)
@@ -251,7 +251,7 @@ def statement_groups(quotes_per_statement: np.ndarray, shard_rows: int = SHARD_R
     return groups
 
 
-def write_statements(registry: pa.Table, spills: list[str], features, folder: Path, name: str = "statements",
+def write_statements(registry: pa.Table, spills: list[str], schema: pa.Schema, folder: Path, name: str = "statements",
                      shard_rows: int = SHARD_ROWS, group_quotes: int | None = None) -> tuple[list[str], int]:
     """The `statements` config into folder/name/, a row group at a time, from the statement registry's
     rows and the aligned quotes the ranges spilled (in document order); its files' names relative to
@@ -263,7 +263,6 @@ def write_statements(registry: pa.Table, spills: list[str], features, folder: Pa
     counts = np.zeros(registry.num_rows, dtype=np.int64)
     for batch in _spilled(spills):
         counts += np.bincount(pc.index_in(batch.column("statement_id"), value_set=ids).to_numpy(zero_copy_only=False), minlength=registry.num_rows)
-    schema = features.arrow_schema
     count = shard_count(registry.num_rows, shard_rows)
     (folder / name).mkdir(exist_ok=True)
     files = [f"{name}/{shard_name(k, count)}" for k in range(count)]
@@ -275,7 +274,7 @@ def write_statements(registry: pa.Table, spills: list[str], features, folder: Pa
                 owner = pc.index_in(batch.column("statement_id"), value_set=ids)
                 members.append(batch.filter(pc.and_(pc.greater_equal(owner, lo), pc.less(owner, hi))))
             quotes = pa.Table.from_batches(members) if members else None
-            rows = table_from_arrow(aligned(registry.slice(lo, hi - lo), quotes, features), features)
+            rows = table_from_arrow(aligned(registry.slice(lo, hi - lo), quotes, schema), schema)
             shard = lo // shard_rows
             if shard not in writers:
                 writers[shard] = pq.ParquetWriter(folder / files[shard], schema, **PARQUET_OPTIONS)

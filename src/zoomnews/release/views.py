@@ -20,8 +20,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datasets import ClassLabel, Features, List, Value
-
 from zoomnews.sources.offsets import token_bounds
 
 ONTONOTES = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "DATE", "TIME", "PERCENT", "MONEY",
@@ -32,23 +30,6 @@ SENTENCE_END = {".", "!", "?"}
 CLOSERS = set("”’\"')]»")
 OPENERS = set("“‘\"'([«")
 WIDENED, OVERLAP = "widened to token boundaries", "overlaps a span already tagged (IOB2 cannot nest)"
-
-ADJUSTED = {"layer": Value("string"), "id": Value("string"), "reason": Value("string")}
-NER_FEATURES = Features({
-    "doc_id": Value("string"), "sentence": Value("int32"), "start": Value("int32"), "end": Value("int32"),
-    "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
-    "ner_tags": List(ClassLabel(names=list(NER_TAGS))), "adjusted": List(ADJUSTED),
-})
-TOKEN_SPAN = {"start_token": Value("int32"), "end_token": Value("int32"), "start": Value("int32"), "end": Value("int32")}
-ATTRIBUTION_FEATURES = Features({
-    "doc_id": Value("string"), "id": Value("string"), "type": Value("string"),
-    "paragraph": Value("string"), "paragraph_start": Value("int32"), "paragraph_end": Value("int32"),
-    "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
-    "content": TOKEN_SPAN, "source": TOKEN_SPAN, "cue": TOKEN_SPAN,
-    "speaker": Value("string"), "speaker_name": Value("string"), "speaker_kind": Value("string"),
-    "statement_id": Value("string"),
-})
-
 
 @dataclass(frozen=True)
 class Span:
@@ -112,14 +93,52 @@ def _lists(offsets, values: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(np.asarray(offsets), type=pa.int32()), values)
 
 
-def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict]) -> tuple[pa.Table, pa.Table]:
+def view_schemas() -> tuple[pa.Schema, pa.Schema]:
+    """The `ner` and `attribution` configs' Arrow schemas (from their features: imports `datasets`)."""
+    from zoomnews.release.features import ATTRIBUTION_FEATURES, NER_FEATURES
+
+    return NER_FEATURES.arrow_schema, ATTRIBUTION_FEATURES.arrow_schema
+
+
+def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict],
+                schemas: tuple[pa.Schema, pa.Schema] | None = None) -> tuple[pa.Table, pa.Table]:
     """The `ner` and `attribution` tables of the documents in `texts`, in document order. `entities`
     and `timexes`: doc_id -> records (as by_document gives them), or the block's rows as an Arrow table;
-    `quotes`: doc_id -> records.
+    `quotes`: doc_id -> records; `schemas`: the two configs' schemas (build passes them, so that its
+    processes never import `datasets`; default: view_schemas()).
 
-    All the documents are one text (joined by line breaks, which no token crosses), tokenized once in
-    C; paragraphs, sentence ends and tags are worked out on every token at once (numpy), the spans
-    one by one only where IOB2 needs it, and the token columns are made in Arrow."""
+    VIEW_DOCUMENTS documents at a time are one text (joined by line breaks, which no token crosses),
+    tokenized once in C; paragraphs, sentence ends and tags are worked out on every token at once
+    (numpy), the spans one by one only where IOB2 needs it, and the token columns are made in Arrow.
+    A document's rows depend on that document alone, so the tables are the same for any grouping."""
+    schemas = schemas or view_schemas()
+    doc_ids = sorted(texts)
+    if len(doc_ids) <= VIEW_DOCUMENTS:
+        return _view_tables(texts, entities, timexes, quotes, speakers, schemas)
+    parts = []
+    for lo in range(0, len(doc_ids), VIEW_DOCUMENTS):
+        group = doc_ids[lo:lo + VIEW_DOCUMENTS]
+        parts.append(_view_tables({d: texts[d] for d in group}, _of(entities, group), _of(timexes, group),
+                                  {d: quotes[d] for d in group if d in quotes}, speakers, schemas))
+    return pa.concat_tables([ner for ner, _ in parts]), pa.concat_tables([attribution for _, attribution in parts])
+
+
+# Documents tokenized together. The tokens' text is made in Python (one str a token) before it
+# becomes an Arrow column: 2,000 documents of news held ~1.5 million of them at once, about 100 MiB
+# of build's peak memory a process; 250 keep that small, and cost no more time.
+VIEW_DOCUMENTS = 250
+
+
+def _of(layer, doc_ids: list[str]):
+    """A layer's spans of `doc_ids` (records by document, or an Arrow table of rows)."""
+    if isinstance(layer, pa.Table):
+        return layer.filter(pc.is_in(layer.column("doc_id"), value_set=pa.array(doc_ids, type=pa.string())))
+    return {d: layer[d] for d in doc_ids if d in layer}
+
+
+def _view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers: list[dict],
+                 schemas: tuple[pa.Schema, pa.Schema]) -> tuple[pa.Table, pa.Table]:
+    ner_schema, attribution_schema = schemas
     doc_ids = sorted(texts)
     joined = "\n".join(texts[d] for d in doc_ids)
     bases = np.cumsum([0] + [len(texts[d]) + 1 for d in doc_ids], dtype=np.int64)  # where each document starts in `joined`
@@ -194,7 +213,6 @@ def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers
     sentence_docs = np.searchsorted(bases, sentence_starts, side="right") - 1
     sentence_numbers = np.arange(len(sentence_firsts), dtype=np.int64)
     doc_first_sentence = np.searchsorted(sentence_docs, np.arange(len(doc_ids)))
-    schema = NER_FEATURES.arrow_schema
     adjusted_rows = [[] for _ in range(len(sentence_firsts))]
     for sentence, entries in adjusted.items():
         entries.sort()  # the order the spans were tagged in
@@ -210,9 +228,9 @@ def view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speakers
         _lists(offsets, pa.array(starts - bases[np.searchsorted(bases, starts, side="right") - 1], type=pa.int32())),
         _lists(offsets, pa.array(ends - bases[np.searchsorted(bases, starts, side="right") - 1], type=pa.int32())),
         _lists(offsets, pa.array(tags, type=pa.int64())),
-        pa.array(adjusted_rows, type=schema.field("adjusted").type),
-    ], schema=schema)
-    return ner_table, _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers)
+        pa.array(adjusted_rows, type=ner_schema.field("adjusted").type),
+    ], schema=ner_schema)
+    return ner_table, _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers, attribution_schema)
 
 
 def _token_spans(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: list, end: list, base: np.ndarray,
@@ -230,11 +248,10 @@ def _token_spans(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.nd
             for p, f, l, s, e in zip(present.tolist(), (first - lo).tolist(), (last - lo).tolist(), (start_at - origin).tolist(), (end_at - origin).tolist())]
 
 
-def _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers) -> pa.Table:
+def _attribution_table(doc_ids, texts, bases, starts, ends, word_array, par_starts, par_ends, quotes, speakers, schema: pa.Schema) -> pa.Table:
     """Per quotation: the paragraph(s) holding its content, source and cue, with those as token and character spans
     (character spans relative to the paragraph; token spans may be widened to whole tokens)."""
     by_id = {s["id"]: s for s in speakers}
-    schema = ATTRIBUTION_FEATURES.arrow_schema
     columns = {name: [] for name in schema.names}
     parts = {part: ([], []) for part in ("content", "source", "cue")}
     firsts, lasts, quote_bases = [], [], []
