@@ -62,7 +62,7 @@ MUTANTS = [
     ("build: raw files hashed into sources_sha256 in doc_id order, not path order", "src/zoomnews/release/manifest.py",
      "    names.sort()  # the raw files", "    names.sort(key=lambda name: name[:-len('.txt')])  # the raw files"),
     ("build: a raw file's digest read one slot off", "src/zoomnews/release/manifest.py",
-     "        return self.digests[32 * i:32 * (i + 1)].hex()", "        return self.digests[32 * (i - 1):32 * i].hex() if i else self.digests[:32].hex()"),
+     "            found[k] = every[64 * i:64 * (i + 1)]", "            found[k] = every[64 * (i - 1):64 * i] if i else every[:64]"),
     ("reader: canonical-line check disabled", "src/zoomnews/sources/tables.py",
      "    return pc.fill_null(pc.match_substring_regex(lines, schema.line_form), False).to_numpy(zero_copy_only=False)",
      "    return np.ones(len(lines), dtype=bool)"),

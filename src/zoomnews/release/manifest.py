@@ -12,6 +12,7 @@ release leaves its ledger line without a folder. Its format, one release a line,
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -82,15 +83,26 @@ class RawDigests:
             return cls(np.zeros(0, dtype="S1"), b"")
         return cls(np.concatenate([ids for ids, _ in parts]), b"".join(digests for _, digests in parts))
 
-    def get(self, relative: str) -> str | None:
+    def get_many(self, relatives: list[str]) -> list[str | None]:
+        """The hex digest of each of `relatives` (repository-relative paths; None for a path that is
+        not a raw file of a known doc_id), looked up together: a build asks for 100k at a time."""
         folder = f"{RAW_DIR}/"
-        if not (relative.startswith(folder) and relative.endswith(".txt")) or not relative.isascii():
-            return None
-        key = relative[len(folder):-len(".txt")].encode("ascii")
-        i = int(np.searchsorted(self.doc_ids, key))
-        if i >= len(self.doc_ids) or self.doc_ids[i] != key:
-            return None
-        return self.digests[32 * i:32 * (i + 1)].hex()
+        keys = [relative[len(folder):-len(".txt")].encode("ascii") if relative.startswith(folder) and relative.endswith(".txt") and relative.isascii()
+                else None for relative in relatives]
+        asked = [k for k, key in enumerate(keys) if key is not None]
+        found: list[str | None] = [None] * len(relatives)
+        if not asked or not len(self.doc_ids):
+            return found
+        wanted = np.array([keys[k] for k in asked], dtype=bytes)
+        at = np.searchsorted(self.doc_ids, wanted)
+        hit = (at < len(self.doc_ids)) & (self.doc_ids[np.minimum(at, len(self.doc_ids) - 1)] == wanted)
+        every = self.digests.hex()
+        for k, i in zip(np.asarray(asked)[hit].tolist(), at[hit].tolist()):
+            found[k] = every[64 * i:64 * (i + 1)]
+        return found
+
+
+SUMMED = 10_000  # source paths looked up and summed at a time (a list of every raw path would cost ~100 bytes a file)
 
 
 def sources_sha256(repo, known: RawDigests | dict[str, str] | None = None) -> str:
@@ -98,9 +110,11 @@ def sources_sha256(repo, known: RawDigests | dict[str, str] | None = None) -> st
     computed from the same bytes (validate's of the raw texts), so those files are not read again."""
     known = known or {}
     digest = hashlib.sha256()
-    for relative in source_files(repo):
-        checksum = known.get(relative) or sha256_file(repo.path(relative))
-        digest.update(f"{relative}\0{checksum}\n".encode())
+    relatives = source_files(repo)
+    while batch := list(itertools.islice(relatives, SUMMED)):
+        checksums = known.get_many(batch) if isinstance(known, RawDigests) else [known.get(relative) for relative in batch]
+        for relative, checksum in zip(batch, checksums):
+            digest.update(f"{relative}\0{checksum or sha256_file(repo.path(relative))}\n".encode())
     return digest.hexdigest()
 
 
