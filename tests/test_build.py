@@ -2,6 +2,7 @@
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import ROOT
 from zoomnews.release.building import build_release
 from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
@@ -98,3 +99,21 @@ def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
         assert all((a.path / f).read_bytes() == (b.path / f).read_bytes() for f in files)
 
     check()
+
+
+def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
+    """Build works out the configs' schemas in a process of its own (configs.schemas_apart) when its
+    process has not imported `datasets`: a plain subprocess, so a user's script that calls
+    zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.rmtree(repo_copy.release_dir(repo_copy.dataset_version))
+    script = tmp_path / "build_it.py"
+    script.write_text("import sys\nimport zoomnews\n"
+                      "print(zoomnews.build(sys.argv[1]).status, 'datasets' in sys.modules)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(repo_copy.root)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["created", "False"]
+    assert tree_digest(repo_copy.release_dir(repo_copy.dataset_version)) == tree_digest(ROOT / "releases" / repo_copy.dataset_version)

@@ -71,16 +71,20 @@ def config_schemas(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
 
 
 def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
-    """config_schemas, worked out in a process of its own unless this one has imported `datasets`
-    already: build needs the schemas before its first block, but `datasets` only for them."""
-    import multiprocessing
+    """config_schemas, worked out in a Python process of its own (`python -m zoomnews.release.configs`)
+    unless this one has imported `datasets` already: build needs the schemas before its first block,
+    but `datasets` only for them. A plain subprocess, not multiprocessing: it never imports the
+    caller's main module, so a script that builds needs no `if __name__ == "__main__"` guard."""
+    import pickle
+    import subprocess
     import sys
-    from concurrent.futures import ProcessPoolExecutor
 
     if "datasets" in sys.modules:
         return config_schemas(kinds)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(config_schemas, kinds).result()
+    done = subprocess.run([sys.executable, "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"working out the configs' schemas failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
+    return pickle.loads(done.stdout)
 
 
 def declared_features(schema: pa.Schema) -> dict:
@@ -241,3 +245,10 @@ def align_statements(corpus: Corpus) -> list[dict]:
     statements = sorted(corpus.rows("registry_statement"), key=canonical_key(corpus.kinds["registry_statement"]))
     statement_table = pa.Table.from_pylist(statements, schema=plain_schema(schemas["statement_registry"]))
     return aligned(statement_table, quote_table, schemas["statements"]).to_pylist()
+
+
+if __name__ == "__main__":  # schemas_apart's process: the kinds in on stdin, their configs' schemas out on stdout
+    import pickle
+    import sys
+
+    sys.stdout.buffer.write(pickle.dumps(config_schemas(pickle.loads(sys.stdin.buffer.read()))))
