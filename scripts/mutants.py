@@ -93,6 +93,10 @@ MUTANTS = [
      "    if invalid.null_count == len(invalid):", "    if True:"),
     ("scorer: partial matches counted as full", "src/zoomnews/tools/scoring.py",
      "            if schema == \"partial\":\n                counts.partial += 1", "            if schema == \"partial\":\n                counts.correct += 1"),
+    ("build: a group of documents' training views take every span of the block", "src/zoomnews/release/views.py",
+     "        return layer.filter(pc.is_in(layer.column(\"doc_id\"), value_set=pa.array(doc_ids, type=pa.string())))", "        return layer"),
+    ("build: ClassLabel integers from the declared names read backwards", "src/zoomnews/release/configs.py",
+     "value_set=pa.array(feature[\"names\"], type=pa.string())", "value_set=pa.array(feature[\"names\"][::-1], type=pa.string())"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]
