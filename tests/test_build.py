@@ -102,8 +102,8 @@ def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
 
 
 def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
-    """Build works out the configs' schemas in a process of its own (configs.schemas_apart) when its
-    process has not imported `datasets`: a plain subprocess, so a user's script that calls
+    """Build works out the configs' schemas in a process of its own (configs.schemas_apart) for a large
+    corpus when its process has not imported `datasets`: a plain subprocess, so a user's script that calls
     zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it."""
     import shutil
     import subprocess
@@ -111,7 +111,8 @@ def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
 
     shutil.rmtree(repo_copy.release_dir(repo_copy.dataset_version))
     script = tmp_path / "build_it.py"
-    script.write_text("import sys\nimport zoomnews\n"
+    script.write_text("import sys\nimport zoomnews\nimport zoomnews.release.building\n"
+                      "zoomnews.release.building.SCHEMAS_APART_FROM = 0  # as for a large corpus\n"
                       "print(zoomnews.build(sys.argv[1]).status, 'datasets' in sys.modules)\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script), str(repo_copy.root)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

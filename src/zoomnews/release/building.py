@@ -44,7 +44,7 @@ from pathlib import Path
 
 from zoomnews import safeio
 from zoomnews.release.croissant import CROISSANT, croissant_text
-from zoomnews.release.configs import CONFIGS, FLAT, declared_features, document_configs, schemas_apart, table_from_arrow
+from zoomnews.release.configs import CONFIGS, FLAT, config_schemas, declared_features, document_configs, schemas_apart, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
@@ -222,6 +222,24 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
             raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
 
 
+# From this many bytes of source files, build's streaming processes never import `datasets` (about 85
+# MiB and a second of CPU each): the configs' schemas are worked out in a process of their own. Below
+# it memory is no concern, and importing it here once (the card needs it too) is the quicker way.
+SCHEMAS_APART_FROM = 32 << 20
+
+
+def release_schemas(repo: CorpusRepo, kinds) -> dict:
+    """Every config's Arrow schema (zoomnews.release.configs.config_schemas), worked out apart for a
+    large corpus (see SCHEMAS_APART_FROM)."""
+    size = 0
+    for kind in kinds.values():
+        try:
+            size += os.stat(repo.path(kind.source)).st_size
+        except OSError:  # a missing or unreadable source: validate reports it
+            pass
+    return schemas_apart(kinds) if size >= SCHEMAS_APART_FROM else config_schemas(kinds)
+
+
 def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
     try:
@@ -229,7 +247,7 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         # one streaming pass: each block of documents is checked, then written (the files are thrown
         # away with `tmp` unless every check passes)
         kinds = load_kinds(repo)
-        schemas = schemas_apart(kinds)
+        schemas = release_schemas(repo, kinds)
         report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, schemas, shard_documents), progress=progress)
         if report.problems:
             summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
