@@ -1,4 +1,6 @@
 
+import shutil
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -105,7 +107,6 @@ def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
     """Build works out the configs' schemas in a process of its own (configs.schemas_apart) for a large
     corpus when its process has not imported `datasets`: a plain subprocess, so a user's script that calls
     zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it."""
-    import shutil
     import subprocess
     import sys
 
@@ -118,3 +119,27 @@ def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["created", "False"]
     assert tree_digest(repo_copy.release_dir(repo_copy.dataset_version)) == tree_digest(ROOT / "releases" / repo_copy.dataset_version)
+
+
+def test_a_failed_schema_process_is_a_coded_problem_and_leaves_nothing(repo_copy, tmp_path, monkeypatch):
+    """Fault injection: the process that works out the configs' schemas fails (here its `datasets`
+    cannot be imported). Build stops with ZN910 naming it, and releases/ is as it was."""
+    import os
+    import sys
+
+    from zoomnews.release import building
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "datasets.py").write_text("raise ImportError('no datasets in this environment')\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(broken), os.environ.get("PYTHONPATH")])))
+    monkeypatch.delitem(sys.modules, "datasets", raising=False)  # this process as if it had not imported it
+    monkeypatch.setattr(building, "SCHEMAS_APART_FROM", 0)
+    shutil.rmtree(repo_copy.release_dir(repo_copy.dataset_version))
+    before = tree_digest(repo_copy.releases_dir)
+    with pytest.raises(ZoomnewsError) as raised:
+        build_release(repo_copy)
+    [problem] = raised.value.problems
+    assert problem.code == "ZN910" and "no datasets in this environment" in problem.message
+    assert tree_digest(repo_copy.releases_dir) == before
+    assert sorted(p.name for p in repo_copy.releases_dir.iterdir()) == sorted(p.name for p in (ROOT / "releases").iterdir() if p.name != repo_copy.dataset_version)

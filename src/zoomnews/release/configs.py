@@ -79,11 +79,17 @@ def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
     import subprocess
     import sys
 
+    from zoomnews.errors import Problem, ZoomnewsError
+
     if "datasets" in sys.modules:
         return config_schemas(kinds)
-    done = subprocess.run([sys.executable, "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
+    try:
+        done = subprocess.run([sys.executable, "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
+    except OSError as e:
+        raise ZoomnewsError(Problem("schema", None, "ZN910", f"could not start Python to work out the configs' schemas: {e.strerror or e}")) from None
     if done.returncode != 0:
-        raise RuntimeError(f"working out the configs' schemas failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
+        said = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        raise ZoomnewsError(Problem("schema", None, "ZN910", f"the process working out the configs' schemas failed (exit {done.returncode}): {said[-1][:300]}"))
     return pickle.loads(done.stdout)
 
 
