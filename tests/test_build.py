@@ -115,7 +115,10 @@ def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
     script.write_text("import sys\nimport zoomnews\nimport zoomnews.release.building\n"
                       "zoomnews.release.building.SCHEMAS_APART_FROM = 0  # as for a large corpus\n"
                       "print(zoomnews.build(sys.argv[1]).status, 'datasets' in sys.modules)\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(repo_copy.root)], capture_output=True, text=True, timeout=600)
+    elsewhere = tmp_path / "elsewhere"  # the directory it runs in holds a `datasets.py` of its own: never imported
+    elsewhere.mkdir()
+    (elsewhere / "datasets.py").write_text("raise SystemExit('the datasets.py of the current directory')\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(repo_copy.root)], capture_output=True, text=True, timeout=600, cwd=elsewhere)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["created", "False"]
     assert tree_digest(repo_copy.release_dir(repo_copy.dataset_version)) == tree_digest(ROOT / "releases" / repo_copy.dataset_version)

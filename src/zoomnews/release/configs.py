@@ -84,7 +84,8 @@ def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
     if "datasets" in sys.modules:
         return config_schemas(kinds)
     try:
-        done = subprocess.run([sys.executable, "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
+        # -P: the current directory is not put on the path (a `datasets.py` there would be imported instead)
+        done = subprocess.run([sys.executable, "-P", "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
     except OSError as e:
         raise ZoomnewsError(Problem("schema", None, "ZN910", f"could not start Python to work out the configs' schemas: {e.strerror or e}")) from None
     if done.returncode != 0:
