@@ -106,7 +106,8 @@ def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
 def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
     """Build works out the configs' schemas in a process of its own (configs.schemas_apart) for a large
     corpus when its process has not imported `datasets`: a plain subprocess, so a user's script that calls
-    zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it."""
+    zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it; and
+    with -P, so that it takes no module from the current directory."""
     import subprocess
     import sys
 
