@@ -133,7 +133,7 @@ def load_schema(path: Path, root: Path | None = None) -> dict:
     except jsonschema.SchemaError as e:
         raise ZoomnewsError(Problem(label, None, "ZN113", f"not a valid JSON Schema 2020-12: {e.message[:160]}")) from None
     if path.name.removesuffix(".schema.json") in KINDS:  # a record schema
-        problem = zoomnews_block_problem(schema)
+        problem = zoomnews_block_problem(schema) or column_problem(schema)
         if problem:
             raise ZoomnewsError(Problem(label, None, "ZN113", problem))
     return schema
@@ -162,6 +162,25 @@ def zoomnews_block_problem(schema: dict) -> str | None:
                                     and all(isinstance(n, str) and n not in schema.get("properties", {}) for n in derived["fields"])
                                     and derived.get("after") in schema.get("properties", {})):
         return "x-zoomnews.from_first_article must name `fields` (not the schema's own) and `after` (one of its properties)"
+    return None
+
+
+def column_problem(schema: dict) -> str | None:
+    """What keeps a record schema's properties from being columns, or None: each property's values
+    must take one Arrow type exactly (zoomnews.sources.tables.arrow_type: a string, integer or boolean,
+    a closed enum of strings, a list of one of those, or an object of them with every property
+    required and no other), which every rule reads and the release's Features declare."""
+    from zoomnews.sources.tables import arrow_type
+
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return "a record schema needs `properties`"
+    for name, node in properties.items():
+        if arrow_type(node) is None:
+            shown = json.dumps(node, ensure_ascii=False)
+            return (f"property {name!r} ({shown[:80]}{'…' if len(shown) > 80 else ''}) has no one column type: use a string, "
+                    "integer or boolean (or null too), a closed enum of strings, a list of one of those, "
+                    "or an object of them with every property required and additionalProperties false")
     return None
 
 

@@ -41,7 +41,10 @@ LINE, INVALID = "line", "invalid"  # the columns every source table has beside i
 
 
 def arrow_type(node: dict) -> pa.DataType | None:
-    """The Arrow type a property's values take, or None when no Arrow type holds them exactly."""
+    """The Arrow type a property's values take, or None when no Arrow type holds them exactly
+    (a record schema with such a property is refused when it loads: zoomnews.sources.schemas.column_problem)."""
+    if not isinstance(node, dict):  # a boolean schema (`true` admits anything)
+        return None
     if "enum" in node:
         values = [v for v in node["enum"] if v is not None]
         return pa.string() if values and all(isinstance(v, str) for v in values) else None
