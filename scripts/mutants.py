@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTIES = ["tests/test_canonical_lines.py", "tests/test_properties.py", "tests/test_offsets.py", "tests/test_tokenize_fast.py", "tests/test_views_fast.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
               "tests/test_source_tables.py", "tests/test_rule_oracles.py", "tests/test_messages.py", "tests/test_scoring.py",
-              "tests/test_validate.py", "tests/test_shards.py"]
+              "tests/test_validate.py", "tests/test_shards.py", "tests/test_schema_columns.py"]
 
 # name, file, original text, mutated text
 MUTANTS = [
@@ -97,6 +97,10 @@ MUTANTS = [
      "        return layer.filter(pc.is_in(layer.column(\"doc_id\"), value_set=pa.array(doc_ids, type=pa.string())))", "        return layer"),
     ("build: ClassLabel integers from the declared names read backwards", "src/zoomnews/release/configs.py",
      "value_set=pa.array(feature[\"names\"], type=pa.string())", "value_set=pa.array(feature[\"names\"][::-1], type=pa.string())"),
+    ("schemas: a property no one column type holds admitted (ZN113)", "src/zoomnews/sources/schemas.py",
+     "        if arrow_type(node) is None:\n", "        if arrow_type(node) is None and node is False:\n"),
+    ("release: a boolean property declared as a string column", "src/zoomnews/release/features.py",
+     '        return Value("bool")', '        return Value("string")'),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]
