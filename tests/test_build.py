@@ -104,30 +104,34 @@ def test_build_with_jobs_gives_the_same_bytes(monkeypatch):
 
 
 def test_a_script_without_a_main_guard_builds(repo_copy, tmp_path):
-    """Build works out the configs' schemas in a process of its own (configs.schemas_apart) for a large
-    corpus when its process has not imported `datasets`: a plain subprocess, so a user's script that calls
-    zoomnews.build at its top level (no `if __name__ == "__main__"`) is never run again by it; and
-    with -P, so that it takes no module from the current directory."""
+    """For a large corpus build works out the configs' schemas and writes croissant.json in processes
+    of their own (zoomnews.release.apart), so its process imports neither `datasets` nor mlcroissant:
+    plain subprocesses, so a user's script that calls zoomnews.build at its top level (no `if __name__
+    == "__main__"`) is never run again by them; with -P, so that they take no module from the current
+    directory; and the release is byte for byte the committed one."""
     import subprocess
     import sys
 
     shutil.rmtree(repo_copy.release_dir(repo_copy.dataset_version))
     script = tmp_path / "build_it.py"
     script.write_text("import sys\nimport zoomnews\nimport zoomnews.release.building\n"
-                      "zoomnews.release.building.SCHEMAS_APART_FROM = 0  # as for a large corpus\n"
-                      "print(zoomnews.build(sys.argv[1]).status, 'datasets' in sys.modules)\n", encoding="utf-8")
-    elsewhere = tmp_path / "elsewhere"  # the directory it runs in holds a `datasets.py` of its own: never imported
+                      "zoomnews.release.building.APART_FROM = 0  # as for a large corpus\n"
+                      "print(zoomnews.build(sys.argv[1]).status, 'datasets' in sys.modules, 'mlcroissant' in sys.modules)\n",
+                      encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"  # the directory it runs in holds modules of its own: never imported
     elsewhere.mkdir()
-    (elsewhere / "datasets.py").write_text("raise SystemExit('the datasets.py of the current directory')\n", encoding="utf-8")
+    for module in ("datasets", "mlcroissant"):
+        (elsewhere / f"{module}.py").write_text(f"raise SystemExit('the {module}.py of the current directory')\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script), str(repo_copy.root)], capture_output=True, text=True, timeout=600, cwd=elsewhere)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["created", "False"]
+    assert done.stdout.split() == ["created", "False", "False"]
     assert tree_digest(repo_copy.release_dir(repo_copy.dataset_version)) == tree_digest(ROOT / "releases" / repo_copy.dataset_version)
 
 
-def test_a_failed_schema_process_is_a_coded_problem_and_leaves_nothing(repo_copy, tmp_path, monkeypatch):
-    """Fault injection: the process that works out the configs' schemas fails (here its `datasets`
-    cannot be imported). Build stops with ZN910 naming it, and releases/ is as it was."""
+@pytest.mark.parametrize("module, task", [("datasets", "work out the configs' schemas"), ("mlcroissant", "write croissant.json")])
+def test_a_failed_process_of_build_is_a_coded_problem_and_leaves_nothing(repo_copy, tmp_path, monkeypatch, module, task):
+    """Fault injection: a process build starts fails (here its `datasets`, or its mlcroissant, cannot
+    be imported). Build stops with ZN910 naming its task, and releases/ is as it was."""
     import os
     import sys
 
@@ -136,10 +140,10 @@ def test_a_failed_schema_process_is_a_coded_problem_and_leaves_nothing(repo_copy
 
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "datasets.py").write_text("raise ImportError('no datasets in this environment')\n", encoding="utf-8")
+    (broken / f"{module}.py").write_text(f"raise ImportError('no {module} in this environment')\n", encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(broken), os.environ.get("PYTHONPATH")])))
     monkeypatch.delitem(sys.modules, "datasets", raising=False)  # this process as if it had not imported it
-    monkeypatch.setattr(building, "SCHEMAS_APART_FROM", 0)
+    monkeypatch.setattr(building, "APART_FROM", 0)
     shutil.rmtree(repo_copy.release_dir(repo_copy.dataset_version))
     def releases():  # but the lock file every build holds (releases/.lock, kept, untracked)
         return {path: digest for path, digest in tree_digest(repo_copy.releases_dir).items() if path != LOCK}
@@ -148,7 +152,7 @@ def test_a_failed_schema_process_is_a_coded_problem_and_leaves_nothing(repo_copy
     with pytest.raises(ZoomnewsError) as raised:
         build_release(repo_copy)
     [problem] = raised.value.problems
-    assert problem.code == "ZN910" and "no datasets in this environment" in problem.message
+    assert problem.code == "ZN910" and task in problem.message and f"no {module} in this environment" in problem.message
     assert releases() == before
     assert sorted(p.name for p in repo_copy.releases_dir.iterdir() if p.name != LOCK) == sorted(
         p.name for p in (ROOT / "releases").iterdir() if p.name not in (repo_copy.dataset_version, LOCK))

@@ -37,7 +37,7 @@ class SpyWriter(ShardWriter):
 def run(root: str) -> None:
     _streaming_process()
     validation.PARALLEL_FROM = 0
-    building.SCHEMAS_APART_FROM = 0  # both as for a large corpus
+    building.APART_FROM = 0  # both as for a large corpus
     building.ShardWriter = SpyWriter
     outputs = []
     real = building.validate_repo

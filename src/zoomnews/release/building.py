@@ -38,11 +38,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from zoomnews import safeio
+from zoomnews.release.apart import Apart
 from zoomnews.release.croissant import CROISSANT, croissant_text
 from zoomnews.release.configs import CONFIGS, FLAT, config_schemas, declared_features, document_configs, schemas_apart, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
@@ -222,36 +223,39 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
             raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
 
 
-# From this many bytes of source files, build's streaming processes never import `datasets` (about 85
-# MiB and a second of CPU each): the configs' schemas are worked out in a process of their own. Below
-# it memory is no concern, and importing it here once (the card needs it too) is the quicker way.
-SCHEMAS_APART_FROM = 32 << 20
+# From this many bytes of source files, build does its heavy imports in processes of their own
+# (zoomnews.release.apart): its streaming processes never import `datasets` (about 85 MiB and a second
+# of CPU each), and mlcroissant imports while build writes its last files. Below it memory is no
+# concern, and importing them here once (the card needs `datasets` too) is the quicker way.
+APART_FROM = 32 << 20
 
 
-def release_schemas(repo: CorpusRepo, kinds) -> dict:
-    """Every config's Arrow schema (zoomnews.release.configs.config_schemas), worked out apart for a
-    large corpus (see SCHEMAS_APART_FROM)."""
+def large(repo: CorpusRepo, kinds) -> bool:
+    """Whether the sources pass APART_FROM bytes."""
     size = 0
     for kind in kinds.values():
         try:
             size += os.stat(repo.path(kind.source)).st_size
         except OSError:  # a missing or unreadable source: validate reports it
             pass
-    return schemas_apart(kinds) if size >= SCHEMAS_APART_FROM else config_schemas(kinds)
+    return size >= APART_FROM
 
 
 def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
+    stack = ExitStack()  # a process build started is stopped when build stops
     try:
         os.chmod(tmp, 0o777 & ~safeio.umask())  # the release folder's mode, not mkdtemp's owner-only one
         # one streaming pass: each block of documents is checked, then written (the files are thrown
         # away with `tmp` unless every check passes)
         kinds = load_kinds(repo)
-        schemas = release_schemas(repo, kinds)
+        apart = large(repo, kinds)
+        schemas = schemas_apart(kinds) if apart else config_schemas(kinds)
         report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, schemas, shard_documents), progress=progress)
         if report.problems:
             summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
             raise ZoomnewsError([*report.problems, summary])
+        croissant_process = stack.enter_context(Apart("zoomnews.release.croissant", f"write {CROISSANT}")) if apart else None
         registries = {name: read_source_table(repo, kinds[name]).table.select(list(kinds[name].fields)) for name in registry_kinds(kinds)}
         outputs = report.outputs
         tables = {config: table_from_arrow(registries[kind], schemas[config]) for config, kind in FLAT.items() if kind in registries}
@@ -271,7 +275,8 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         raw_digests = RawDigests.of([o.raw_digests for o in outputs])
         del report, outputs, tables
         manifest = make_manifest(repo, version, tmp, files, {config: declared_features(schemas[config]) for config in CONFIGS}, known=raw_digests)
-        croissant = safeio.encode(croissant_text(repo, manifest, published), CROISSANT)
+        text = croissant_process.result(str(repo.root), manifest, published) if croissant_process else croissant_text(repo, manifest, published)
+        croissant = safeio.encode(text, CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)
         safeio.write_files({tmp / CROISSANT: croissant, tmp / MANIFEST: manifest_bytes}, repo.root)
@@ -298,6 +303,7 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
             _undo(repo, journal, error, renamed)
         return BuildResult(version, final, "created", rows)
     finally:
+        stack.close()
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -7,7 +7,7 @@ row per document with every layer nested, grouped in Arrow rather than in Python
 `config_features` gives every config's `datasets.Features`; everything after works from their Arrow
 schemas (`config_schemas`: `huggingface` metadata included, which declares the features), so that
 on a large corpus build's streaming pass, in every process, runs without importing `datasets` (and
-pandas): about 85 MiB and a second of CPU a process (zoomnews.release.building.release_schemas).
+pandas): about 85 MiB and a second of CPU a process (zoomnews.release.building.APART_FROM).
 """
 
 from __future__ import annotations
@@ -71,27 +71,17 @@ def config_schemas(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
 
 
 def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
-    """config_schemas, worked out in a Python process of its own (`python -m zoomnews.release.configs`)
-    unless this one has imported `datasets` already: build needs the schemas before its first block,
-    but `datasets` only for them. A plain subprocess, not multiprocessing: it never imports the
-    caller's main module, so a script that builds needs no `if __name__ == "__main__"` guard."""
-    import pickle
-    import subprocess
+    """config_schemas, worked out in a Python process of its own (zoomnews.release.apart) unless this
+    one has imported `datasets` already: build needs the schemas before its first block, but
+    `datasets` only for them."""
     import sys
 
-    from zoomnews.errors import Problem, ZoomnewsError
+    from zoomnews.release.apart import Apart
 
     if "datasets" in sys.modules:
         return config_schemas(kinds)
-    try:
-        # -P: the current directory is not put on the path (a `datasets.py` there would be imported instead)
-        done = subprocess.run([sys.executable, "-P", "-m", __name__], input=pickle.dumps(kinds), capture_output=True, check=False)
-    except OSError as e:
-        raise ZoomnewsError(Problem("schema", None, "ZN910", f"could not start Python to work out the configs' schemas: {e.strerror or e}")) from None
-    if done.returncode != 0:
-        said = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
-        raise ZoomnewsError(Problem("schema", None, "ZN910", f"the process working out the configs' schemas failed (exit {done.returncode}): {said[-1][:300]}"))
-    return pickle.loads(done.stdout)
+    with Apart(__name__, "work out the configs' schemas") as process:
+        return process.result(kinds)
 
 
 def declared_features(schema: pa.Schema) -> dict:
@@ -254,8 +244,7 @@ def align_statements(corpus: Corpus) -> list[dict]:
     return aligned(statement_table, quote_table, schemas["statements"]).to_pylist()
 
 
-if __name__ == "__main__":  # schemas_apart's process: the kinds in on stdin, their configs' schemas out on stdout
-    import pickle
-    import sys
+if __name__ == "__main__":  # schemas_apart's process: the kinds in, their configs' schemas out
+    from zoomnews.release.apart import serve
 
-    sys.stdout.buffer.write(pickle.dumps(config_schemas(pickle.loads(sys.stdin.buffer.read()))))
+    serve(config_schemas)

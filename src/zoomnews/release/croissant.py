@@ -132,3 +132,21 @@ def croissant_metadata(repo, manifest: dict, published: datetime.date | None = N
 
 def croissant_text(repo, manifest: dict, published: datetime.date | None = None) -> str:
     return json.dumps(croissant_metadata(repo, manifest, published), indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
+
+
+def _croissant_text_of(root: str, manifest: dict, published: datetime.date | None) -> str:
+    from pathlib import Path
+
+    from zoomnews.repo import CorpusRepo
+
+    return croissant_text(CorpusRepo(Path(root)), manifest, published)
+
+
+def _import_mlcroissant() -> None:
+    import mlcroissant  # noqa: F401
+
+
+if __name__ == "__main__":  # build's croissant process (zoomnews.release.apart): mlcroissant imports before the manifest comes
+    from zoomnews.release.apart import serve
+
+    serve(_croissant_text_of, prepare=_import_mlcroissant)
