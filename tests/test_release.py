@@ -7,7 +7,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from datasets import Features, load_dataset
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 import zoomnews
 from conftest import ROOT
@@ -17,6 +17,7 @@ from zoomnews.errors import ZoomnewsError
 from zoomnews.release.manifest import read_manifest
 from zoomnews.release.releasing import bump_between, bump_version, plan_release, release, schema_changes
 from zoomnews.checks.validation import validate_repo
+from zoomnews.repo import SEMVER
 
 DAY = datetime.date(2026, 11, 24)
 
@@ -113,6 +114,29 @@ def test_release_cli_refuses_with_a_code_and_no_traceback(repo_copy):
     out = CliRunner().invoke(main, ["release", str(repo_copy.root), "--bump", "major", "--allow-unchanged", "--dry-run"])
     assert out.exit_code == 0 and "would release 2.0.0" in out.output
     assert sorted(p.name for p in repo_copy.releases_dir.iterdir()) == before
+
+
+@given(st.one_of(st.text(alphabet="0123456789.\n \t-v+", max_size=12), st.text(max_size=12),
+                 st.tuples(st.integers(0, 200), st.integers(0, 200), st.integers(0, 200), st.sampled_from(["", "\n", " ", "\n\n", "-rc1"]))
+                 .map(lambda t: f"{t[0]}.{t[1]}.{t[2]}{t[3]}")))
+@example("1.3.0\n")
+def test_a_version_is_three_plain_numbers_and_nothing_else(text):
+    """Oracle: the text is a.b.c of decimal numbers without leading zeros, with nothing around it (a
+    final newline once passed: `release --bump $'1.3.0\\n'` made a folder, a ledger line and a card
+    path with a newline in them)."""
+    parts = text.split(".")
+    plain = len(parts) == 3 and all(p and p.isascii() and p.isdigit() and str(int(p)) == p for p in parts)
+    assert bool(SEMVER.match(text)) == plain
+
+
+@pytest.mark.parametrize("command", [["build", "--version", "9.9.9\n"], ["release", "--bump", "9.9.9\n", "--allow-unchanged"],
+                                     ["build", "--version", "9.9.9 "]])
+def test_a_version_with_a_newline_is_refused_and_nothing_is_written(repo_copy, command):
+    before = {p.relative_to(repo_copy.root).as_posix(): p.read_bytes() for p in repo_copy.root.rglob("*") if p.is_file() and ".lock" != p.name}
+    out = CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)])
+    assert out.exit_code == 1 and "ZN907" in out.output and "Traceback" not in out.output, out.output
+    after = {p.relative_to(repo_copy.root).as_posix(): p.read_bytes() for p in repo_copy.root.rglob("*") if p.is_file() and ".lock" != p.name}
+    assert after == before
 
 
 def _label(names):

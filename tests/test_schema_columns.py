@@ -131,3 +131,22 @@ def test_a_property_of_no_one_column_type_stops_every_command_with_zn113(repo_co
     for command in (["validate"], ["fmt"], ["build", "--version", "9.9.9"]):
         assert_refused(CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)]), "ZN113", "schema/entity.schema.json")
     assert snapshot(repo_copy.root) == before and not repo_copy.release_dir("9.9.9").exists()
+
+
+SCHEMA_EDITS = {
+    "a boolean schema (true)": lambda schema: True,
+    "a boolean schema (false)": lambda schema: False,
+    "an open record": lambda schema: {**schema, "additionalProperties": True},  # an extra field passed, and was never released
+    "no additionalProperties": lambda schema: {k: v for k, v in schema.items() if k != "additionalProperties"},
+    "a required name with no property": lambda schema: {**schema, "required": [*schema["required"], "ghost"]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCHEMA_EDITS))
+def test_a_record_schema_that_is_not_a_closed_object_stops_every_command_with_zn113(repo_copy, case):
+    path = repo_copy.path("schema/entity.schema.json")
+    path.write_text(json.dumps(SCHEMA_EDITS[case](json.loads(path.read_text(encoding="utf-8"))), indent=2), encoding="utf-8")
+    before = snapshot(repo_copy.root)
+    for command in (["validate"], ["fmt"], ["build", "--version", "9.9.9"]):
+        assert_refused(CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)]), "ZN113", "schema/entity.schema.json")
+    assert snapshot(repo_copy.root) == before and not repo_copy.release_dir("9.9.9").exists()

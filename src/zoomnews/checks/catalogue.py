@@ -51,7 +51,7 @@ _CHECKS = [
           "Put the real file in place (a FIFO or device would make every reader wait forever)."),
     Check("ZN115", 1, "lone-surrogate", "Strings are Unicode text: no lone surrogate escapes (\\ud800-\\udfff), which UTF-8 cannot store.",
           "Write the intended character, or a proper surrogate pair (\\ud83d\\ude00) for one outside the BMP."),
-    Check("ZN113", 1, "schema-file", "Every file in schema/ is a readable, valid JSON Schema 2020-12; a record schema carries x-zoomnews, and each of its properties takes one column type (a string, integer or boolean, a closed enum of strings, a list of one of those, or a closed object of them).",
+    Check("ZN113", 1, "schema-file", "Every file in schema/ is a readable, valid JSON Schema 2020-12; a record schema is a closed object (additionalProperties false, every required name a property) carrying x-zoomnews, and each of its properties takes one column type (a string, integer or boolean, a closed enum of strings, a list of one of those, or a closed object of them).",
           "Fix the schema file; `python -m jsonschema` or an editor with JSON Schema support shows where."),
     # Level 2: schema
     Check("ZN201", 2, "schema", "Every record validates against its JSON Schema in schema/.",

@@ -146,6 +146,8 @@ SOURCE_PATH = re.compile(r"(?:corpus|annotations)(?:/[A-Za-z0-9_][A-Za-z0-9._-]*
 
 def zoomnews_block_problem(schema: dict) -> str | None:
     """What is wrong with a record schema's x-zoomnews block (source, key, order), or None."""
+    if not isinstance(schema, dict):  # `true` and `false` are valid JSON Schemas, but no record's
+        return f"a record schema is a JSON object with properties, not {json.dumps(schema)}"
     block = schema.get("x-zoomnews")
     if not isinstance(block, dict):
         return "missing the x-zoomnews block (source, key, order)"
@@ -166,15 +168,21 @@ def zoomnews_block_problem(schema: dict) -> str | None:
 
 
 def column_problem(schema: dict) -> str | None:
-    """What keeps a record schema's properties from being columns, or None: each property's values
-    must take one Arrow type exactly (zoomnews.sources.tables.arrow_type: a string, integer or boolean,
-    a closed enum of strings, a list of one of those, or an object of them with every property
-    required and no other), which every rule reads and the release's Features declare."""
+    """What keeps a record schema's properties from being columns, or None: the record is closed
+    (additionalProperties false, every required name a property), and each property's values take
+    one Arrow type exactly (zoomnews.sources.tables.arrow_type: a string, integer or boolean, a closed
+    enum of strings, a list of one of those, or an object of them with every property required and
+    no other), which every rule reads and the release's Features declare."""
     from zoomnews.sources.tables import arrow_type
 
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return "a record schema needs `properties`"
+    if schema.get("additionalProperties") is not False:  # a field outside the columns would pass validate and never be released
+        return "a record schema is closed: set \"additionalProperties\": false (fields it does not name would be dropped from the release)"
+    unnamed = [name for name in schema.get("required", []) if name not in properties]
+    if unnamed:
+        return f"`required` names {', '.join(map(repr, unnamed))}, which `properties` does not define"
     for name, node in properties.items():
         if arrow_type(node) is None:
             shown = json.dumps(node, ensure_ascii=False)
