@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import signal
@@ -118,7 +119,7 @@ def make_output(folder: Path, files: dict[str, bytes], command: str = "test") ->
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
-    (folder / MARKER).write_text(json.dumps({"written_by": f"zoomnews {command}"}) + "\n")
+    safeio.mark_output(folder, command)
 
 
 def filler(files: dict[str, bytes]):
@@ -386,7 +387,8 @@ def test_replace_folder_makes_a_new_marked_folder(tmp_path, repo_like):
     result = safeio.replace_folder(out, filler({"a.txt": b"a", "sub/b.ann": b"b"}), "export --format brat", repo_like, PROTECTED)
     assert result == ["a.txt", "sub/b.ann"]
     assert files_of(tree(out)) == {"a.txt": b"a", "sub/b.ann": b"b", MARKER: (out / MARKER).read_bytes()}
-    assert json.loads((out / MARKER).read_text()) == {"written_by": "zoomnews export --format brat"}
+    assert json.loads((out / MARKER).read_text()) == {"written_by": "zoomnews export --format brat",
+                                                       "files": {"a.txt": hashlib.sha256(b"a").hexdigest(), "sub/b.ann": hashlib.sha256(b"b").hexdigest()}}
     assert leftovers(tmp_path) == []
 
 
@@ -397,6 +399,42 @@ def test_replace_folder_replaces_its_own_earlier_output(tmp_path, repo_like):
     assert sorted(files_of(tree(out))) == [MARKER, "index.html"]
     assert (out / "index.html").read_bytes() == b"new"
     assert leftovers(tmp_path) == []
+
+
+def test_replace_folder_replaces_its_output_when_files_were_only_removed(tmp_path):
+    out = tmp_path / "site"
+    make_output(out, {"old.html": b"old", "docs/gone.html": b"gone"})
+    (out / "docs" / "gone.html").unlink()  # nothing of anyone's is lost by replacing it
+    safeio.replace_folder(out, filler({"index.html": b"new"}), "render")
+    assert sorted(files_of(tree(out))) == [MARKER, "index.html"]
+
+
+@given(st.dictionaries(st.sampled_from(["a.txt", "b.ann", "sub/c.json"]), st.binary(max_size=20), min_size=1),
+       st.sampled_from(["edit", "add", "remove", "none"]), st.data())
+def test_an_output_is_replaced_exactly_when_nothing_in_it_was_added_or_changed(files, change, data):
+    """Oracle: the set of paths whose bytes differ from, or are missing in, what zoomnews wrote."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "out"
+        make_output(out, files)
+        name = data.draw(st.sampled_from(sorted(files)))
+        if change == "edit":
+            (out / name).write_bytes(files[name] + data.draw(st.binary(min_size=0, max_size=3)))
+        elif change == "add":
+            (out / "added.txt").write_bytes(b"mine")
+        elif change == "remove":
+            (out / name).unlink()
+        now = {rel: (out / rel).read_bytes() for rel in files_of(tree(out)) if rel != MARKER}
+        lost = sorted(rel for rel, body in now.items() if files.get(rel) != body)
+        assert safeio.edited_output(out) == lost
+        before = tree(out)
+        if lost:
+            with pytest.raises(ZoomnewsError) as caught:
+                safeio.replace_folder(out, filler({"x": b"x"}), "render")
+            assert codes(caught.value) == ["ZN909"] and lost[0] in caught.value.problems[0].message
+            assert tree(out) == before
+        else:
+            safeio.replace_folder(out, filler({"x": b"x"}), "render")
+            assert files_of(tree(out))["x"] == b"x"
 
 
 def test_replace_folder_fills_an_empty_folder(tmp_path):
@@ -459,7 +497,20 @@ def test_replace_folder_refuses_unsafe_outputs(tmp_path, repo_like, where):
     assert tree(tmp_path) == before
 
 
+def _old_marker(out: Path) -> None:  # an older zoomnews's marker, which recorded no files
+    out.mkdir()
+    (out / "index.html").write_bytes(b"<p>written by zoomnews, or edited since?</p>")
+    (out / MARKER).write_text(json.dumps({"written_by": "zoomnews render"}) + "\n")
+
+
 @pytest.mark.parametrize("make", [
+    pytest.param(lambda out: make_output(out, {"a.ann": b"T1"}) or (out / "a.ann").write_bytes(b"T1 edited"), id="a-file-edited-since"),
+    pytest.param(lambda out: make_output(out, {"a.ann": b"T1"}) or (out / "notes.txt").write_bytes(b"mine"), id="a-file-added-since"),
+    pytest.param(lambda out: make_output(out, {"a.ann": b"T1"}) or (out / "sub").mkdir() or (out / "sub" / "x").write_bytes(b"x"),
+                 id="a-file-added-in-a-new-folder"),
+    pytest.param(lambda out: make_output(out, {"a.ann": b"T1"}) or (out / "a.ann").unlink() or (out / "a.ann").symlink_to("/etc/hostname"),
+                 id="a-file-made-a-link"),
+    pytest.param(_old_marker, id="a-marker-recording-no-files"),
     pytest.param(lambda out: (out.mkdir(), (out / "notes.txt").write_bytes(b"mine")), id="a-folder-zoomnews-did-not-write"),
     pytest.param(lambda out: (out.mkdir(), (out / MARKER).mkdir()), id="a-marker-that-is-a-folder"),
     pytest.param(lambda out: out.write_bytes(b"a file"), id="a-file"),
@@ -690,3 +741,28 @@ def test_sigkill_at_each_step_of_replace_folder(tmp_path, earlier):
         assert all(name.startswith(TEMP_PREFIX) for name in os.listdir(root) if name != "out"), os.listdir(root)
         if step > total:
             assert os.listdir(root) == ["out"]
+
+
+@pytest.mark.parametrize("first, edit", [
+    (["suggest", "crn-2020-08-03"], lambda out: (out / "entities.jsonl").write_text(
+        (out / "entities.jsonl").read_text(encoding="utf-8") + '{"reviewed": "by a person"}\n', encoding="utf-8")),
+    (["export", "--format", "brat"], lambda out: (out / "notes.txt").write_text("mine\n", encoding="utf-8")),
+])
+def test_running_a_command_again_never_loses_what_was_done_in_its_output(repo_copy, tmp_path, first, edit):
+    """`suggest` writes a folder that is reviewed in place, an export one that a tool may add to:
+    running the command again refuses (ZN909) instead of replacing the work done there since."""
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    out = tmp_path / "out"
+    command = [*first, "--out", str(out)] if first[0] == "suggest" else [*first, str(out)]
+    done = CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)])
+    assert done.exit_code == 0, done.output
+    again = CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)])
+    assert again.exit_code == 0, again.output  # as written, the output may be replaced
+    edit(out)
+    before = tree(out)
+    refused = CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)])
+    assert refused.exit_code == 1 and "ZN909" in refused.output and "Traceback" not in refused.output, refused.output
+    assert tree(out) == before

@@ -5,7 +5,8 @@ A file is written to a temporary file beside it, flushed and fsynced, then `os.r
 target (and the folder fsynced), so a failure at any point (exception, full disk, read-only,
 SIGKILL) leaves the old bytes or the new ones, never a mix. Everything is encoded before the first
 byte is written. A folder output (a site, an export) is built beside its target and swapped in;
-it may replace only an earlier output of zoomnews (marked by MARKER). An error or exception undoes
+it may replace only an earlier output of zoomnews (marked by MARKER) as zoomnews left it: the marker
+records every file written, and a file added or changed since is refused (ZN909). An error or exception undoes
 what the call already replaced (files put back from hard links to their old bytes, a swapped folder
 swapped back), so a failed write changes nothing; only a kill can leave some files of a
 write_files call new and others old (and temporary files named TEMP_PREFIX…).
@@ -34,7 +35,7 @@ from zoomnews.errors import Problem, ZoomnewsError
 
 FAULT_AFTER = "ZOOMNEWS_FAULT_AFTER"
 FAULT_MODE = "ZOOMNEWS_FAULT_MODE"
-MARKER = ".zoomnews-output"  # in a folder that zoomnews wrote (site, export, suggestions): it may replace it
+MARKER = ".zoomnews-output"  # in a folder that zoomnews wrote (site, export, suggestions): it may replace it unless edited since
 TEMP_PREFIX = ".zoomnews-tmp-"
 
 _steps = 0
@@ -353,9 +354,52 @@ def check_output_folder(out: Path, repo_root: Path | None = None, protected: tup
     if target.exists():
         if not target.is_dir():
             raise unsafe(out, f"{target} exists and is not a folder")
-        if any(True for _ in target.iterdir()) and not (target / MARKER).is_file():
-            raise unsafe(out, f"{target} is not empty and was not written by zoomnews (no {MARKER}); choose a new folder")
+        if any(True for _ in target.iterdir()):
+            if not (target / MARKER).is_file():
+                raise unsafe(out, f"{target} is not empty and was not written by zoomnews (no {MARKER}); choose a new folder")
+            edited = edited_output(target)
+            if edited:
+                shown = ", ".join(edited[:5]) + (f" and {len(edited) - 5} more" if len(edited) > 5 else "")
+                raise unsafe(out, f"{target} holds files added or changed since zoomnews wrote it ({shown}); "
+                                  "move them out, or choose a new folder")
     return target
+
+
+def output_files(folder: Path) -> dict[str, str]:
+    """Every file under `folder` but the marker (relative POSIX path -> sha256); anything that is not
+    a regular file (a link, a FIFO) as its kind, which no checksum equals."""
+    import hashlib
+
+    files = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            path = Path(dirpath, name)
+            relative = path.relative_to(folder).as_posix()
+            if relative == MARKER:
+                continue
+            info = os.lstat(path)
+            files[relative] = hashlib.sha256(read_bytes(path, relative, follow=False)).hexdigest() if stat.S_ISREG(info.st_mode) else "not a regular file"
+    return files
+
+
+def edited_output(folder: Path) -> list[str]:
+    """The files of an earlier zoomnews output that someone added or changed since (its marker
+    records what zoomnews wrote): replacing the folder would lose them. A file removed loses
+    nothing. A marker that records no files (an older zoomnews's) cannot tell: every file counts."""
+    try:
+        recorded = json.loads(read_bytes(folder / MARKER, MARKER, follow=False)).get("files")
+    except (ValueError, AttributeError, ZoomnewsError):
+        recorded = None
+    current = output_files(folder)
+    if not isinstance(recorded, dict):
+        return sorted(current)
+    return sorted(relative for relative, digest in current.items() if recorded.get(relative) != digest)
+
+
+def mark_output(folder: Path, command: str) -> None:
+    """Mark `folder` as `command`'s output, recording every file in it (see edited_output)."""
+    marker = {"written_by": f"zoomnews {command}", "files": output_files(folder)}
+    (folder / MARKER).write_text(json.dumps(marker, indent=0, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _renameat2_exchange(a: Path, b: Path) -> bool:
@@ -404,7 +448,7 @@ def replace_folder(out: Path, fill: Callable[[Path], object], command: str, repo
     swapped = None  # how the new folder went in: "renamed" (no earlier output), "exchanged", "moved"
     try:
         result = fill(temp)
-        (temp / MARKER).write_text(json.dumps({"written_by": f"zoomnews {command}"}) + "\n", encoding="utf-8")
+        mark_output(temp, command)
         fsync_tree(temp)
         fault_point(f"{target}: new folder complete")
         if not target.exists():
