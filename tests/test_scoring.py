@@ -1,6 +1,7 @@
 """The scorer: perfect predictions score 1.0, removing k of n gold spans gives recall (n-k)/n exactly,
 scores do not depend on record order, and NER scores agree with seqeval and nervaluate on the same data."""
 
+import json
 import random
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import assume, given, settings, strategies as st
 from conftest import ROOT
 from strategies import corpora, scratch_dir
 from zoomnews import CorpusRepo
+from zoomnews.errors import ZoomnewsError
 from zoomnews.formats.common import Bundle, bundle_from_repo
 from zoomnews.tools.scoring import SCHEMAS, Span, ner_spans, score, score_ner
 from zoomnews.release.views import ONTONOTES, iob2_spans, ner_rows
@@ -315,3 +317,46 @@ def test_pooled_benchmark_counts_are_the_sum_of_the_folds():
     for fold in result["folds"]:
         assert fold["scores"]["documents"] == [fold["test"]] and fold["scores"]["missing_documents"] == []
     assert result["pooled"]["missing_documents"] == [] and result["pooled"]["unknown_documents"] == []
+
+
+# ---- predictions the scorer cannot compare are refused, by file and line ------------------------------
+
+GOLD_ENTITY = {"doc_id": "crn-2020-08-03", "id": "e1", "start": 0, "end": 4, "text": "Zoom", "label": "ORG"}
+bad_values = {
+    "doc_id": st.one_of(st.none(), st.integers(), st.lists(st.text(max_size=2), max_size=1)),
+    "start": st.one_of(st.none(), st.text(max_size=3), st.floats(allow_nan=False), st.booleans(), st.integers(max_value=-1), st.integers(min_value=4)),
+    "end": st.one_of(st.none(), st.text(max_size=3), st.floats(allow_nan=False), st.booleans(), st.integers(max_value=0), st.integers(min_value=2953)),
+    "label": st.one_of(st.none(), st.integers(), st.text(max_size=8).filter(lambda t: t not in ONTONOTES)),
+}
+
+
+@given(st.sampled_from(sorted(bad_values)), st.data(), st.booleans())
+def test_a_prediction_the_scorer_cannot_compare_is_refused_with_its_file_and_line(field, data, drop):
+    """Oracle: a record whose doc_id is not a string, whose offsets are not integers 0 <= start < end
+    <= the gold text's length, or whose label is not one of the layer's, is refused (ZN601/ZN602) on
+    its own line; every other record is read. (A missing label once raised KeyError, a string offset
+    TypeError, and an offset past the text was counted.)"""
+    from zoomnews.sources.jsonl import dumps
+    from zoomnews.tools.scoring import gold_bundle, prediction_bundle
+
+    repo = CorpusRepo(ROOT)
+    gold = gold_bundle(repo, "working")
+    bad = {k: v for k, v in GOLD_ENTITY.items() if k != field} if drop else {**GOLD_ENTITY, field: data.draw(bad_values[field])}
+    folder = scratch_dir()
+    (folder / "entities.jsonl").write_text(json.dumps(GOLD_ENTITY) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as refused:
+        prediction_bundle(repo, folder, "records", gold.texts)
+    [problem] = refused.value.problems
+    assert problem.code in ("ZN601", "ZN602") and problem.file.endswith("entities.jsonl") and problem.line == 2
+
+
+def test_the_score_and_agree_commands_refuse_such_a_prediction_without_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    (tmp_path / "entities.jsonl").write_text(json.dumps({**GOLD_ENTITY, "start": "zero"}) + "\n", encoding="utf-8")
+    for command in (["score", "--pred", str(tmp_path), "--repo", str(ROOT)], ["agree", str(ROOT / "annotations"), str(tmp_path)]):
+        done = CliRunner().invoke(main, command)
+        assert done.exit_code == 1 and "ZN601" in done.output and "entities.jsonl:1" in done.output, done.output
+        assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)

@@ -126,10 +126,15 @@ class Units:
     def length(self, text: str) -> int:
         return len(text) if self.unit == "codepoint" else int(self._map(text).utf16[-1])
 
-    def into(self, text: str, offset, at: At) -> int:
-        """An imported offset as a code point: the one check every format's offsets pass (ZN601)."""
+    def into(self, text: str | None, offset, at: At) -> int:
+        """An imported offset as a code point: the one check every format's offsets pass (ZN601).
+        `text` None: a text unknown here (agree's folders), so only its start bounds the offset."""
         if type(offset) is not int:  # bool is an int; 56.7, 1e30 and "5" are not offsets (int() would round or parse them)
             raise at.refuse("ZN601", f"offset {shown(offset)} is not an integer")
+        if text is None:
+            if offset < 0:
+                raise at.refuse("ZN601", f"offset {offset} is negative")
+            return offset
         if not 0 <= offset <= self.length(text):  # checked before numpy sees it: it would overflow, not refuse
             raise at.refuse("ZN601", f"offset {offset} outside the text (0..{self.length(text)} {self.unit} units)")
         if self.unit == "codepoint":
@@ -139,7 +144,7 @@ class Units:
         except OffsetError as e:
             raise at.refuse("ZN601", f"UTF-16 offset {offset}: {e}") from None
 
-    def span(self, text: str, start, end, at: At) -> tuple[int, int]:
+    def span(self, text: str | None, start, end, at: At) -> tuple[int, int]:
         """(start, end) in code points, a non-empty span of the text (ZN601)."""
         start, end = self.into(text, start, at), self.into(text, end, at)
         if start >= end:

@@ -223,7 +223,9 @@ def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bund
     if fmt == "records":
         from zoomnews.tools.layer_folders import read_layers
 
-        layers = read_layers(Path(path))
+        from zoomnews.sources.schemas import load_kinds
+
+        layers = read_layers(Path(path), kinds=load_kinds(repo), texts=texts)
         return Bundle({}, {kind: layers.get(name, []) for kind, name in LAYER_NAMES.items()}), []
     from zoomnews.formats import module
 
