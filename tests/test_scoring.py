@@ -30,7 +30,8 @@ def all_scores(result: dict) -> list[float]:
     ner = [result["ner"]["micro"][s][m] for s in SCHEMAS for m in ("precision", "recall", "f1")]
     t, a = result["timex"], result["attribution"]
     return ner + [t["strict"]["f1"], t["relaxed"]["f1"], t["type_accuracy"] or 1.0, t["value_accuracy"] or 1.0,
-                  a["content_exact"]["f1"], a["content_overlap"]["f1"], a["speaker_accuracy"] or 1.0, a["statement_pairwise"]["f1"]]
+                  a["content_exact"]["f1"], a["content_overlap"]["f1"], a["speaker_accuracy"] or 1.0,
+                  1.0 if a["statement_pairwise"]["f1"] is None else a["statement_pairwise"]["f1"]]
 
 
 def test_perfect_predictions_score_one_on_the_gold_corpus():
@@ -360,3 +361,20 @@ def test_the_score_and_agree_commands_refuse_such_a_prediction_without_a_traceba
         done = CliRunner().invoke(main, command)
         assert done.exit_code == 1 and "ZN601" in done.output and "entities.jsonl:1" in done.output, done.output
         assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+
+
+def test_a_score_with_nothing_to_count_is_undefined_not_perfect(tmp_path):
+    """No quote predicted: no pair of matched quotes, so speaker accuracy and statement pairwise F1
+    are undefined (None in JSON, – in text), never 1.000 or 0.000."""
+    from click.testing import CliRunner
+
+    from zoomnews.cli import main
+
+    for layer in ("entities", "timexes", "quotes"):
+        (tmp_path / f"{layer}.jsonl").write_text("", encoding="utf-8")
+    done = CliRunner().invoke(main, ["score", "--pred", str(tmp_path), "--repo", str(ROOT), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    attribution = json.loads(done.output[done.output.index("{"):])["attribution"]
+    assert attribution["speaker_accuracy"] is None and attribution["statement_pairwise"]["f1"] is None
+    text = CliRunner().invoke(main, ["score", "--pred", str(tmp_path), "--repo", str(ROOT)]).output
+    assert "speaker accuracy –; statement pairwise F1 –" in text, text

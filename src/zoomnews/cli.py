@@ -550,10 +550,13 @@ def score(gold, pred, baseline, pred_format, path, documents, fmt):
                       *(f"{m[k]:.3f}" for k in ("precision", "recall", "f1")), f"{result['ner']['macro'][schema]['f1']:.3f}")
     console.print(table)
     t, a = result["timex"], result["attribution"]
+    def shown(value) -> str:  # None: undefined (nothing to count), never shown as a score
+        return "–" if value is None else f"{value:.3f}"
+
     console.print(f"TIMEX: strict F1 {t['strict']['f1']:.3f}, relaxed F1 {t['relaxed']['f1']:.3f}, "
-                  f"type accuracy {t['type_accuracy'] or 0:.3f}, value accuracy {t['value_accuracy'] or 0:.3f}")
+                  f"type accuracy {shown(t['type_accuracy'])}, value accuracy {shown(t['value_accuracy'])}")
     console.print(f"attribution: content F1 exact {a['content_exact']['f1']:.3f}, overlap {a['content_overlap']['f1']:.3f}; "
-                  f"speaker accuracy {a['speaker_accuracy'] or 0:.3f}; statement pairwise F1 {a['statement_pairwise']['f1']:.3f}")
+                  f"speaker accuracy {shown(a['speaker_accuracy'])}; statement pairwise F1 {shown(a['statement_pairwise']['f1'])}")
 
 
 @main.command(name="suggest")

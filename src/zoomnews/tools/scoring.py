@@ -154,7 +154,14 @@ def score_attribution(gold: list[dict], pred: list[dict]) -> dict:
     exact, overlap = exact_pairs(gold, pred, None), overlap_pairs(gold, pred, None)
     return {"content_exact": prf(exact, gold, pred).as_dict(), "content_overlap": prf(overlap, gold, pred).as_dict(),
             "speaker_accuracy": accuracy(overlap, ("speaker",)),
-            "statement_pairwise": pairwise_cluster_f1(overlap, "statement_id").as_dict()}
+            "statement_pairwise": _undefined_when_empty(pairwise_cluster_f1(overlap, "statement_id").as_dict())}
+
+
+def _undefined_when_empty(counts: dict) -> dict:
+    """A pairwise score with nothing to count (no pair of matched quotes shares a statement in the
+    gold or the predictions) has no precision, recall or F1: None, not 1 (a system predicting no
+    statement once scored 1.000)."""
+    return counts if counts["tp"] + counts["fp"] + counts["fn"] else {**counts, "precision": None, "recall": None, "f1": None}
 
 
 def documents_of(bundle) -> set[str]:
@@ -250,14 +257,8 @@ BENCHMARK_COLUMNS = {  # column (F1 unless it says accuracy) -> how to read it f
     "TIMEX value": lambda r: r["timex"]["value_f1"],
     "quote content (overlap)": lambda r: r["attribution"]["content_overlap"]["f1"],
     "speaker accuracy": lambda r: r["attribution"]["speaker_accuracy"],
-    "statement pairwise": lambda r: _defined(r["attribution"]["statement_pairwise"]),
+    "statement pairwise": lambda r: r["attribution"]["statement_pairwise"]["f1"],
 }
-
-
-def _defined(pairwise: dict) -> float | None:
-    """Pairwise F1, or None where no pair of matched quotes shares a statement in the gold or the
-    predictions (there is nothing to count: F1 is undefined, not 1)."""
-    return pairwise["f1"] if pairwise["tp"] + pairwise["fp"] + pairwise["fn"] else None
 
 
 def loo_folds(doc_ids) -> list[tuple[list[str], str]]:
