@@ -148,6 +148,8 @@ def test_every_quoted_check_command_exists(command):
     (b"\xef\xbb\xbfZoom news", ["--published", "2020-08-05"], "ZN107"),                 # byte-order mark
     ("Zoom news".encode(), ["--published", "5 Aug 2020"], "ZN201"),                     # not a date
     (None, ["--published", "2020-08-03"], "ZN402"),                                     # the same capture again
+    (b"", ["--published", "2020-08-05"], "ZN201"),                                      # empty: its article would have no title
+    (b"  \n\n \n", ["--published", "2020-08-05"], "ZN201"),                            # white space alone, likewise
 ])
 def test_new_document_refuses_bad_input_with_a_code(repo_copy, tmp_path, content, args, code):
     capture = tmp_path / "capture.txt"
@@ -156,3 +158,9 @@ def test_new_document_refuses_bad_input_with_a_code(repo_copy, tmp_path, content
     out = CliRunner().invoke(main, ["new-document", str(capture), "--outlet", "CRN", "--repo", str(repo_copy.root), *args])
     assert out.exit_code == 1 and code in out.output and "Traceback" not in out.output
     assert (repo_copy.root / "corpus/documents.jsonl").read_bytes() == before
+    assert sorted(p.name for p in repo_copy.raw_dir.iterdir()) == sorted(p.name for p in (ROOT / "corpus/raw").iterdir())
+
+
+def test_explaining_an_empty_code_is_a_usage_error_not_a_validation():
+    out = CliRunner().invoke(main, ["validate", "--explain", ""])
+    assert out.exit_code == 2 and "unknown code" in out.output

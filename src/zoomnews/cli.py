@@ -167,7 +167,7 @@ def validate(path, fmt, limit, code, jobs):
     from zoomnews.checks.reporting import render_report
     from zoomnews.checks.validation import validate_repo
 
-    if code:
+    if code is not None:  # --explain "" is an unknown code, not a validation
         if code.upper() not in CHECKS:
             raise click.BadParameter(f"unknown code {code}; codes are listed in docs/validation.md", param_hint="--explain")
         click.echo(explain(code))

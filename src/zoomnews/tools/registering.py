@@ -65,6 +65,13 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     # the title, authors and date are typed once, in the first article; the document takes them from it
     article = {"doc_id": doc_id, "article_index": 0, "title": title or first_line, "authors": [], "published": published,
                "published_evidence": "inferred", "published_reason": f"{TODO}: the evidence for {published} (stated in the text, or inferred and how)"}
+    # the records must pass their schemas as written (an empty capture gave an empty title, which the
+    # next validate reported as ZN201): refused here, before anything is written
+    wrong = [Problem(str(file), None, "ZN201", f"the {kind} record it would make: {'.'.join(map(str, e.absolute_path)) or 'record'}: {e.message[:160]}",
+                     field=".".join(map(str, e.absolute_path)) or None)
+             for kind, record in (("document", document), ("article", article)) for e in kinds[kind].validator.iter_errors(record)]
+    if wrong:
+        raise ZoomnewsError(wrong)
     raw = f"{RAW_DIR}/{doc_id}.txt"
     write_files({
         Path(raw): data,
