@@ -46,6 +46,7 @@ class Index:
     keys: dict[str, tuple[str, ...]]  # kind -> its key fields
     linked_types: frozenset[str] = frozenset()  # entity labels that link to the registry: its entities' types (schema enum)
     raw_sha256: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of its raw bytes (this block's)
+    corpus_doc_ids: frozenset[str] = frozenset()  # every doc_id with a raw file (the whole corpus's: a document may name another)
     # an agreement pass annotates some of the documents: coverage (ZN306) is checked on those it has zones for
     partial: bool = False
 
@@ -256,6 +257,31 @@ def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     return [(int(i), block.problem(kind, int(i), "ZN401", f"doc_id {table.column('doc_id')[int(i)].as_py()!r} is not registered", field="doc_id"))
             for i in _not_in(table.column("doc_id"), block.index.doc_ids, rows)]
+
+
+@rule("ZN414", 4, "unknown-source-document", "A document's derived_from doc_id names another document of the corpus (null: its source is not in it).",
+      "Fix the doc_id, or set it to null when the report it was derived from is not in the corpus.",
+      kinds=("document",), reads=("doc_id", "derived_from"))
+def derived_from_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table = block.tables[kind]
+    lists = table.column("derived_from").combine_chunks()
+    sources = pc.list_flatten(lists)
+    if not len(sources):
+        return []
+    own = table.column("doc_id").to_pylist()
+    flags, seen = [], set()
+    for row, source in zip(pc.list_parent_indices(lists).to_pylist(), sources.field("doc_id").to_pylist()):
+        if not rows[row] or source is None or row in seen:
+            continue
+        if source == own[row]:
+            message = f"derived_from names the document itself ({source!r})"
+        elif source not in block.index.corpus_doc_ids:
+            message = f"derived_from doc_id {source!r} is not a document of the corpus (no corpus/raw/{source}.txt)"
+        else:
+            continue
+        seen.add(row)  # one problem a document: each mistake once
+        flags.append((row, block.problem(kind, row, "ZN414", message, field="derived_from")))
+    return flags
 
 
 @rule("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.", "Add the article record or fix the index.",

@@ -140,6 +140,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         problems.extend(run_rules(Block({name: tables[name] for name in registries}, Documents.of({}), index), "corpus"))
         present, raw_problems = raw_listing(repo)
         problems.extend(raw_problems)
+        index.corpus_doc_ids = frozenset(present.doc_ids)
         unreadable_raw = {p.file for p in raw_problems}
 
         raw_paths = sorted(os.path.realpath(path) for path in present.values())

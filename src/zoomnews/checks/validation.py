@@ -153,6 +153,7 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consume
     problems.extend(run_rules(Block({name: source.table for name, source in registries.items()}, Documents.of({}), index), "corpus"))
     present, raw_problems = raw_listing(repo)
     problems.extend(raw_problems)
+    index.corpus_doc_ids = frozenset(present.doc_ids)
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
     if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
@@ -339,6 +340,7 @@ def _check_range_in_process(arguments) -> RangePart | None:
     kinds = load_kinds(repo)
     _, index = read_registries(repo, kinds)
     present, raw_problems = raw_listing(repo)
+    index.corpus_doc_ids = frozenset(present.doc_ids)
     try:
         return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False, consumer)
     except CannotCut:
