@@ -228,9 +228,8 @@ def prediction_bundle(repo, path, fmt: str, texts: dict[str, str]) -> tuple[Bund
     from pathlib import Path
 
     if fmt == "records":
-        from zoomnews.tools.layer_folders import read_layers
-
         from zoomnews.sources.schemas import load_kinds
+        from zoomnews.tools.layer_folders import read_layers
 
         layers = read_layers(Path(path), kinds=load_kinds(repo), texts=texts)
         return Bundle({}, {kind: layers.get(name, []) for kind, name in LAYER_NAMES.items()}), []
