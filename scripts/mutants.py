@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTIES = ["tests/test_canonical_lines.py", "tests/test_properties.py", "tests/test_offsets.py", "tests/test_tokenize_fast.py", "tests/test_views_fast.py", "tests/test_workflow.py", "tests/test_schema_properties.py",
               "tests/test_source_tables.py", "tests/test_rule_oracles.py", "tests/test_messages.py", "tests/test_scoring.py",
-              "tests/test_validate.py", "tests/test_shards.py", "tests/test_schema_columns.py", "tests/test_safeio.py", "tests/test_derived_from.py"]
+              "tests/test_validate.py", "tests/test_shards.py", "tests/test_schema_columns.py", "tests/test_safeio.py", "tests/test_derived_from.py", "tests/test_stray_sources.py"]
 
 # name, file, original text, mutated text
 MUTANTS = [
@@ -107,6 +107,8 @@ MUTANTS = [
      "        if source == own[row]:\n", "        if False:\n"),
     ("validate: a derived_from doc_id checked against the block's documents only (ZN414)", "src/zoomnews/checks/rules.py",
      "        elif source not in block.index.corpus_doc_ids:", "        elif source not in block.index.doc_ids:"),
+    ("validate: a stray .jsonl file in annotations/registry/ not reported (ZN116)", "src/zoomnews/sources/corpus.py",
+     "not in (AGREEMENT_DIR, RAW_DIR))", "not in (AGREEMENT_DIR, RAW_DIR, \"annotations/registry\"))"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]

@@ -119,6 +119,7 @@ BREAKERS["ZN306"] = lambda r: edit_record(r, "annotations/zones.jsonl", lambda x
 BREAKERS["ZN405"] = lambda r: edit_record(r, "annotations/timexes.jsonl", lambda x: {**x, "article_index": 2},
                                           where=lambda x: x["doc_id"] == "itpro-2020-08-04" and x["article_index"] == 0 and not x["creation_time"])
 BREAKERS["ZN411"] = lambda r: edit_record(r, "corpus/documents.jsonl", lambda x: {**x, "outlet_evidence": "TODO: why"})
+BREAKERS["ZN116"] = lambda r: write_bytes(r, "annotations/entities-new.jsonl", (r.root / "annotations/entities.jsonl").read_bytes())
 BREAKERS["ZN414"] = lambda r: edit_record(r, "corpus/documents.jsonl",
                                           lambda x: {**x, "derived_from": [{"relation": "copy", "doc_id": "nowhere-2020-01-01", "outlet": "X",
                                                                             "title": "T", "evidence": "E"}]})

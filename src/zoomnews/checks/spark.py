@@ -98,7 +98,8 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.sources.tables import read_source_table
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.checks.span_arrays import Documents
-    from zoomnews.checks.validation import Report, check_documents, document_kinds, raw_listing, registry_index, registry_kinds, sort_problems
+    from zoomnews.checks.validation import (Report, check_documents, document_kinds, raw_listing, registry_index, registry_kinds, sort_problems,
+                                            stray_sources)
 
     kinds = load_kinds(repo)
     grouped, registries = document_kinds(kinds), registry_kinds(kinds)
@@ -140,6 +141,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         problems.extend(run_rules(Block({name: tables[name] for name in registries}, Documents.of({}), index), "corpus"))
         present, raw_problems = raw_listing(repo)
         problems.extend(raw_problems)
+        problems.extend(stray_sources(repo, kinds))
         index.corpus_doc_ids = frozenset(present.doc_ids)
         unreadable_raw = {p.file for p in raw_problems}
 

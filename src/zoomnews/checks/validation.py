@@ -153,6 +153,8 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consume
     problems.extend(run_rules(Block({name: source.table for name, source in registries.items()}, Documents.of({}), index), "corpus"))
     present, raw_problems = raw_listing(repo)
     problems.extend(raw_problems)
+    if not partial:  # an agreement pass's folder is its own layout (agreement_problems)
+        problems.extend(stray_sources(repo, kinds))
     index.corpus_doc_ids = frozenset(present.doc_ids)
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
@@ -565,6 +567,12 @@ def raw_listing(repo: CorpusRepo):
     from zoomnews.sources.corpus import raw_files
 
     return raw_files(repo)
+
+
+def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
+    from zoomnews.sources.corpus import stray_sources as strays
+
+    return strays(repo, kinds)
 
 
 def _raw_registration(source: str, registered: dict[str, int], present: set[str], unreadable_raw: set[str]) -> list[Problem]:

@@ -151,6 +151,29 @@ class RawFiles(Mapping):
         return len(self.doc_ids)
 
 
+def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
+    """ZN116 for each .jsonl file under corpus/ and annotations/ that no schema governs (agreement
+    passes, under annotations/agreement/, are their own layout): validate would never read it, so a
+    misnamed layer file would pass as if its records were not there. Names only: nothing is read or
+    followed (a symbolic link to a folder is not walked)."""
+    from pathlib import Path
+
+    from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR
+
+    governed = {kind.source for kind in kinds.values()}
+    problems = []
+    for top in ("corpus", ANNOTATIONS_DIR):
+        for dirpath, dirnames, filenames in os.walk(repo.path(top)):
+            relative_dir = Path(dirpath).relative_to(repo.root).as_posix()
+            dirnames[:] = sorted(d for d in dirnames if f"{relative_dir}/{d}" not in (AGREEMENT_DIR, RAW_DIR))
+            for name in sorted(filenames):
+                relative = f"{relative_dir}/{name}"
+                if name.endswith(".jsonl") and relative not in governed:
+                    shown = relative if relative.isprintable() else repr(relative)
+                    problems.append(Problem(shown, None, "ZN116", "no schema in schema/ governs this file: validate never reads it"))
+    return problems
+
+
 def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
     """The raw files by doc_id (sorted), and the problems of the folder's entries: names that are not
     a safe `<doc_id>.txt` are reported, not read; links and FIFOs too."""

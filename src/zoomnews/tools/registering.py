@@ -124,4 +124,5 @@ def _check_new(repo, doc_id: str, sha256: str, documents: list[dict]) -> None:
         raise ZoomnewsError(Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN105", "a raw file is already there, not registered; remove it or pass another --doc-id"))
     for record in documents:
         if record.get("sha256") == sha256:
-            raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"this capture is already registered as {record.get('doc_id')}"))
+            raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"this capture is already registered as {record.get('doc_id')}",
+                                        suggestion="Nothing to register: the corpus has these very bytes."))
