@@ -126,3 +126,14 @@ def test_the_command_reports_methods_and_what_is_incomplete(template):
     assert "entity: " in result.output and " rule" in result.output and "incomplete: annotations/quotes.jsonl" in result.output
     unknown = CliRunner().invoke(main, ["accept", str(folder), "--annotator", "nobody", "--repo", str(repo.root)])
     assert unknown.exit_code == 1 and "ZN403" in unknown.output and unknown.exception.__class__ is SystemExit
+
+
+def test_a_folder_with_nothing_to_accept_is_refused_and_writes_nothing(template, tmp_path):
+    """Empty layer files once gave "accepted  as jdoe; nothing left to complete" (no document named)."""
+    repo = fresh(template)
+    for layer in ("zones", "entities"):
+        (tmp_path / f"{layer}.jsonl").write_text("", encoding="utf-8")
+    before = sources(repo)
+    result = CliRunner().invoke(main, ["accept", str(tmp_path), "--annotator", "jdoe", "--repo", str(repo.root)])
+    assert result.exit_code == 1 and "ZN602" in result.output and "no record to accept" in result.output, result.output
+    assert sources(repo) == before

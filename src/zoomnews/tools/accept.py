@@ -63,8 +63,10 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
     if fmt == "labelstudio":
         bundle, notes = read_import(repo, "labelstudio", Path(path), annotation=annotation)
     elif fmt == "records":
-        layers = read_layers(path)
+        layers = read_layers(path, kinds=corpus.kinds)
         doc_ids = sorted({r.get("doc_id") for records in layers.values() for r in records})
+        if not doc_ids:  # nothing accepted is not a success to report
+            raise ZoomnewsError(Problem(str(path), None, "ZN602", "no record to accept: its layer files are empty or missing"))
         unknown = [d for d in doc_ids if d not in corpus.texts]
         if unknown:
             raise ZoomnewsError([Problem(str(path), None, "ZN401", f"document {d!r} is not in the corpus: add it with `zoomnews new-document` first")
