@@ -16,7 +16,7 @@ space at the edges, overlaps and tiling are numpy operations over every span of 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +46,7 @@ class Index:
     keys: dict[str, tuple[str, ...]]  # kind -> its key fields
     linked_types: frozenset[str] = frozenset()  # entity labels that link to the registry: its entities' types (schema enum)
     raw_sha256: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of its raw bytes (this block's)
-    corpus_doc_ids: frozenset[str] = frozenset()  # every doc_id with a raw file (the whole corpus's: a document may name another)
+    corpus_doc_ids: Container[str] = frozenset()  # every doc_id with a raw file (the raw listing itself: a document may name another)
     # an agreement pass annotates some of the documents: coverage (ZN306) is checked on those it has zones for
     partial: bool = False
 

@@ -142,7 +142,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         present, raw_problems = raw_listing(repo)
         problems.extend(raw_problems)
         problems.extend(stray_sources(repo, kinds))
-        index.corpus_doc_ids = frozenset(present.doc_ids)
+        index.corpus_doc_ids = present
         unreadable_raw = {p.file for p in raw_problems}
 
         raw_paths = sorted(os.path.realpath(path) for path in present.values())
