@@ -109,6 +109,8 @@ MUTANTS = [
      "        elif source not in block.index.corpus_doc_ids:", "        elif source not in block.index.doc_ids:"),
     ("validate: a stray .jsonl file in annotations/registry/ not reported (ZN116)", "src/zoomnews/sources/corpus.py",
      "not in (AGREEMENT_DIR, RAW_DIR))", "not in (AGREEMENT_DIR, RAW_DIR, \"annotations/registry\"))"),
+    ("validate: a line sharing a key but not a copy left out of the later checks (ZN303 hides its own mistakes)", "src/zoomnews/checks/rules.py",
+     "        flags.append((row if copy else -1, ", "        flags.append((row, "),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from strategies import KINDS
+from zoomnews.sources.canonical import canonical_text
 from zoomnews.sources.jsonl import dumps
 from zoomnews.sources.tables import _nearest, parse_source
 from zoomnews.checks.validation import validate_repo
@@ -48,6 +49,52 @@ def test_a_pasted_duplicate_line_is_one_problem(repo_copy, relative, where):
     lines.insert(at, lines[copied])
     write_lines(repo_copy, relative, lines)
     assert found(repo_copy) == [(relative, at + 1, "ZN303", KINDS[next(k for k in KINDS if KINDS[k].source == relative)].key[-1])]
+
+
+def test_a_pasted_duplicate_line_says_it_is_a_copy(repo_copy):
+    lines = lines_of(repo_copy, ENTITIES)
+    lines.insert(2, lines[1])
+    write_lines(repo_copy, ENTITIES, lines)
+    [problem] = validate_repo(repo_copy, releases=False).problems
+    assert (problem.line, problem.code) == (3, "ZN303") and "first at line 2; this line is a copy of it" in problem.message
+
+
+# A line copied and edited without renumbering it: (source, which record, the edit, a fresh id).
+EDITED_COPIES = {
+    "offset one short": (ENTITIES, lambda r: r["end"] - r["start"] > 2, lambda r: {**r, "end": r["end"] - 1}),
+    "offsets moved": ("annotations/timexes.jsonl", lambda r: r["start"] > 0, lambda r: {**r, "start": r["start"] - 1, "end": r["end"] - 1}),
+    "unknown entity": (ENTITIES, lambda r: r["entity_id"] is not None, lambda r: {**r, "entity_id": "no-such-entity"}),
+    "wrong-case label": ("annotations/zones.jsonl", lambda r: True, lambda r: {**r, "label": r["label"].upper()}),
+    "bad timex value": ("annotations/timexes.jsonl", lambda r: r["type"] == "DATE", lambda r: {**r, "value": "2020-13-45"}),
+    "unknown speaker": ("annotations/quotes.jsonl", lambda r: True, lambda r: {**r, "speaker": "nobody"}),
+    "registry speaker, unknown affiliation": ("annotations/registry/speakers.jsonl", lambda r: r["affiliation"] is not None,
+                                              lambda r: {**r, "affiliation": "no-such-entity"}),
+    "same span, other label": (ENTITIES, lambda r: r["label"] == "ORG", lambda r: {**r, "label": "PRODUCT"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDITED_COPIES))
+def test_a_copied_line_edited_without_renumbering_hears_all_its_mistakes_in_one_run(repo_copy, tmp_path, name):
+    """Oracle: the report is the one the same edited record gets under a fresh id, plus ZN303 on its
+    line. Renumbering, the fix ZN303 asks for, then reveals nothing new."""
+    from zoomnews import CorpusRepo
+    from conftest import copy_sources
+
+    relative, match, change = EDITED_COPIES[name]
+    kind = next(k for k in KINDS.values() if k.source == relative)
+    renumbered = CorpusRepo(copy_sources(tmp_path / "renumbered"))
+    records = [json.loads(line) for line in lines_of(repo_copy, relative)]
+    original = next(r for r in records if match(r))
+    copy = change(dict(original))
+    key = kind.key[-1]
+    fresh = {**copy, key: copy[key][0] + "999999" if kind.source.startswith("annotations/") and "doc_id" in copy else copy[key] + "-fresh"}
+    for repo, extra in ((repo_copy, copy), (renumbered, fresh)):
+        write_lines(repo, relative, [canonical_text([*records, extra], kind)])
+    # ZN303 is on the later of the two lines (the copy sorts before its original when its offsets went down)
+    line = max(i for i, text in enumerate(lines_of(repo_copy, relative), 1) if json.loads(text) in (copy, original))
+    expected = sorted([*found(renumbered), (relative, line, "ZN303", key)], key=str)
+    assert sorted(found(repo_copy), key=str) == expected
+    assert {code for (_, _, code, _) in expected} - {"ZN303"}, "the edit itself is a mistake the run must report"
 
 
 def test_a_line_failing_its_schema_is_not_reported_again_at_level_3(repo_copy):

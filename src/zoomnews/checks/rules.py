@@ -170,7 +170,11 @@ def duplicate_keys_corpus(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 def _duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    """Every occurrence of a key after its first (in line order) is flagged, once."""
+    """Every occurrence of a key after its first (in line order) is flagged, once. A line that copies
+    its first occurrence (a pasted line) is left out of the checks after: they would only find the
+    same mistakes again, or the two lines overlapping. A line that only shares the key is a record of
+    its own (a copied line edited without renumbering it): the later checks judge it too, so what
+    else is wrong with it is reported in the same run."""
     table, key = block.tables[kind], block.index.keys[kind]
     chosen = np.flatnonzero(rows)
     if len(chosen) < 2:
@@ -180,14 +184,19 @@ def _duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
     repeated = np.flatnonzero(repeated_keys(candidates, key))
     if not len(repeated):
         return []
-    first_line = {}
-    for values, line in zip(zip(*[candidates.column(k).to_pylist() for k in key]), candidates.column(LINE).to_pylist()):
-        first_line[values] = min(line, first_line.get(values, line))
+    first = {}  # key values -> (line, row) of their first occurrence
+    for i, (values, line) in enumerate(zip(zip(*[candidates.column(k).to_pylist() for k in key]), candidates.column(LINE).to_pylist())):
+        if values not in first or line < first[values][0]:
+            first[values] = (line, int(chosen[i]))
+    fields = [name for name in table.column_names if name != LINE]
     flags = []
     for i in repeated:
         row = int(chosen[i])
         values = tuple(table.column(k)[row].as_py() for k in key)
-        flags.append((row, block.problem(kind, row, "ZN303", f"key {dict(zip(key, values))} is used more than once (first at line {first_line[values]})", field=key[-1])))
+        line, original = first[values]
+        copy = all(table.column(name)[row].as_py() == table.column(name)[original].as_py() for name in fields)
+        message = f"key {dict(zip(key, values))} is used more than once (first at line {line}" + ("; this line is a copy of it)" if copy else ")")
+        flags.append((row if copy else -1, block.problem(kind, row, "ZN303", message, field=key[-1])))
     return flags
 
 
