@@ -154,11 +154,14 @@ class RawFiles(Mapping):
 def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
     """ZN116 for each .jsonl file under corpus/ and annotations/ that no schema governs (agreement
     passes, under annotations/agreement/, are their own layout): validate would never read it, so a
-    misnamed layer file would pass as if its records were not there. Names only: nothing is read or
-    followed (a symbolic link to a folder is not walked)."""
+    misnamed layer file would pass as if its records were not there. Likewise each .json file in
+    schema/ that is not one the library reads (a kind's schema or the release manifest's): a schema
+    added for a new layer, or a misnamed one, would otherwise change nothing without a word. Names
+    only: nothing is read or followed (a symbolic link to a folder is not walked)."""
     from pathlib import Path
 
-    from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR
+    from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR, SCHEMA_DIR
+    from zoomnews.sources.schemas import KINDS
 
     governed = {kind.source for kind in kinds.values()}
     problems = []
@@ -169,9 +172,21 @@ def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
             for name in sorted(filenames):
                 relative = f"{relative_dir}/{name}"
                 if name.endswith(".jsonl") and relative not in governed:
-                    shown = relative if relative.isprintable() else repr(relative)
-                    problems.append(Problem(shown, None, "ZN116", "no schema in schema/ governs this file: validate never reads it"))
+                    problems.append(Problem(_shown(relative), None, "ZN116", "no schema in schema/ governs this file: validate never reads it"))
+    read = {f"{name}.schema.json" for name in (*KINDS, "manifest")}
+    try:
+        names = sorted(entry.name for entry in os.scandir(repo.path(SCHEMA_DIR)) if not entry.is_dir(follow_symlinks=False))
+    except OSError:
+        names = []  # (a schema/ the kinds could be read from is there: load_kinds reports its own problems)
+    for name in names:
+        if name.endswith(".json") and name not in read:
+            problems.append(Problem(_shown(f"{SCHEMA_DIR}/{name}"), None, "ZN116",
+                                    f"no kind reads this schema: the library reads schema/<kind>.schema.json for {', '.join(KINDS)} (and manifest)"))
     return problems
+
+
+def _shown(relative: str) -> str:
+    return relative if relative.isprintable() else repr(relative)
 
 
 def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
