@@ -336,16 +336,29 @@ def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
     text_points, text_base, text_length = spans.text_points()
     matches = np.zeros(len(spans.start), dtype=bool)
     candidates = np.flatnonzero((spans.doc >= 0) & (text_length == spans.end - spans.start))
+    doc_start = documents.base[np.maximum(spans.doc, 0)] + spans.start
     for rows in np.array_split(candidates, max(1, int(text_length[candidates].sum()) // COMPARE_BLOCK + 1)):
         if not len(rows):
-            continue  # a block of spans at a time keeps the index arrays below a few tens of MB
+            continue  # a block of spans at a time keeps the arrays below a few tens of MB
         lengths = text_length[rows]
-        doc_start = documents.base[spans.doc[rows]] + spans.start[rows]
-        # position k of span r: doc_start[r] + k in the documents, text_base[r] + k in the texts
-        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        equal = documents.points[np.repeat(doc_start, lengths) + within] == text_points[np.repeat(text_base[rows], lengths) + within]
-        matches[rows] = np.add.reduceat(~equal, np.cumsum(lengths) - lengths) == 0
+        # every chosen span's characters in a row, from the document and from the stored text: Arrow
+        # lays out the (start, length) views of a list-view array without an index array per character
+        in_documents = _laid_out(documents.points, doc_start[rows], lengths)
+        in_texts = _laid_out(text_points, text_base[rows], lengths)
+        differs = in_documents != in_texts
+        if not differs.any():
+            matches[rows] = True
+            continue
+        ends = np.cumsum(lengths)
+        differing = np.concatenate([[0], np.cumsum(differs)])  # differing characters before each position
+        matches[rows] = differing[ends] == differing[ends - lengths]
     return matches
+
+
+def _laid_out(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """points[starts[i]:starts[i] + lengths[i]] for every i, one after another."""
+    views = pa.LargeListViewArray.from_arrays(pa.array(starts, type=pa.int64()), pa.array(lengths, type=pa.int64()), pa.array(points))
+    return views.flatten().to_numpy(zero_copy_only=False)
 
 
 @rule("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
