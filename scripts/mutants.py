@@ -9,6 +9,7 @@ A mutant is *caught* when the named property tests fail with it in place.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,12 +46,12 @@ MUTANTS = [
     ("validator: white space checked at the start of a span only (ZN304)", "src/zoomnews/checks/rules.py",
      "block.documents.space[first[known]] | block.documents.space[last[known]]", "block.documents.space[first[known]]"),
     ("validator: zone tiling (ZN306) off", "src/zoomnews/checks/rules.py",
-     "        if len(missing):\n            first = int(missing[0])", "        if False:\n            first = int(missing[0])"),
+     "    for doc in np.flatnonzero((counts > 0) & (np.diff(documents.base) > 0)):", "    for doc in np.flatnonzero((counts < 0) & (np.diff(documents.base) > 0)):"),
     ("validator: duplicate keys (ZN303) dropped for the documents' level (kept for the registries)", "src/zoomnews/checks/rules.py",
-     "      kinds=by_document, reads=(\"doc_id\", \"id\", \"article_index\"), excludes=True)",
-     "      kinds=(), reads=(\"doc_id\", \"id\", \"article_index\"), excludes=True)"),
+     "      kinds=by_document, reads=(\"doc_id\", \"id\", \"article_index\"), excludes=blames_everything)",
+     "      kinds=(), reads=(\"doc_id\", \"id\", \"article_index\"), excludes=blames_everything)"),
     ("validator: unknown documents (ZN401) not checked for articles", "src/zoomnews/checks/rules.py",
-     "      kinds=refers_to_a_document, reads=(\"doc_id\",), excludes=True)", "      kinds=spans, reads=(\"doc_id\",), excludes=True)"),
+     "      kinds=refers_to_a_document, reads=(\"doc_id\",), excludes=blames_fields(\"doc_id\"))", "      kinds=spans, reads=(\"doc_id\",), excludes=blames_fields(\"doc_id\"))"),
     ("validator: registry references (ZN403) disabled", "src/zoomnews/checks/rules.py",
      "            for i in _not_in(table.column(name), known, rows)]", "            for i in _not_in(table.column(name), known, rows)[:0]]"),
     ("validator: text == doc[start:end] (ZN302) compares lengths only", "src/zoomnews/checks/rules.py",
@@ -113,6 +114,12 @@ MUTANTS = [
      "not in (AGREEMENT_DIR, RAW_DIR))", "not in (AGREEMENT_DIR, RAW_DIR, \"annotations/registry\"))"),
     ("validate: a line sharing a key but not a copy left out of the later checks (ZN303 hides its own mistakes)", "src/zoomnews/checks/rules.py",
      "        flags.append((row if copy else -1, ", "        flags.append((row, "),
+    ("validator: a flagged row skipped by every later check, not only by those reading the blamed fields", "src/zoomnews/checks/rules.py",
+     "            if name in fields:\n                found |= rows", "            found |= rows"),
+    ("validator: ZN306 judges a document whose zone failed an earlier check (the zone's text called a gap)", "src/zoomnews/checks/rules.py",
+     " or doc_id in unjudged:", ":"),
+    ("validator: an unknown entity_id of a type that links to nothing reported as ZN403 too", "src/zoomnews/checks/rules.py",
+     "rows & linkable.to_numpy(zero_copy_only=False)", "rows"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]
@@ -129,6 +136,10 @@ def run_properties() -> int:
 def main() -> int:
     """Every mutant, or those whose name contains the first argument."""
     chosen = [m for m in MUTANTS if len(sys.argv) < 2 or sys.argv[1] in m[0]]
+    # a stopped run (kill, Ctrl-C, CI timeout) still puts the library back: left planted, a mutant was
+    # once found in the working tree after its run was killed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     missed = 0
     for name, relative, original, mutated in chosen:
         path = ROOT / relative
@@ -143,7 +154,7 @@ def main() -> int:
         finally:
             path.write_text(source, encoding="utf-8")
         missed += not caught
-        print(f"{'caught ' if caught else 'MISSED '} {name}")
+        print(f"{'caught ' if caught else 'MISSED '} {name}", flush=True)
     print(f"{len(chosen) - missed} of {len(chosen)} mutants caught")
     return 1 if missed else 0
 

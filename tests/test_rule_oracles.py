@@ -10,8 +10,9 @@ characters. Only the public API is used: validate_repo and the Problems of its r
 
 The cascade the oracles mirror (validation.py: a record failing a check is not looked at by the
 checks after it, so each mistake is reported once):
-- ZN301 (offsets out of range) -> no ZN302, no ZN304, and the span is left out of ZN305, ZN306, ZN405;
-- ZN302 (wrong text)           -> no ZN304, and the span is left out of ZN305, ZN306, ZN405;
+- ZN301 (offsets out of range) -> no ZN302, no ZN304, and the span is left out of ZN305, ZN405;
+- ZN302 (wrong text)           -> no ZN304, and the span is left out of ZN305, ZN405;
+- a zone failing ZN301 or ZN302 -> no ZN306 for its document (the zone is the gap's cause);
 - ZN304 (white space at an edge) keeps the span in: it still overlaps, covers and contains.
 A quote has up to three spans (content, cue, source); whether one span's failure hides another's
 later one is left open (span_local_oracle). The generated records are otherwise valid (schema,
@@ -518,11 +519,15 @@ def expected_overlaps(w: Written) -> set:
 
 
 def uncovered_documents(w: Written) -> set[str]:
-    """ZN306: documents with a non-blank character in no good zone. Double cover is an overlap
-    (ZN305), not a tiling problem."""
+    """ZN306: documents with a non-blank character in no good zone, among those none of whose zones
+    failed ZN301 or ZN302 (that zone is the gap's cause: it is reported, the gap is not). Double
+    cover is an overlap (ZN305), not a tiling problem."""
     zones = w.good_spans("zone")
+    with_a_bad_zone = {z.doc_id for z in w.spans["zone"] if not w.good(z)}
     found = set()
     for doc_id, text in w.texts.items():
+        if doc_id in with_a_bad_zone:
+            continue
         covered = {i for z in zones.get(doc_id, []) for i in range(z.start, z.end)}
         if any(not ch.isspace() and i not in covered for i, ch in enumerate(text)):
             found.add(doc_id)

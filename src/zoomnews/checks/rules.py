@@ -5,9 +5,11 @@ A check works on the Arrow tables of a block of documents (every doc_id-keyed ki
 documents: documents, articles, span layers) or, for the corpus-wide checks, on the registries, and
 returns the rows it flags, each with its Problem; Python only touches flagged rows. validate (zoomnews.checks.validation) runs the checks in the
 order listed here. A check reads only the rows whose fields it `reads` passed level 2, and skips the
-rows an earlier check that `excludes` has flagged: a span whose document is unknown has no text to
-compare, a span whose offsets are out of range has no text to check for white space. So each mistake
-is reported once, under its own code.
+rows whose fields it reads an earlier check has blamed (its `excludes`): a span whose document is
+unknown has no text to compare, a span whose offsets are out of range has no text to check for white
+space, a quote whose speaker is unknown is not compared with its statement's speaker. So each
+mistake is reported once, under its own code, and a record's other fields are still judged in the
+same run: a span with the wrong text still hears that its entity_id is unknown.
 
 Texts are one array of code points per block (zoomnews.checks.span_arrays), so `text == doc[start:end]`, white
 space at the edges, overlaps and tiling are numpy operations over every span of the block at once.
@@ -54,17 +56,29 @@ class Index:
 @dataclass
 class Block:
     """The tables of a few consecutive documents (every kind's rows with those doc_ids), their texts,
-    and the index. `excluded` marks rows an excluding check flagged."""
+    and the index. `excluded[kind][field]` marks the rows whose `field` a check has blamed."""
 
     tables: dict[str, pa.Table]
     documents: Documents
     index: Index
     doc_ids: list[str] = field(default_factory=list)  # the block's documents, sorted
-    excluded: dict[str, np.ndarray] = field(default_factory=dict)
+    excluded: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     whole_spans: dict[tuple[str, str], Spans] = field(default_factory=dict, repr=False)  # (kind, prefix) -> every span, made once
 
     def problem(self, kind: str, row: int, code: str, message: str, field: str | None = None, suggestion: str | None = None) -> Problem:
         return Problem(self.index.sources[kind], int(self.tables[kind].column(LINE)[row].as_py()), code, message, field=field, suggestion=suggestion)
+
+    def blamed(self, kind: str, fields) -> np.ndarray:
+        """The rows of `kind` one of whose `fields` an earlier check has blamed."""
+        found = np.zeros(self.tables[kind].num_rows, dtype=bool)
+        for name, rows in self.excluded.get(kind, {}).items():
+            if name in fields:
+                found |= rows
+        return found
+
+    def blame(self, kind: str, row: int, fields) -> None:
+        for name in fields:
+            self.excluded.setdefault(kind, {}).setdefault(name, np.zeros(self.tables[kind].num_rows, dtype=bool))[row] = True
 
     def spans(self, kind: str, rows: np.ndarray, prefix: str = "") -> Spans:
         """The spans of `kind` (its cue_/source_ ones with a prefix) on the chosen `rows` (a mask)."""
@@ -97,6 +111,28 @@ def refers_to_a_document(kind: str, table: pa.Table) -> bool:
     return by_document(kind, table) and kind != "document"
 
 
+# What a flagged row's problem blames: later checks that read one of these fields skip the row.
+Blames = Callable[[Problem, pa.Table], tuple[str, ...]]
+
+
+def blames_fields(*names: str) -> Blames:
+    return lambda problem, table: names
+
+
+def blames_its_field(problem: Problem, table: pa.Table) -> tuple[str, ...]:
+    return (problem.field,)
+
+
+def blames_its_span(problem: Problem, table: pa.Table) -> tuple[str, ...]:
+    """The offsets and text of the span the problem names (a quote's content, cue or source)."""
+    prefix = next(p for p in ("cue_", "source_", "") if (problem.field or "").startswith(p))
+    return tuple(f"{prefix}{name}" for name in ("start", "end", "text"))
+
+
+def blames_everything(problem: Problem, table: pa.Table) -> tuple[str, ...]:
+    return tuple(table.column_names)
+
+
 @dataclass(frozen=True)
 class Rule:
     check: Check
@@ -104,16 +140,17 @@ class Rule:
     reads: tuple[str, ...]
     function: Callable[[Block, str, np.ndarray], Flags]
     scope: str  # "documents": per block of documents; "corpus": once, over the registries
-    excludes: bool
+    excludes: Blames | None
 
 
 RULES: list[Rule] = []
 
 
 def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hint: str = "", *, kinds, reads, scope: str = "documents",
-         excludes: bool = False):
+         excludes: Blames | None = None):
     """Register the function below as check `code` (its catalogue entry is the other arguments, or
-    `code` itself when it is a Check that two scopes share)."""
+    `code` itself when it is a Check that two scopes share). `excludes`: which fields of a row it
+    flags are wrong, for the checks after it."""
     check = code if isinstance(code, Check) else Check(code, level, title, text, hint)
 
     def register(function):
@@ -140,13 +177,12 @@ def run_rules(block: Block, scope: str) -> list[Problem]:
             table = block.tables.get(kind)
             if table is None:
                 continue
-            excluded = block.excluded.setdefault(kind, np.zeros(table.num_rows, dtype=bool))
-            rows = usable_rows(table, entry.reads) & ~excluded if table.num_rows else np.zeros(0, dtype=bool)
+            rows = usable_rows(table, entry.reads) & ~block.blamed(kind, entry.reads) if table.num_rows else np.zeros(0, dtype=bool)
             flags = entry.function(block, kind, rows)
             for row, problem in flags:
                 problems.append(problem)
-                if entry.excludes and row >= 0:
-                    excluded[row] = True
+                if entry.excludes is not None and row >= 0:
+                    block.blame(kind, row, entry.excludes(problem, table))
     return problems
 
 
@@ -164,7 +200,7 @@ def _not_in(values: pa.ChunkedArray, allowed, rows: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- corpus: the registries
 
 @rule(DUPLICATE_ID,
-      kinds=registry, reads=("id",), excludes=True, scope="corpus")
+      kinds=registry, reads=("id",), excludes=blames_everything, scope="corpus")
 def duplicate_keys_corpus(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _duplicate_keys(block, kind, rows)
 
@@ -217,7 +253,7 @@ def _references(block: Block, kind: str, rows: np.ndarray, name: str, registry: 
 # ---------------------------------------------------------------- documents: keys, provenance, references (a span needs its text)
 
 @rule(DUPLICATE_ID,
-      kinds=by_document, reads=("doc_id", "id", "article_index"), excludes=True)
+      kinds=by_document, reads=("doc_id", "id", "article_index"), excludes=blames_everything)
 def duplicate_keys(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _duplicate_keys(block, kind, rows)
 
@@ -261,7 +297,7 @@ def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
-      kinds=refers_to_a_document, reads=("doc_id",), excludes=True)
+      kinds=refers_to_a_document, reads=("doc_id",), excludes=blames_fields("doc_id"))
 def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     return [(int(i), block.problem(kind, int(i), "ZN401", f"doc_id {table.column('doc_id')[int(i)].as_py()!r} is not registered", field="doc_id"))
@@ -294,7 +330,7 @@ def derived_from_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.", "Add the article record or fix the index.",
-      kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=True)
+      kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=blames_fields("article_index"))
 def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     keys = pc.binary_join_element_wise(table.column("doc_id"), pc.cast(table.column("article_index"), pa.string()), "\x00")
@@ -311,7 +347,7 @@ def _prefixes(kind: str) -> tuple[str, ...]:
 
 @rule("ZN301", 3, "offset-range", "0 <= start < end <= len(document text); a quote's cue_ and source_ start, end and text are null only together.",
       "Offsets are code points into the raw text; recompute them.",
-      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=blames_its_span)
 def offset_range(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
     for prefix in ("cue_", "source_") if kind == "quote" else ():
@@ -363,7 +399,7 @@ def _laid_out(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
 
 @rule("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",
       "Recompute the offsets from the text (code points, not bytes or UTF-16 units).",
-      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=True)
+      kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=blames_its_span)
 def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
     flags = []
     for prefix in _prefixes(kind):
@@ -415,38 +451,60 @@ def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
       "Add a zone for the uncovered text (page_furniture if nothing else fits).",
       kinds=("zone",), reads=("doc_id", "start", "end", "text"))
 def tiling(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    """Every non-blank character of every document of the block lies in a zone (overlaps are ZN305's)."""
+    """Every non-blank character of every document of the block lies in a zone (overlaps are ZN305's).
+    A document with a zone whose offsets or text failed an earlier check is not judged: that zone's
+    problem is the gap's cause, and a zone added for the gap would overlap it once it is fixed."""
     spans = block.spans(kind, rows)
     documents = block.documents
     known = spans.doc >= 0
     depth = np.zeros(len(documents.points) + 1, dtype=np.int64)
     np.add.at(depth, spans.global_start(documents)[known], 1)
     np.add.at(depth, spans.global_end(documents)[known], -1)
-    uncovered = ~(np.cumsum(depth)[:-1] > 0) & ~documents.space
+    outside = ~(np.cumsum(depth)[:-1] > 0)
+    uncovered = outside & ~documents.space
     flags = []
     starts = np.minimum(documents.base[:-1], max(len(documents.points) - 1, 0))
     counts = np.add.reduceat(uncovered, starts) if len(documents.points) else np.zeros(len(documents.index), dtype=int)
     names = {doc: doc_id for doc_id, doc in documents.index.items()}
-    annotated = set(block.tables[kind].column("doc_id").to_pylist()) if block.index.partial else None
+    table = block.tables[kind]
+    annotated = set(table.column("doc_id").to_pylist()) if block.index.partial else None
+    unjudged = rows | block.blamed(kind, ("id",))  # (a pasted copy of a zone leaves its original to cover the text)
+    unjudged = set(pc.filter(table.column("doc_id"), pa.array(~unjudged)).to_pylist()) if not unjudged.all() else set()
     for doc in np.flatnonzero((counts > 0) & (np.diff(documents.base) > 0)):  # (reduceat gives an empty document its next one's first value)
         doc_id = names[int(doc)]
-        if annotated is not None and doc_id not in annotated:
+        if annotated is not None and doc_id not in annotated or doc_id in unjudged:
             continue
         lo, hi = documents.base[doc], documents.base[doc + 1]
-        missing = np.flatnonzero(uncovered[lo:hi])
-        if len(missing):
-            first = int(missing[0])
-            snippet = documents.text(doc, first, min(hi - lo, first + 30))
-            flags.append((-1, Problem(block.index.sources[kind], None, "ZN306", f"{doc_id}: {len(missing)} non-blank character(s) in no zone, first at offset {first}: {snippet!r}")))
+        gaps = _gaps(outside[lo:hi], uncovered[lo:hi])
+        shown = ", ".join(f"{a}-{b} {documents.text(doc, a, min(b, a + 30)) + ('…' if b - a > 30 else '')!r}" for a, b in gaps[:GAPS_SHOWN])
+        more = f" and {len(gaps) - GAPS_SHOWN} more" if len(gaps) > GAPS_SHOWN else ""
+        flags.append((-1, Problem(block.index.sources[kind], None, "ZN306",
+                                  f"{doc_id}: {int(counts[doc])} non-blank character(s) in no zone, in {len(gaps)} gap(s): {shown}{more}")))
     return flags
+
+
+GAPS_SHOWN = 5  # gaps a ZN306 message names by offsets (it counts the rest)
+
+
+def _gaps(outside: np.ndarray, uncovered: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches of a document outside every zone that hold a non-blank character, as (start,
+    end) offsets trimmed to their first and last non-blank characters."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], outside, [False]]).astype(np.int8)))
+    gaps = []
+    for a, b in zip(edges[::2], edges[1::2]):
+        blank_free = np.flatnonzero(uncovered[a:b])
+        if len(blank_free):
+            gaps.append((int(a + blank_free[0]), int(a + blank_free[-1] + 1)))
+    return gaps
 
 
 @rule("ZN405", 4, "article-mismatch", "A timex lies inside a zone of the same article_index.",
       "Fix the timex's article_index (it is resolved against that article's creation time).",
-      kinds=("timex",), reads=("doc_id", "id", "start", "end", "text", "article_index"))
+      kinds=("timex",), reads=("doc_id", "id", "start", "end", "text", "article_index"), excludes=lambda problem, table: (problem.field,) if problem.field == "article_index" else ())
 def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
     zones_table = block.tables["zone"]
-    zone_rows = usable_rows(zones_table, ("doc_id", "start", "end", "text", "article_index")) & ~block.excluded.get("zone", np.zeros(zones_table.num_rows, dtype=bool))
+    zone_fields = ("doc_id", "start", "end", "text", "article_index")
+    zone_rows = usable_rows(zones_table, zone_fields) & ~block.blamed("zone", zone_fields)
     inner, outer = block.spans(kind, rows), block.spans("zone", zone_rows)
     keep = np.flatnonzero(inner.doc >= 0)
     zkeep = np.flatnonzero(outer.doc >= 0)
@@ -479,16 +537,18 @@ def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
 # ---------------------------------------------------------------- level 4: registries and meaning
 
 @rule(UNKNOWN_REFERENCE,
-      kinds=("entity", "quote"), reads=("entity_id", "speaker", "statement_id"))
+      kinds=("entity", "quote"), reads=("entity_id", "speaker", "statement_id"), excludes=blames_its_field)
 def references(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    if kind == "entity":
-        return _references(block, kind, rows, "entity_id", "registry_entity")
+    if kind == "entity":  # a mention of a type that links to nothing is ZN410's (no registry entry could make it right)
+        label = block.tables[kind].column("label")
+        linkable = pc.or_(pc.is_in(label, value_set=pa.array(sorted(block.index.linked_types), type=pa.string())), pc.is_null(label))  # (a label that failed level 2 may be either)
+        return _references(block, kind, rows & linkable.to_numpy(zero_copy_only=False), "entity_id", "registry_entity")
     flags = _references(block, kind, rows, "speaker", "registry_speaker")
     return flags + _references(block, kind, rows, "statement_id", "registry_statement")
 
 
 @rule(UNKNOWN_REFERENCE,
-      kinds=spans, reads=("annotator",), excludes=True)
+      kinds=spans, reads=("annotator",), excludes=blames_fields("annotator"))
 def annotators(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return _references(block, kind, rows, "annotator", "registry_annotator")
 
@@ -549,7 +609,7 @@ def speaker_statement(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 @rule("ZN407", 4, "timex-value", "A TIMEX3 value is well-formed TimeML for its type (DATE 2020-08-03, DURATION P90D, SET P1M, …).",
       "See annotations/GUIDELINES.md §3 for the value forms.",
-      kinds=("timex",), reads=("type", "value"), excludes=True)
+      kinds=("timex",), reads=("type", "value"), excludes=blames_fields("type", "value"))
 def timex_values(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     pairs = pc.binary_join_element_wise(table.column("type"), table.column("value"), "\x00")
