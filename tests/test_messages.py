@@ -275,3 +275,14 @@ def test_mistakes_in_different_fields_of_a_record_are_all_reported_in_one_run(wh
     assert all(alone), "each mistake alone is reported"
     together = report(mistakes)
     assert together == set().union(*alone), (sorted(together), sorted(set().union(*alone)))
+
+
+@pytest.mark.parametrize("edit", [lambda data: data.replace(b"\n", b"\r\n"), lambda data: b"X" + data, lambda data: data.replace(b"Zoom", b"Zoon", 1)])
+def test_an_edited_raw_file_is_one_problem_not_one_per_span(repo_copy, edit):
+    """A raw file switched to CRLF, or one character inserted, gave 300-500 ZN302s and buried its
+    ZN402 (their hint said to recompute offsets that were right). The spans wait for the file."""
+    path = repo_copy.raw_path("crn-2020-08-03")
+    path.write_bytes(edit(path.read_bytes()))
+    problems = validate_repo(repo_copy, releases=False).problems
+    assert {p.code for p in problems} <= {"ZN402", "ZN108"} and [p.code for p in problems].count("ZN402") == 1, [str(p) for p in problems][:5]
+    assert not any(p.file.startswith("annotations/") for p in problems)

@@ -647,12 +647,12 @@ def sha256_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     actual = pa.array([block.index.raw_sha256.get(d) for d in _column(table, "doc_id")], type=pa.string())
     differs = pc.fill_null(pc.not_equal(actual, table.column("sha256")), False).to_numpy(zero_copy_only=False) & rows
-    return [(int(i), block.problem(kind, int(i), "ZN402", f"sha256 {table.column('sha256')[int(i)].as_py()[:12]}… but corpus/raw/{table.column('doc_id')[int(i)].as_py()}.txt's is {actual[int(i)].as_py()[:12]}…", field="sha256"))
+    return [(int(i), block.problem(kind, int(i), "ZN402", f"sha256 {table.column('sha256')[int(i)].as_py()[:12]}… but corpus/raw/{table.column('doc_id')[int(i)].as_py()}.txt's is {actual[int(i)].as_py()[:12]}… (its spans are checked once they agree)", field="sha256"))
             for i in np.flatnonzero(differs)]
 
 
-rule("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its raw file's bytes.",
-     "The raw file changed since it was registered: restore it, or re-register it on purpose.",
+rule("ZN402", 4, "sha256-mismatch", "A document's sha256 is the sha256 of its raw file's bytes (until it is, the document's spans are not checked against the file).",
+     "The raw file changed since it was registered: restore it, or re-register it on purpose (its spans are then checked against the new text).",
      kinds=("document",), reads=("doc_id", "sha256"))(sha256_mismatch)
 
 

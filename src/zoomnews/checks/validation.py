@@ -558,9 +558,22 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     needed = _needed(tables, present, index)
     texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
     problems.extend(found)
-    block = Block(tables, Documents.of(texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
+    # A raw file that is not the one registered (ZN402) is not the text the spans were made on: they
+    # are not checked against it, or one edited file would bury its ZN402 under a ZN302 per span.
+    checked_texts = {doc_id: text for doc_id, text in texts.items() if doc_id not in _changed_raws(documents, sha256)}
+    block = Block(tables, Documents.of(checked_texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     problems += run_rules(block, "documents")
     return problems, texts, sha256
+
+
+def _changed_raws(documents: pa.Table, sha256: dict[str, str]) -> set[str]:
+    """The doc_ids whose raw file's sha256 is not the one their (first) registration records."""
+    if not sha256 or "sha256" not in documents.column_names:
+        return set()
+    registered = {}
+    for doc_id, digest in zip(documents.column("doc_id").to_pylist(), documents.column("sha256").to_pylist()):
+        registered.setdefault(doc_id, digest)
+    return {doc_id for doc_id, digest in sha256.items() if registered.get(doc_id) is not None and registered[doc_id] != digest}
 
 
 def raw_listing(repo: CorpusRepo):
