@@ -286,3 +286,15 @@ def test_an_edited_raw_file_is_one_problem_not_one_per_span(repo_copy, edit):
     problems = validate_repo(repo_copy, releases=False).problems
     assert {p.code for p in problems} <= {"ZN402", "ZN108"} and [p.code for p in problems].count("ZN402") == 1, [str(p) for p in problems][:5]
     assert not any(p.file.startswith("annotations/") for p in problems)
+
+
+@pytest.mark.parametrize("relative, match, change, name", [
+    ("annotations/registry/entities.jsonl", lambda r: r["type"] == "ORG", lambda r: {**r, "type": "org"}, "type"),
+    ("annotations/registry/annotators.jsonl", lambda r: r["id"] == "a1", lambda r: {**r, "guidelines": ["v1"]}, "guidelines.0"),
+    ("annotations/registry/statements.jsonl", lambda r: r["speaker"] == "zoom", lambda r: {**r, "speaker": "Zoom"}, "speaker"),
+])
+def test_a_registry_entry_failing_its_schema_is_one_problem_not_one_per_mention(repo_copy, relative, match, change, name):
+    """A misspelt type in the entity registry gave a false ZN403 ("not in the registry") on every
+    mention of the entity, whose hint led to a duplicate entry. The entry is still known by its id."""
+    line = edit_record(repo_copy, relative, match, change)
+    assert found(repo_copy) == [(relative, line, "ZN201", name)]

@@ -558,7 +558,7 @@ def annotators(block: Block, kind: str, rows: np.ndarray) -> Flags:
       kinds=spans, reads=("annotator", "guideline"))
 def annotator_guidelines(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
-    worked_to = {k: set(v["guidelines"] or ()) for k, v in block.index.registries["registry_annotator"].items()}
+    worked_to = {k: set(v["guidelines"]) for k, v in block.index.registries["registry_annotator"].items() if v["guidelines"] is not None}  # (None: failed level 2, unknown)
     pairs = pc.binary_join_element_wise(table.column("annotator"), table.column("guideline"), "\x00")
     bad = sorted(p for p in pc.unique(pc.filter(pairs, pa.array(rows))).to_pylist()
                  if p.split("\x00")[0] in worked_to and p.split("\x00")[1] not in worked_to[p.split("\x00")[0]])
@@ -584,7 +584,7 @@ def entity_links(block: Block, kind: str, rows: np.ndarray) -> Flags:
         linked = label in block.index.linked_types
         if linked != (entity_id is not None):
             verdicts[pair] = (f"{label} mention {'needs' if linked else 'takes no'} entity_id", "entity_id")
-        elif entity_id in types and types[entity_id] != label:
+        elif types.get(entity_id) is not None and types[entity_id] != label:  # (None: the entry's type failed level 2, reported there)
             verdicts[pair] = (f"{label} mention linked to {entity_id!r}, a {types[entity_id]}", "label")
     if not verdicts:
         return []

@@ -512,8 +512,10 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
 
 
 def registry_index(kinds, tables: dict[str, pa.Table]):
-    """The index every block's checks consult: the registries' rows that passed level 2 (the first of
-    a repeated id). The documents and articles a block needs are its own (check_documents)."""
+    """The index every block's checks consult: the registries' rows whose id passed level 2 (the
+    first of a repeated id), a field that failed it None: an entry whose type is misspelt is still
+    there, so its mentions do not each hear that it is missing. The documents and articles a block
+    needs are its own (check_documents)."""
     from zoomnews.checks.rules import Index
 
     index = Index(doc_ids=set(), articles={}, registries={}, sources={name: kind.source for name, kind in kinds.items()},
@@ -521,7 +523,7 @@ def registry_index(kinds, tables: dict[str, pa.Table]):
                   linked_types=frozenset(kinds["registry_entity"].schema["properties"]["type"]["enum"]))  # what a registry entity can be
     for name in registry_kinds(kinds):
         index.registries[name] = {}
-        for row in _usable(tables[name], kinds[name].fields).to_pylist():
+        for row in _usable(tables[name], ("id",)).to_pylist():
             index.registries[name].setdefault(row["id"], row)
     return index
 
