@@ -51,7 +51,7 @@ _CHECKS = [
           "Put the real file in place (a FIFO or device would make every reader wait forever)."),
     Check("ZN115", 1, "lone-surrogate", "Strings are Unicode text: no lone surrogate escapes (\\ud800-\\udfff), which UTF-8 cannot store.",
           "Write the intended character, or a proper surrogate pair (\\ud83d\\ude00) for one outside the BMP."),
-    Check("ZN116", 1, "stray-source", "Every .jsonl file under corpus/ and annotations/ (agreement passes aside) is the source of a schema in schema/, and every .json file in schema/ is a schema the library reads (schema/<kind>.schema.json of a known kind, or the manifest's): no other is ever read.",
+    Check("ZN116", 1, "stray-source", "Every .jsonl file under corpus/ and annotations/ is the source of a schema in schema/ (in an agreement pass, annotations/agreement/<pass>/, its copy of such a file), and every .json file in schema/ is a schema the library reads (schema/<kind>.schema.json of a known kind, or the manifest's): no other is ever read.",
           "Rename it to the name it is read by (annotations/entities.jsonl, not entity.jsonl; schema/entity.schema.json), or move it out of corpus/, annotations/ and schema/: a new kind of record needs the library to know it."),
     Check("ZN113", 1, "schema-file", "Every file in schema/ is a readable, valid JSON Schema 2020-12; a record schema is a closed object (additionalProperties false, every required name a property) carrying x-zoomnews, and each of its properties takes one column type (a string, integer or boolean, a closed enum of strings, a list of one of those, or a closed object of them).",
           "Fix the schema file; `python -m jsonschema` or an editor with JSON Schema support shows where."),

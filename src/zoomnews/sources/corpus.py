@@ -152,9 +152,9 @@ class RawFiles(Mapping):
 
 
 def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
-    """ZN116 for each .jsonl file under corpus/ and annotations/ that no schema governs (agreement
-    passes, under annotations/agreement/, are their own layout): validate would never read it, so a
-    misnamed layer file would pass as if its records were not there. Likewise each .json file in
+    """ZN116 for each .jsonl file under corpus/ and annotations/ that no schema governs (in an
+    agreement pass, annotations/agreement/<pass>/, one that is not its copy of an annotations/ file):
+    validate would never read it, so a misnamed layer file would pass as if its records were not there. Likewise each .json file in
     schema/ that is not one the library reads (a kind's schema or the release manifest's): a schema
     added for a new layer, or a misnamed one, would otherwise change nothing without a word. Names
     only: nothing is read or followed (a symbolic link to a folder is not walked)."""
@@ -163,12 +163,18 @@ def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
     from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR, SCHEMA_DIR
     from zoomnews.sources.schemas import KINDS
 
+    from zoomnews.sources.schemas import agreement_passes
+
     governed = {kind.source for kind in kinds.values()}
+    # an agreement pass holds its own copies of the annotations/ files (annotations/agreement/<pass>/entities.jsonl)
+    annotated = [kind.source.removeprefix(f"{ANNOTATIONS_DIR}/") for kind in kinds.values() if kind.source.startswith(f"{ANNOTATIONS_DIR}/")]
+    passes = {f"{AGREEMENT_DIR}/{name}" for name in agreement_passes(repo)}
+    governed |= {f"{folder}/{inside}" for folder in passes for inside in annotated}
     problems = []
     for top in ("corpus", ANNOTATIONS_DIR):
         for dirpath, dirnames, filenames in os.walk(repo.path(top)):
             relative_dir = Path(dirpath).relative_to(repo.root).as_posix()
-            dirnames[:] = sorted(d for d in dirnames if f"{relative_dir}/{d}" not in (AGREEMENT_DIR, RAW_DIR))
+            dirnames[:] = sorted(d for d in dirnames if f"{relative_dir}/{d}" != RAW_DIR)  # (os.walk never enters a linked folder)
             for name in sorted(filenames):
                 relative = f"{relative_dir}/{name}"
                 if name.endswith(".jsonl") and relative not in governed:
