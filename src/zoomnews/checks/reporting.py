@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from zoomnews.checks.catalogue import CHECKS
 from zoomnews.errors import Problem
@@ -36,6 +37,18 @@ def render_report(report, fmt: str = "text", limit: int = 200) -> str:
     if rest:
         lines.append(f"... and {rest} more problem(s) (raise --max to see them)")
     verdict = "OK" if report.ok else "FAILED"
-    summary = f"{verdict}: {records} records, {len(report.problems)} problem(s)"
+    summary = f"{verdict}: {records} records, {len(report.problems)} problem(s)" + _by_code(report.problems)
     lines.append(f"::notice title=zoomnews validate::{summary}" if fmt == "github" else summary)
     return "\n".join(lines)
+
+
+def _by_code(problems: list[Problem]) -> str:
+    """How many problems of each code, level by level, and a word on where to start when an early
+    level's problems may explain later ones."""
+    if not problems:
+        return ""
+    counts = Counter(p.code for p in problems)
+    codes = sorted(counts, key=lambda code: (CHECKS[code].level, code))
+    levels = {CHECKS[code].level for code in codes}
+    advice = f" (fix level {min(levels)} first: the later ones may follow from it)" if len(levels) > 1 else ""
+    return ": " + ", ".join(f"{counts[code]} {code}" for code in codes) + advice

@@ -166,7 +166,7 @@ def _strict_record(line: str, number: int, label: str, decoders: _Decoders, prob
         problems.append(Problem(label, number, "ZN109", f"NaN or infinite number: {_short(e)}"))
         return None
     except (ValueError, RecursionError) as e:
-        problems.append(Problem(label, number, "ZN103", f"not a JSON object: {_short(e)}"))
+        problems.append(Problem(label, number, "ZN103", _syntax_message(line, e)))
         return None
     if not isinstance(record, dict):
         problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
@@ -239,6 +239,21 @@ def unsafe_path(path: Path, root: Path) -> str | None:
         if current.is_symlink():
             return f"{current.relative_to(root).as_posix()} is a symbolic link"
     return None
+
+
+def _syntax_message(line: str, error: Exception) -> str:
+    """What is wrong with a line that is not JSON, said the way a contributor fixes it."""
+    if not line.strip():
+        return "a blank line (records follow one another, one a line)"
+    if isinstance(error, json.JSONDecodeError):
+        after = line[error.pos:].strip()
+        if error.msg == "Extra data":
+            what = "a comma" if after.startswith(",") else repr(after[:20] + ("…" if len(after) > 20 else ""))
+            return f"not a JSON object: {what} after the record's closing brace, at column {error.colno}"
+        if error.msg.startswith("Expecting property name") and line[:error.pos].rstrip().endswith(","):
+            return f"not a JSON object: a comma before the closing brace, at column {error.colno}"
+        return f"not a JSON object: {error.msg} at column {error.colno}"
+    return f"not a JSON object: {_short(error)}"
 
 
 def _short(error: Exception) -> str:
