@@ -1,6 +1,7 @@
 """Exchange formats: export -> import round-trips the gold corpus and generated astral-plane corpora to
 identical records; offsets are right in each tool's unit (checked by Node.js for the JavaScript tools)."""
 
+import functools
 import json
 import re
 import shutil
@@ -168,3 +169,183 @@ def test_label_studio_and_doccano_offsets_under_javascript_string_semantics(tmp_
     expected = sorted(r["text"] for layer in SPAN_KINDS for r in bundle.layers[layer])
     assert sorted(seen["doccano"]) == expected
     assert "𝔘𝔫𝔦" in seen["doccano"] and "Eric Yuan" in seen["doccano"]
+
+
+# --- spaCy: what a model or annotator changes is doc.ents and doc.spans, not user_data ----------------
+
+def spacy_docs(file):
+    from spacy.tokens import DocBin
+
+    from zoomnews.formats.spacy import _vocab
+
+    return list(DocBin().from_disk(file).get_docs(_vocab()))
+
+
+def save_docs(docs, file, user_data=True):
+    from spacy.tokens import DocBin
+
+    out = DocBin(store_user_data=user_data)
+    for doc in docs:
+        out.add(doc)
+    out.to_disk(file)
+
+
+@pytest.fixture(scope="module")
+def spacy_export(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spacy") / "export"
+    export_corpus(CorpusRepo(ROOT), "spacy", folder)
+    return folder / "corpus.spacy"
+
+
+def score_json(repo_root, pred):
+    out = CliRunner().invoke(main, ["score", "--pred", str(pred), "--pred-format", "spacy", "--gold", "working",
+                                    "--format", "json", "--repo", str(repo_root)])
+    return out
+
+
+def test_spacy_predictions_with_no_spans_score_nothing_even_with_user_data(spacy_export, tmp_path):
+    docs = spacy_docs(spacy_export)
+    for doc in docs:  # what a model that finds nothing leaves; the gold copy in user_data stays
+        doc.ents = []
+        for group in list(doc.spans):
+            doc.spans[group] = []
+    save_docs(docs, tmp_path / "empty.spacy")
+    out = score_json(ROOT, tmp_path / "empty.spacy")
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["ner"]["micro"]["strict"]["recall"] == 0 and result["ner"]["micro"]["strict"]["correct"] == 0
+    assert result["timex"]["relaxed"]["recall"] == 0 and result["attribution"]["content_overlap"]["recall"] == 0
+
+
+def test_a_model_docbin_without_user_data_is_scored_by_its_documents_texts(spacy_export, tmp_path):
+    import spacy
+
+    nlp, gold = spacy.blank("en"), bundle_from_repo(CorpusRepo(ROOT))
+    docs, expected = [], 0
+    for doc_id, text in sorted(gold.texts.items()):
+        doc = nlp.make_doc(text)  # a model's output: the text and doc.ents, nothing else
+        people = [doc.char_span(r["start"], r["end"], label="PERSON") for r in gold.records("entity", doc_id) if r["label"] == "PERSON"]
+        doc.ents = [s for s in spacy.util.filter_spans([s for s in people if s is not None])]
+        expected += len(doc.ents)
+        docs.append(doc)
+    save_docs(docs, tmp_path / "model.spacy", user_data=False)
+    out = score_json(ROOT, tmp_path / "model.spacy")
+    assert out.exit_code == 0, out.output
+    strict = json.loads(out.stdout)["ner"]["micro"]["strict"]
+    assert expected and strict["correct"] == expected and strict["spurious"] == 0 and strict["precision"] == 1
+    docs[0] = nlp.make_doc(docs[0].text + " (updated)")  # a text no corpus document has cannot be placed
+    save_docs(docs, tmp_path / "other.spacy", user_data=False)
+    out = score_json(ROOT, tmp_path / "other.spacy")
+    assert out.exit_code == 1 and "ZN603" in out.output and "text of no corpus document" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_an_edit_of_doc_ents_is_imported_as_that_edit(repo_copy, tmp_path):
+    export_corpus(repo_copy, "spacy", tmp_path / "sp")
+    docs = spacy_docs(tmp_path / "sp" / "corpus.spacy")
+    ents = list(docs[0].ents)
+    person = next(i for i, s in enumerate(ents) if s.label_ == "PERSON")
+    ents[person] = docs[0].char_span(ents[person].start_char, ents[person].end_char, label="ORG")
+    docs[0].ents = ents
+    save_docs(docs, tmp_path / "sp" / "corpus.spacy")
+    out = CliRunner().invoke(main, ["import", str(tmp_path / "sp"), "--format", "spacy", "--repo", str(repo_copy.root)])
+    assert out.exit_code == 0, out.output
+    assert re.search(r"entity: \d+ -> \d+ record\(s\) in 5 document\(s\): 0 added, 0 removed, 1 changed", out.output), out.output
+
+
+SPACY_EDITS = st.lists(st.tuples(st.sampled_from(["drop", "relabel", "add"]), st.sampled_from(["ents", "zones", "entities", "timexes", "quotes", "cues"]),
+                                 st.integers(0, 10_000), st.integers(0, 10_000)), max_size=8)
+GROUP_LAYER = {"zones": "zone", "entities": "entity", "timexes": "timex", "quotes": "quote"}
+
+
+@functools.cache
+def spacy_original():
+    """The checkout's repository, schemas and records, read once (a function, not a fixture: hypothesis
+    prints a failing example's arguments)."""
+    from zoomnews.sources.schemas import load_kinds
+
+    repo = CorpusRepo(ROOT)
+    return repo, load_kinds(repo), bundle_from_repo(repo)
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 2))
+@given(doc_index=st.integers(0, 4), edits=SPACY_EDITS)
+def test_spacy_edits_of_ents_and_span_groups_come_back_as_exactly_those_edits(spacy_export, doc_index, edits):
+    """Export, then remove, relabel or add spans in doc.ents and the span groups (user_data untouched):
+    the import holds the exported records with exactly those edits, the other documents' unchanged."""
+    from zoomnews.formats.common import LABEL_FIELD
+    from zoomnews.formats.doccano import NEW_DEFAULTS
+    from zoomnews.release.views import TIMEX_TO_ONTONOTES
+
+    repo, kinds, original = spacy_original()
+    choices = {layer: kinds[layer].schema["properties"][LABEL_FIELD[layer]]["enum"] for layer in SPAN_KINDS}
+    docs = spacy_docs(spacy_export)
+    doc = docs[doc_index % len(docs)]
+    stored = doc.user_data["zoomnews"]
+    name = stored["doc_id"]
+    # the oracle: the exported records by (layer, start, end), edited as the Doc is
+    records = {(layer, r["start"], r["end"]): dict(r) for layer in SPAN_KINDS for r in stored[layer]}
+    assert len(records) == sum(len(stored[layer]) for layer in SPAN_KINDS)
+    cued = [q for q in stored["quote"] if q["cue_start"] is not None]
+    # each view's spans with the record behind them (the groups keep the records' order; None: added here)
+    views = {"ents": [(s, next(k for k in records if k[0] in ("entity", "timex") and k[1:] == (s.start_char, s.end_char))) for s in doc.ents],
+             **{g: [(s, (layer, r["start"], r["end"])) for s, r in zip(doc.spans[g], stored[layer])] for g, layer in GROUP_LAYER.items()},
+             "cues": [(s, ("cue", q["id"])) for s, q in zip(doc.spans["cues"], cued)]}
+    touched, added = set(), {}
+    for op, view, a, b in edits:
+        spans = views[view]
+        if op == "add":
+            if view == "cues":
+                continue
+            start = a % len(doc)
+            span = doc[start: start + 1 + b % 3]
+            layer = "entity" if view == "ents" else GROUP_LAYER[view]
+            key = (layer, span.start_char, span.end_char)
+            if key in records or key in added or (view == "ents" and any(s.start < span.end and span.start < s.end for s, _ in spans)):
+                continue
+            added[key] = choices[layer][b % len(choices[layer])]
+            spans.append((doc.char_span(span.start_char, span.end_char, label=added[key]), None))
+            continue
+        if not spans:
+            continue
+        i = a % len(spans)
+        span, key = spans[i]
+        if key is None or key in touched:
+            continue
+        if view == "cues" and sum(q["cue_start"] == span.start_char for q in cued) > 1:
+            continue  # a cue two quotations share is one span to spaCy: either link cannot be removed alone
+        touched.add(key)
+        if op == "drop" or view == "cues":
+            del spans[i]
+            if view == "cues":
+                for r in (r for k, r in records.items() if k[0] == "quote" and r["id"] == key[1]):  # none if the quotation went too
+                    r.update(cue_start=None, cue_end=None, cue_text=None)
+            else:
+                records.pop(key)
+            continue
+        layer, old = key[0], records[key][LABEL_FIELD[key[0]]]
+        shown = lambda label: TIMEX_TO_ONTONOTES[label] if view == "ents" and layer == "timex" else label
+        options = [l for l in choices[layer] if shown(l) != shown(old) and (view != "ents" or layer == "entity" or l in ("DATE", "TIME"))]
+        new = options[b % len(options)]
+        spans[i] = (doc.char_span(span.start_char, span.end_char, label=shown(new)), key)
+        records[key][LABEL_FIELD[layer]] = new
+    doc.ents = [s for s, _ in views["ents"]]
+    for group in [*GROUP_LAYER, "cues"]:
+        doc.spans[group] = [s for s, _ in views[group]]
+    folder = scratch_dir("spacy-edits-")
+    save_docs(docs, folder / "corpus.spacy")
+    imported, _ = read_import(repo, "spacy", folder)
+
+    for layer in SPAN_KINDS:
+        got = {(r["start"], r["end"]): r for r in imported.records(layer, name)}
+        want = {k[1:]: r for k, r in records.items() if k[0] == layer}
+        new = {k[1:]: label for k, label in added.items() if k[0] == layer}
+        assert set(got) == set(want) | set(new), layer
+        for span, r in got.items():
+            if span in want:
+                assert r == want[span], (layer, span)
+            else:
+                assert r[LABEL_FIELD[layer]] == new[span] and {k: r[k] for k in NEW_DEFAULTS[layer]} == NEW_DEFAULTS[layer]
+                assert r["id"] not in {o["id"] for o in original.records(layer, name)}
+        for other in set(original.texts) - {name}:  # the other documents are untouched
+            assert imported.records(layer, other) == original.records(layer, other)

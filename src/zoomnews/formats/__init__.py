@@ -7,7 +7,7 @@
 | xmi (INCEpTION) | UTF-16 in the file, converted by dkpro-cassis | everything |
 | doccano | UTF-16 code units | span types only; attributes restored from the corpus on import |
 | conll | tokens | entity and timex types (OntoNotes IOB2); attributes restored on import |
-| spacy (DocBin, optional extra) | code points | everything (records in `user_data`); `doc.ents`/`doc.spans` for training |
+| spacy (DocBin, optional extra) | code points | everything: spans in `doc.ents`/`doc.spans` (what import reads), ids and attributes in `user_data` |
 
 Import never loses a record silently. Everything in the tool's export must be understood: a line,
 field or value that is not (a float offset, an unknown label, a note that would move a record, a

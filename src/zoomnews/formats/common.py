@@ -213,6 +213,17 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
     return bundle, notes
 
 
+def ner_layer(name: str, known_type: str | None) -> tuple[str, str]:
+    """(layer, label) of a span with an OntoNotes NER type (CoNLL tags, spaCy's doc.ents): DATE and TIME
+    are timexes, the others entities. A timex keeps `known_type`, the type of the record already at
+    its offsets, when that type is shown as `name` (DURATION and SET are exported as DATE)."""
+    from zoomnews.release.views import TIMEX_TO_ONTONOTES
+
+    if name in TIMEX_TO_ONTONOTES.values():
+        return "timex", known_type if known_type and TIMEX_TO_ONTONOTES.get(known_type) == name else name
+    return "entity", name
+
+
 def usable_span(record: dict, prefix: str = "") -> bool:
     """Whether a corpus record's span (or its cue/source span) is a usable (doc_id, start, end) key."""
     return (isinstance(record.get("doc_id"), str) and type(record.get(f"{prefix}start")) is int

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from zoomnews.formats.common import At, Bundle, doc_id, numbered_lines, read_text_file, restore, shown, usable_span
+from zoomnews.formats.common import At, Bundle, doc_id, ner_layer, numbered_lines, read_text_file, restore, shown, usable_span
 from zoomnews.formats.doccano import NEW_DEFAULTS
 from zoomnews.release.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
 
@@ -95,11 +95,8 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
             raise At(str(file), last).refuse("ZN602", f"the text of {doc} goes on after its last token (offset {position}): a truncated file?")
         for first, last, name in iob2_spans(tags):
             start, end = offsets[first][0], offsets[last - 1][1]
-            if name in TIMEX_TO_ONTONOTES.values():
-                known = base_types.get((doc, start, end))
-                spans.append(("timex", doc, start, end, known if known and TIMEX_TO_ONTONOTES.get(known) == name else name))
-            else:
-                spans.append(("entity", doc, start, end, name))
+            layer, name = ner_layer(name, base_types.get((doc, start, end)))
+            spans.append((layer, doc, start, end, name))
     texts = {d: base.texts[d] for d in documents}
     partial = Bundle(base.texts, {"entity": base.layers["entity"], "timex": base.layers["timex"], "zone": [], "quote": []})
     return restore(spans, [], texts, partial, NEW_DEFAULTS)
