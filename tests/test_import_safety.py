@@ -596,6 +596,35 @@ def test_xmi_a_typesystem_with_a_feature_zoomnews_does_not_know_is_refused(share
     assert "zoomnews.Zone" in problem.message and "comment" in problem.message
 
 
+def add_on_second_view(folder: Path, listed: bool = True) -> None:
+    """An entity on a second sofa (view) of DOC's CAS, as another tool may add one; `listed` False:
+    in no view's member list instead (the annotation still names the document's sofa)."""
+    from cassis import load_cas_from_xmi, load_typesystem
+
+    ts = load_typesystem((folder / "TypeSystem.xml").read_text(encoding="utf-8"))
+    cas = load_cas_from_xmi((folder / f"{DOC}.xmi").read_text(encoding="utf-8"), typesystem=ts)
+    entity = ts.get_type("zoomnews.Entity")
+    if listed:
+        view = cas.create_view("gold2")
+        view.sofa_string = cas.sofa_string
+        view.add(entity(begin=0, end=4, id="e999", label="ORG"))
+        (folder / f"{DOC}.xmi").write_text(cas.to_xmi(), encoding="utf-8")
+        return
+    xmi = cas.to_xmi()
+    sofa = re.search(r'<cas:Sofa xmi:id="(\d+)"', xmi).group(1)
+    (folder / f"{DOC}.xmi").write_text(xmi.replace("<cas:View ", f'<zoomnews:Entity xmi:id="99999" sofa="{sofa}" begin="0" end="4" id="e999" label="ORG"/><cas:View ', 1),
+                                       encoding="utf-8")
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_xmi_an_annotation_off_the_document_view_is_refused_not_dropped(shared_repo, export, listed):
+    folder = export(XMI)
+    add_on_second_view(folder, listed)
+    problem = refused(shared_repo, XMI, folder, "ZN602")
+    assert problem.file.endswith(f"{DOC}.xmi")
+    assert ("a second sofa (view) 'gold2'" if listed else "annotation zoomnews.Entity xmi:id='99999' (sofa '1')") in problem.message, problem.message
+
+
 def test_xmi_an_offset_inside_a_surrogate_pair_is_refused(tmp_path):
     """cassis only warns about a UTF-16 offset it cannot map, and keeps it: zoomnews refuses it."""
     from test_formats import _emoji_repo

@@ -11,10 +11,13 @@ it has a DOCTYPE (entity expansion such as "billion laughs", external entities) 
 then does cassis read it. The folder's TypeSystem.xml must declare the zoomnews types as export
 writes them (an added feature is ZN606: it would be lost); an offset cassis cannot map to a code
 point (it only warns and keeps it) is ZN601; any other error of cassis is ZN602 naming the file.
+A CAS holds one sofa, the document's: a second sofa (view), or a zoomnews annotation that is not
+on the document's view (cassis keeps the one apart and drops the other), is ZN602 naming it.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -115,7 +118,9 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     counters = next_ids(base) if base else {}
     for xmi in sorted(path.glob("*.xmi")):
         at = At(str(xmi))
-        cas = _cassis(lambda: load_cas_from_xmi(BytesIO(safe_xml(xmi)), typesystem=ts), at)
+        data = safe_xml(xmi)
+        cas = _cassis(lambda: load_cas_from_xmi(BytesIO(data), typesystem=ts), at)
+        _one_view(cas, data, at)
         for layer, record in _records(cas, xmi, kinds, base, bundle, counters, at):
             bundle.layers[layer].append(record)
     return bundle, notes
@@ -124,17 +129,49 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
 def safe_xml(file: Path) -> bytes:
     """The file's bytes if they are XML without a DOCTYPE, read by lxml with entities and DTDs off
     and no network: what cassis may then parse without expanding or fetching anything."""
-    from lxml import etree
-
     data = read_file(file)
-    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as e:
-        raise At(str(file), e.lineno).refuse("ZN602", f"not XML: {shown(e.msg)}") from None
+    root = _parsed(data, At(str(file)))
     if root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD is not None:
         raise At(str(file)).refuse("ZN602", "a DOCTYPE (DTD or entity declarations): XMI has none, and zoomnews expands no entities")
     return data
+
+
+def _parsed(data: bytes, at: At):
+    """The root element of XML bytes, read by lxml with entities and DTDs off and no network."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise at.on(e.lineno).refuse("ZN602", f"not XML: {shown(e.msg)}") from None
+
+
+INITIAL_VIEW = "_InitialView"
+XMI_ID = "{http://www.omg.org/XMI}id"
+
+
+def _one_view(cas, data: bytes, at: At) -> None:
+    """The CAS holds one sofa, the document's (INCEpTION's _InitialView), and every zoomnews annotation
+    in the file is one of that view's: cassis keeps another view's annotations apart and drops one
+    listed in no view, so each would be lost without a word."""
+    others = [view.sofa.sofaID for view in cas.views if view.sofa.sofaID != INITIAL_VIEW]
+    if others:
+        raise at.refuse("ZN602", f"a second sofa (view) {', '.join(map(shown, others))}: zoomnews reads the document's one view, "
+                                 f"{INITIAL_VIEW}, and would lose the annotations of the others")
+    read = {str(fs.xmiID) for name in [DOCUMENT, *PART_TYPE.values(), *TYPE.values()] for fs in cas.select(name)}
+    for element in _parsed(data, at).iter():
+        name = _type_name(element.tag) if isinstance(element.tag, str) else None  # comments have no tag name
+        if name and name.startswith("zoomnews.") and element.get(XMI_ID) not in read:
+            raise at.on(element.sourceline).refuse(
+                "ZN602", f"annotation {name} xmi:id={shown(element.get(XMI_ID))} (sofa {shown(element.get('sofa'))}) is not on "
+                         f"the view zoomnews reads ({INITIAL_VIEW}): it would be lost")
+
+
+def _type_name(tag: str) -> str | None:
+    """The UIMA type of an XMI element: {http:///zoomnews.ecore}Entity is zoomnews.Entity."""
+    found = re.fullmatch(r"\{http:///(.+)\.ecore\}(.+)", tag)
+    return f"{found.group(1).replace('/', '.')}.{found.group(2)}" if found else None
 
 
 def _cassis(load, at: At):
