@@ -137,3 +137,22 @@ def test_a_folder_with_nothing_to_accept_is_refused_and_writes_nothing(template,
     result = CliRunner().invoke(main, ["accept", str(tmp_path), "--annotator", "jdoe", "--repo", str(repo.root)])
     assert result.exit_code == 1 and "ZN602" in result.output and "no record to accept" in result.output, result.output
     assert sources(repo) == before
+
+
+@pytest.mark.parametrize("tasks", ["[]", "predictions"])
+def test_a_label_studio_export_with_no_annotation_is_refused_and_writes_nothing(template, tasks):
+    """An export with no task, or with the suggestions still unreviewed predictions, once gave
+    "accepted  as jdoe; nothing left to complete" (no document named) and exit 0."""
+    repo = fresh(template)
+    folder = repo.root / "suggestions" / DOC
+    write_suggestions(repo, suggest_for(repo, DOC), folder, "labelstudio")
+    exported = json.loads((folder / "tasks.json").read_text(encoding="utf-8"))
+    if tasks == "[]":
+        (folder / "tasks.json").write_text("[]", encoding="utf-8")
+    else:
+        assert exported and all(t.get("predictions") and not t.get("annotations") for t in exported)
+    before = sources(repo)
+    result = CliRunner().invoke(main, ["accept", str(folder), "--format", "labelstudio", "--annotator", "jdoe", "--repo", str(repo.root)])
+    assert result.exit_code == 1 and "ZN602" in result.output and "no annotation to accept" in result.output, result.output
+    assert ("review them in Label Studio first" in result.output) == (tasks == "predictions"), result.output
+    assert "accepted" not in result.output and sources(repo) == before

@@ -302,10 +302,7 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
         done = [a for a in (need(a, dict, where, "an annotation") for a in annotations) if not a.get("was_cancelled")]
         chosen = choice.pick(done, where)
         if chosen is None:
-            drafts = task.get("drafts")
-            unsent = f" ({len(drafts)} draft(s) not submitted: submit them in Label Studio, then export again)" \
-                if isinstance(drafts, list) and drafts else ""
-            notes.append(f"{doc}: no annotation in the task{unsent}; its records are left as they are")
+            notes.append(f"{doc}: no annotation in the task{_unreviewed(task)}; its records are left as they are")
             continue
         bundle.add_document(doc, data.get("text"), where)
         where = where.inside(f"annotation {shown(chosen.get('id'))}")
@@ -318,6 +315,18 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
                              f"complete {', '.join(missing)}")
     choice.check(at)
     return bundle, notes
+
+
+def _unreviewed(task: dict) -> str:
+    """What a task without an annotation holds instead, and what to do: drafts are submitted, and
+    predictions (`zoomnews suggest --format labelstudio`) reviewed, in Label Studio before an export."""
+    drafts, predictions = task.get("drafts"), task.get("predictions")
+    if isinstance(drafts, list) and drafts:
+        return f" ({len(drafts)} draft(s) not submitted: submit them in Label Studio, then export again)"
+    if isinstance(predictions, list) and predictions:
+        return (f" ({len(predictions)} prediction(s), not reviewed: review them in Label Studio first — accept or correct "
+                f"them and submit the annotation — then export again)")
+    return ""
 
 
 def _records(results: list, doc: str, text: str, kinds, convert: Units, counters: dict, at: At):

@@ -62,6 +62,9 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
     guideline = max(entry["guidelines"], key=version_key)
     if fmt == "labelstudio":
         bundle, notes = read_import(repo, "labelstudio", Path(path), annotation=annotation)
+        if not bundle.texts:  # nothing accepted is not a success to report; the notes say what each task holds instead
+            raise ZoomnewsError(Problem(str(path), None, "ZN602", "no annotation to accept: "
+                                        + ("; ".join(notes) if notes else "the export has no task")))
     elif fmt == "records":
         layers = read_layers(path, kinds=corpus.kinds)
         doc_ids = sorted({r.get("doc_id") for records in layers.values() for r in records})
