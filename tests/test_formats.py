@@ -349,3 +349,27 @@ def test_spacy_edits_of_ents_and_span_groups_come_back_as_exactly_those_edits(sp
                 assert r["id"] not in {o["id"] for o in original.records(layer, name)}
         for other in set(original.texts) - {name}:  # the other documents are untouched
             assert imported.records(layer, other) == original.records(layer, other)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("units", ["codepoint", "utf16"])
+def test_units_a_format_cannot_count_in_are_a_usage_error_for_export_and_import(fmt, units, tmp_path):
+    """--units was accepted and ignored by brat, xmi, conll and spacy: now it is honoured (Label Studio,
+    doccano, or the format's own unit) or refused with exit 2 naming the format's unit, nothing written."""
+    from zoomnews.formats import UNIT_NAMES
+
+    own = module(fmt)
+    exported = CliRunner().invoke(main, ["export", str(tmp_path / "out"), "--format", fmt, "--units", units,
+                                         "--doc", "crn-2020-08-03", "--repo", str(ROOT)])
+    if units in own.UNITS:
+        assert exported.exit_code == 0, exported.output
+    else:
+        assert exported.exit_code == 2 and f"{fmt} offsets are always {UNIT_NAMES[own.UNIT]} ({own.UNIT})" in exported.output, exported.output
+        assert not (tmp_path / "out").exists()
+        export_corpus(CorpusRepo(ROOT), fmt, tmp_path / "out", doc_ids=["crn-2020-08-03"])  # in its own unit, to import
+    imported = CliRunner().invoke(main, ["import", str(tmp_path / "out"), "--format", fmt, "--units", units, "--dry-run", "--repo", str(ROOT)])
+    if units in own.UNITS:
+        assert imported.exit_code == 0 and "0 added, 0 removed, 0 changed" in imported.output, imported.output
+    else:
+        assert imported.exit_code == 2 and f"{fmt} offsets are always" in imported.output and "--units" in imported.output, imported.output
+    assert ("utf16" in own.UNITS) == (fmt in ("labelstudio", "doccano", "xmi")) and own.UNIT in own.UNITS

@@ -384,6 +384,17 @@ def release(path, target, allow_unchanged, dry_run, recover):
 FORMAT_NAMES = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 
 
+def _units(fmt: str, units: str | None) -> str:
+    """--units checked against --format before anything is read or written: one the format cannot
+    count in is a usage error (exit 2), not ignored."""
+    from zoomnews.formats import unit
+
+    try:
+        return unit(fmt, units)
+    except ZoomnewsError as e:
+        raise click.UsageError(e.problems[0].message) from None
+
+
 @main.command(name="export")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True)
@@ -394,6 +405,7 @@ def export_command(out, fmt, path, doc_ids, units):
     """Write the corpus for an annotation or training tool into folder OUT."""
     from zoomnews.formats import export_corpus
 
+    units = _units(fmt, units)
     try:
         notes = export_corpus(CorpusRepo.find(path), fmt, Path(out), list(doc_ids) or None, units)
     except ZoomnewsError as e:
@@ -416,6 +428,7 @@ def import_command(source, fmt, path, units, dry_run, annotation, allow_removal)
     """Replace the annotations of the documents in SOURCE (a tool's export) with the tool's; then run validate."""
     from zoomnews.formats import import_corpus
 
+    units = _units(fmt, units)
     try:
         result = import_corpus(CorpusRepo.find(path), fmt, Path(source), units, write=not dry_run,
                                annotation=annotation, allow_removal=allow_removal)

@@ -5,9 +5,11 @@
 | labelstudio | code points (`--units utf16` for old builds) | everything: spans, attributes, cue/source relations |
 | brat | code points | everything: spans, relations, attributes as AnnotatorNotes JSON |
 | xmi (INCEpTION) | UTF-16 in the file, converted by dkpro-cassis | everything |
-| doccano | UTF-16 code units | span types only; attributes restored from the corpus on import |
+| doccano | UTF-16 code units (`--units codepoint` for Python tools' files) | span types only; attributes restored from the corpus on import |
 | conll | tokens | entity and timex types (OntoNotes IOB2); attributes restored on import |
 | spacy (DocBin, optional extra) | code points | everything: spans in `doc.ents`/`doc.spans` (what import reads), ids and attributes in `user_data` |
+
+Only labelstudio and doccano take `--units`; another unit for a format with one is refused (`unit`), not ignored.
 
 Import never loses a record silently. Everything in the tool's export must be understood: a line,
 field or value that is not (a float offset, an unknown label, a note that would move a record, a
@@ -40,6 +42,21 @@ def module(name: str):
     return import_module(f"zoomnews.formats.{name}")
 
 
+UNIT_NAMES = {"codepoint": "code points", "utf16": "UTF-16 code units", "token": "tokens"}
+
+
+def unit(fmt: str, units: str | None) -> str:
+    """The offset unit of an export or import: `units` when the format can count in it (Label Studio and
+    doccano take either), else its own; any other unit for a fixed-unit format is refused rather than
+    ignored (ZN602; the CLI makes it a usage error)."""
+    own = module(fmt)
+    if units is None or units in own.UNITS:
+        return units or own.UNIT
+    takes = [name for name in FORMATS if len(module(name).UNITS) > 1]
+    raise ZoomnewsError(Problem("--units", None, "ZN602", f"{fmt} offsets are always {UNIT_NAMES[own.UNIT]} ({own.UNIT}), so --units {units} cannot apply "
+                                                          f"(only {' and '.join(takes)} take --units)"))
+
+
 PROTECTED = ("corpus", "annotations", "schema", "releases", ".git")  # an --out folder never goes inside these
 
 
@@ -48,9 +65,9 @@ def export_corpus(repo, fmt: str, out: Path, doc_ids: list[str] | None = None, u
     swapped in whole (zoomnews.safeio.replace_folder); returns what the format could not carry."""
     from zoomnews.safeio import replace_folder
 
-    writer = module(fmt)
+    writer, units = module(fmt), unit(fmt, units)
     bundle = bundle_from_repo(repo, doc_ids)
-    return replace_folder(Path(out), lambda folder: writer.export(bundle, folder, repo, units or writer.UNIT),
+    return replace_folder(Path(out), lambda folder: writer.export(bundle, folder, repo, units),
                           f"export --format {fmt}", repo.root, PROTECTED)
 
 
@@ -64,7 +81,7 @@ def read_import(repo, fmt: str, path: Path, units: str | None = None,
 
 
 def _read(repo, corpus, fmt: str, path: Path, units: str | None, annotation) -> tuple[Bundle, list[str]]:
-    reader = module(fmt)
+    reader, units = module(fmt), unit(fmt, units)
     choices = (annotation,) if isinstance(annotation, str) else tuple(annotation or ())
     options = {"annotation": choices} if choices else {}
     if choices and fmt != "labelstudio":
@@ -72,7 +89,7 @@ def _read(repo, corpus, fmt: str, path: Path, units: str | None, annotation) -> 
     base = bundle_from_corpus(corpus)
     at = At(str(path))
     try:
-        bundle, notes = reader.import_(path, repo, base, units or reader.UNIT, kinds=corpus.kinds, **options)
+        bundle, notes = reader.import_(path, repo, base, units, kinds=corpus.kinds, **options)
     except RecursionError:  # deep input that a parser recursed into: a coded problem, not a traceback
         raise at.refuse("ZN602", "nested too deeply to read") from None
     except MemoryError:

@@ -23,6 +23,7 @@ from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, S
 
 CARRIES = SPAN_KINDS
 UNIT = "codepoint"
+UNITS = (UNIT,)
 # whole-line patterns (fullmatch), ASCII digits only: \d would take "٣" and int() would read it as 3
 T_LINE = re.compile(r"(T[0-9]+)\t(\S+) ([0-9]+ [0-9]+(?:;[0-9]+ [0-9]+)*)\t(.*)", re.ASCII)
 R_LINE = re.compile(r"(R[0-9]+)\t(\S+) Arg1:(T[0-9]+) Arg2:(T[0-9]+)", re.ASCII)

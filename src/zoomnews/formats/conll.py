@@ -18,6 +18,7 @@ from zoomnews.formats.doccano import NEW_DEFAULTS
 from zoomnews.release.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
 
 UNIT = "token"
+UNITS = (UNIT,)
 CARRIES = ("entity", "timex")  # import leaves the other layers as they are
 FILE = "ner.conll"
 DOCSTART = "-DOCSTART-"

@@ -18,6 +18,7 @@ from zoomnews.formats.common import (CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_
 
 CARRIES = SPAN_KINDS
 UNIT = "utf16"
+UNITS = (UNIT, "codepoint")  # the frontend's unit; code points for files made by Python tools
 FILE = "doccano.jsonl"
 LOST = "ids; entity_id; timex value, mod, article_index, creation_time; zone article_index; quotation speaker, " \
        "statement_id and the links to its cue and source spans; annotator, method, guideline"

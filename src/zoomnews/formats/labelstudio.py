@@ -36,6 +36,7 @@ from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bu
 
 CARRIES = SPAN_KINDS
 UNIT = "codepoint"
+UNITS = ("codepoint", "utf16")  # current Label Studio, and the old builds that counted UTF-16 units
 TASKS = "tasks.json"
 CONFIG = "label_config.xml"
 # fields whose values are a registry's ids: the annotator picks one

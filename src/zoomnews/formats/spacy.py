@@ -36,6 +36,7 @@ from zoomnews.release.views import TIMEX_TO_ONTONOTES
 
 CARRIES = SPAN_KINDS
 UNIT = "codepoint"
+UNITS = (UNIT,)
 FILE = "corpus.spacy"
 MAX_INFLATED = 1 << 31  # bytes a DocBin may decompress to: far beyond any corpus, far below a zlib bomb
 

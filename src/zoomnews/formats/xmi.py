@@ -28,6 +28,7 @@ from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, SPAN_KINDS, SPAN_P
 
 CARRIES = SPAN_KINDS
 UNIT = "utf16"
+UNITS = (UNIT,)  # cassis converts: the file's unit is UIMA's
 TYPESYSTEM = "TypeSystem.xml"
 TYPE = {"zone": "zoomnews.Zone", "entity": "zoomnews.Entity", "timex": "zoomnews.Timex", "quote": "zoomnews.Quote"}
 PART_TYPE = {"cue": "zoomnews.Cue", "source": "zoomnews.Source"}
