@@ -625,6 +625,30 @@ def test_xmi_an_annotation_off_the_document_view_is_refused_not_dropped(shared_r
     assert ("a second sofa (view) 'gold2'" if listed else "annotation zoomnews.Entity xmi:id='99999' (sofa '1')") in problem.message, problem.message
 
 
+def with_both_choices_and_text(tasks: list) -> None:
+    """The first per-region choices result (a method) also given a text value, which was ignored."""
+    choice = next(r for r in task_results(tasks) if r["type"] == "choices")
+    choice["value"]["text"] = ["manual"]
+
+
+@pytest.mark.parametrize("fmt, change, message", [
+    (BRAT, lambda folder: (folder / f"{DOC}.ann").write_bytes((folder / f"{DOC}.ann").read_bytes().replace(b"\n", b"\r\n")),
+     "CRLF line endings"),
+    (BRAT, ann(lambda lines: lines.__setitem__(first(lines, "R"), re.sub(r"Arg2:T[0-9]+", "Arg2:T99", lines[first(lines, "R")]))),
+     "no such span T99"),
+    (BRAT, ann(lambda lines: lines.__setitem__(first(lines, "R"), re.sub(r"Arg1:T[0-9]+", "Arg1:T98", lines[first(lines, "R")]))),
+     "no such span T98"),
+    (LS, ls(with_both_choices_and_text), "holding both choices and text"),
+], ids=["brat-crlf", "brat-relation-to-nothing", "brat-relation-from-nothing", "ls-choices-and-text"])
+def test_what_is_wrong_is_said_as_it_is(shared_repo, export, fmt, change, message):
+    """A CRLF .ann was reported as a text mismatch (with an offset-unit hint), a relation to T99 as
+    one 'to T99, which is not a Cue span', and a choices result's text was ignored."""
+    folder = export(fmt)
+    change(folder)
+    problem = refused(shared_repo, fmt, folder, "ZN602")
+    assert message in problem.message, problem.message
+
+
 def test_xmi_an_offset_inside_a_surrogate_pair_is_refused(tmp_path):
     """cassis only warns about a UTF-16 offset it cannot map, and keeps it: zoomnews refuses it."""
     from test_formats import _emoji_repo

@@ -7,7 +7,8 @@ Import reads a folder: every `<doc_id>.ann` with its `.txt` (neither may be a sy
 non-blank line must be one of those three and consistent (its text is the .txt's at its offsets;
 fragments are separated by white space only; a Cue/Source span is linked to a quotation; a note
 belongs to a layer span, is a JSON object and sets only that layer's attributes and a valid id,
-never doc_id, offsets, text or label: ZN606); anything else is refused with its file and line.
+never doc_id, offsets, text or label: ZN606; a relation's ends are spans of the file); anything else
+is refused with its file and line, CRLF line endings too (brat writes LF) and said as such.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def read_ann(ann: Path, text: str) -> Ann:
     read, at = Ann(), At(str(ann))
     for number, line in numbered_lines(read_text_file(ann)):
         where = at.on(number)
+        if line.endswith("\r"):  # else the \r ends the last field: a T line's text would not match the .txt
+            raise where.refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
         if not line.strip():
             continue
         if m := T_LINE.fullmatch(line):
@@ -157,7 +160,10 @@ def _records(read: Ann, doc: str, text: str, kinds, counters: dict, at: At):
         if layer in SPAN_PARTS:
             parts[tid] = number
     for (tid, kind), (target, number) in read.relations.items():
-        if tid not in read.spans or parse_span_type(read.spans[tid][0])[0] != "quote":
+        for end in (tid, target):
+            if end not in read.spans:
+                raise at.on(number).refuse("ZN602", f"a {kind} relation {'from' if end == tid else 'to'} {end}: no such span {end}")
+        if parse_span_type(read.spans[tid][0])[0] != "quote":
             raise at.on(number).refuse("ZN602", f"a {kind} relation from {tid}, which is not a quotation span")
         if target not in parts or read.spans[target][0] != kind:
             raise at.on(number).refuse("ZN602", f"a {kind} relation to {target}, which is not a {kind} span")
