@@ -5,6 +5,7 @@ import pytest
 from datasets import ClassLabel, Features, load_dataset
 
 import zoomnews
+from conftest import ROOT
 from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
 from zoomnews.release.manifest import read_manifest
@@ -56,6 +57,32 @@ def test_streaming_equals_non_streaming(built_copy):
             streamed = list(load_dataset(str(built_copy.root), config, split="train", streaming=True))
             assert eager == streamed
             assert list(zoomnews.iter_rows(load_dataset(str(built_copy.root), config, split="train", streaming=True), batch_size=2)) == streamed
+
+
+def released_empty() -> list[tuple[str, str]]:
+    """(version, config) of every config a committed release holds with no rows."""
+    repo = zoomnews.CorpusRepo(ROOT)
+    return [(version, config) for version in repo.released_versions()
+            for config, entry in read_manifest(repo.release_dir(version))["configs"].items() if entry["rows"] == 0]
+
+
+@pytest.mark.parametrize("version, config", released_empty())
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_config_released_empty_loads_as_an_empty_split_with_its_features(version, config, streaming):
+    """datasets refuses to materialise an empty split (ValueError 'Instruction "train" corresponds to no data!')."""
+    features = Features.from_dict(read_manifest(ROOT / "releases" / version)["configs"][config]["features"])
+    dataset = zoomnews.load(config, version=version, repo=ROOT, streaming=streaming)
+    assert dataset.features == features
+    assert dataset.split == "train"
+    assert list(dataset) == [] and list(zoomnews.iter_rows(dataset)) == []
+    if not streaming:
+        assert len(dataset) == 0 and dataset.column_names == list(features)
+        assert dataset.data.schema.equals(features.arrow_schema, check_metadata=False)  # the columns a non-empty load holds
+
+
+def test_the_first_release_holds_empty_configs():
+    """The test above runs: release 0.1.0 held the layers and registries with no rows."""
+    assert {config for version, config in released_empty() if version == "0.1.0"} >= {"zones", "entities", "timexes", "quotes"}
 
 
 def test_zoomnews_load_by_version(built_copy):

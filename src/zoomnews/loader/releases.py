@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from datasets import ClassLabel, Features, List, load_dataset
+from datasets import ClassLabel, Dataset, Features, List, Split, load_dataset
 
 from zoomnews import safeio
 from zoomnews.release.card import card_version
@@ -39,9 +39,9 @@ def verified_manifest(repo: CorpusRepo, version: str) -> dict:
     return json.loads(data.decode("utf-8"))
 
 
-def release_files(config: str, version: str | None = None, repo=None) -> tuple[list[str], Features]:
-    """Absolute Parquet paths and declared features of one config of one release, each file verified
-    against the manifest and the manifest against the ledger."""
+def release_files(config: str, version: str | None = None, repo=None) -> tuple[list[str], Features, int]:
+    """Absolute Parquet paths, declared features and row count of one config of one release, each file
+    verified against the manifest and the manifest against the ledger."""
     repo = CorpusRepo.find(repo)
     if config not in CONFIGS:
         raise ZoomnewsError(Problem(config, None, "ZN903", f"unknown config; choose one of {', '.join(CONFIGS)}"))
@@ -64,11 +64,16 @@ def release_files(config: str, version: str | None = None, repo=None) -> tuple[l
             problems.append(Problem(repo.rel(folder / f["path"]), None, "ZN501", f"{message}; restore it from version control"))
     if problems:
         raise ZoomnewsError(problems)
-    return [str(folder / f["path"]) for f in entry["files"]], Features.from_dict(entry["features"])
+    return [str(folder / f["path"]) for f in entry["files"]], Features.from_dict(entry["features"]), entry["rows"]
 
 
 def load_release(config: str, version: str | None = None, repo=None, streaming: bool = False, **kwargs):
-    files, features = release_files(config, version, repo)
+    """One config of one release as a `datasets` split. A config the release holds with no rows is an
+    empty Dataset with the manifest's features: datasets refuses to materialise an empty split from
+    Parquet (ValueError 'Instruction "train" corresponds to no data!'), though it streams one."""
+    files, features, rows = release_files(config, version, repo)
+    if rows == 0 and not streaming:
+        return Dataset.from_dict({name: [] for name in features}, features=features, split=Split.TRAIN)
     return load_dataset("parquet", data_files={"train": files}, split="train", features=features, streaming=streaming, **kwargs)
 
 
