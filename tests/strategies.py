@@ -43,7 +43,9 @@ atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 def scratch_dir(prefix: str = "case-") -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH))
 
-SPECIAL_WORDS = ["😀", "𝔘𝔫𝔦", "e\u0301", "a\u0308\u0301", "שלום", "مرحبا", "中文", "Zoom", "“quoted”", "‘x’", "U.S.", "Zoom’s", "$3", "6.27%"]
+SPECIAL_WORDS = ["😀", "𝔘𝔫𝔦", "e\u0301", "a\u0308\u0301", "שלום", "مرحبا", "中文", "Zoom", "“quoted”", "‘x’", "U.S.", "Zoom’s", "$3", "6.27%",
+                 # grapheme clusters of several characters: Indic, Arabic with harakat, ZWNJ, ZWJ sequences, emoji modifiers, variation selectors, flags
+                 "नरेंद्र", "कहा:", "كَتَبَ", "می‌خواهم", "q́", "👩‍💻", "👍🏽", "❤️", "🇨🇳🇺🇸"]
 word_chars = st.characters(
     blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp", "Co", "Cn"),
     blacklist_characters="\r\n\x85\u2028\u2029\ufeff",

@@ -3,9 +3,11 @@
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 from strategies import corpora, scratch_dir
+from test_tokenize_fast import CLUSTERS, cluster_bounds
+from zoomnews.sources.offsets import tokenize
 from zoomnews.sources.corpus import read_corpus
 from zoomnews.release.views import NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
 
@@ -108,3 +110,36 @@ def gold_corpus():
     from zoomnews import CorpusRepo
 
     return read_corpus(CorpusRepo(ROOT))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*CLUSTERS, "Zoom", "said", "U.S.", "."]), min_size=1, max_size=10), st.data())
+def test_tags_reproduce_spans_on_grapheme_cluster_boundaries(words, data):
+    """A span on cluster boundaries is tagged exactly when it starts and ends on tokens (tokens end only
+    there), and reported (widened, or left out when it shares a token with one widened) when not."""
+    text = " ".join(words)
+    bounds = sorted(b for b in cluster_bounds(text) if b == len(text) or not text[b].isspace())
+    cuts = sorted(set(data.draw(st.lists(st.sampled_from(bounds), min_size=2, max_size=8))))
+    entities = [{"id": f"e{i}", "start": a, "end": b, "label": "ORG"} for i, (a, b) in enumerate(zip(cuts[::2], cuts[1::2]))
+                if text[a:b].strip() == text[a:b] and text[a:b]]
+    rows = ner_rows("d", text, entities, [])
+    tokens = tokenize(text)
+    starts, ends = {s for s, _ in tokens}, {e for _, e in tokens}
+    tagged = {(r["token_starts"][f], r["token_ends"][l - 1]) for r in rows for f, l, _ in iob2_spans(r["ner_tags"])}
+    reported = {a["id"] for r in rows for a in r["adjusted"]}
+    for e in entities:
+        if e["start"] in starts and e["end"] in ends:
+            assert (e["start"], e["end"]) in tagged and e["id"] not in reported
+        else:
+            assert e["id"] in reported
+    assert {p for span in tagged for p in span} <= cluster_bounds(text) | {p for p, c in enumerate(text) if c.isspace()} | {p + 1 for p, c in enumerate(text) if c.isspace()}
+
+
+def test_a_span_inside_a_grapheme_cluster_is_widened_to_its_token_and_reported():
+    text = "नरेंद्र मोदी 👩‍💻"
+    entities = [{"id": "e1", "start": 0, "end": 2, "label": "PERSON"},  # "नर": ends inside the cluster "रें"
+                {"id": "e2", "start": 14, "end": 15, "label": "PRODUCT"}]  # "👩" of the ZWJ sequence
+    [row] = ner_rows("d", text, entities, [])
+    assert row["tokens"] == ["नरेंद्र", "मोदी", "👩‍💻"]
+    assert row["ner_tags"] == ["B-PERSON", "O", "B-PRODUCT"]
+    assert row["adjusted"] == [{"layer": "entities", "id": "e1", "reason": WIDENED}, {"layer": "entities", "id": "e2", "reason": WIDENED}]

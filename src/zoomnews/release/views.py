@@ -1,7 +1,7 @@
 """Training views derived from the gold layers: `ner` (sentences, tokens, IOB2 tags) and `attribution`.
 
 Deterministic and documented (docs/configs.md):
-- paragraphs are the text's lines; tokens are `offsets.tokenize`; a sentence ends after a token
+- paragraphs are the text's lines; tokens are `offsets.tokenize` (whole grapheme clusters); a sentence ends after a token
   `.`, `!` or `?` (and any closing quotes or brackets right after it) when the next token starts with
   an upper-case letter, a digit or an opening quote; a sentence never ends inside an annotated span.
 - NER tags are IOB2 over the OntoNotes 18 types: the 16 entity labels plus DATE and TIME from the

@@ -11,42 +11,71 @@ from __future__ import annotations
 import functools
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import regex
 
 # Deterministic tokenizer for the training views: words with inner apostrophes and dots ("won’t",
 # "U.S", "Zhumu.com"), numbers with inner separators ("269.82"), and every other non-space character
 # on its own — so hyphens split ("China-based" -> China - based) and names inside hyphenated words
 # align with tokens. A possessive ’s/'s is its own token; an abbreviation ("U.S.", "Calif.") keeps its
 # final dot, a number ("$269.82.") does not; two dots in a row are one token ("..").
+# A word's letters include its marks (accents, Indic vowel signs and viramas, Arabic harakat,
+# variation selectors) and the joiners ZWNJ/ZWJ: "नरेंद्र", "q́" and "كَتَبَ" are one word each.
 #
-# The whole rule is one regular expression (each match is one token, so a text is tokenized in C):
-WORD = r"[^\W_]+(?:['’.][^\W_]+)*"  # letters and digits, joined by inner apostrophes and dots
+# The whole rule is one regular expression (each match is one token, so a text is tokenized in C),
+# and tokens are then made of whole grapheme clusters (_whole_clusters).
 ABBREVIATIONS = frozenset(
     "Calif Aug Sept Sep Oct Nov Dec Jan Feb Mar Apr Jun Jul Inc Corp Co Ltd Mr Mrs Ms Dr St Jr Sr vs etc Gov Sen Rep Mass Wash".split()
 )
-_WORD_END = r"(?!['’.]?[^\W_])"  # the word goes no further: no letter or digit next, nor a separator and one
+JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: inside words of Indic and Persian script
 
 
-@functools.cache
-def _token_pattern() -> re.Pattern:
-    """Built on first use (finding the digits that are not decimal takes 0.07 s)."""
-    digits = r"\d" + re.escape("".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isdigit() and not c.isdecimal()))
+def _rule(marks: str, digits: str) -> re.Pattern:
+    """The rule, with `marks` (escaped) read as letters."""
+    letter = rf"(?:[^\W_]|[{marks}])" if marks else r"[^\W_]"  # a letter, digit, mark or joiner
+    word = rf"{letter}+(?:['’.]{letter}+)*"  # letters and digits, joined by inner apostrophes and dots
+    word_end = rf"(?!['’.]?{letter})"  # the word goes no further: no letter or digit next, nor a separator and one
     abbreviation = "|".join(sorted(ABBREVIATIONS))
     return re.compile(r"(\s*)(" + "|".join([
-        r"[^\W_]++(?!['’.])",  # most words: letters and digits, no apostrophe or dot after them
-        r"[^\w\s.'’]|_",  # most other characters, on their own
+        rf"[^\W_]++(?![{marks}'’.])",  # most words: letters and digits, no mark, apostrophe or dot after them
+        rf"[^\w\s.'’{marks}]|_",  # most other characters, on their own
         # a word that keeps the dot after it: one holding a dot and not ending in a digit ("U.S."), or an abbreviation
-        rf"(?:(?=[^\W_]+(?:['’][^\W_]+)*\.[^\W_])(?>{WORD})(?<![{digits}])|(?:{abbreviation}){_WORD_END})\.",
+        rf"(?:(?={letter}+(?:['’]{letter}+)*\.{letter})(?>{word})(?<![{digits}])|(?:{abbreviation}){word_end})\.",
         # a word before its possessive ’s/'s (unless, holding a dot, it keeps the dot after it)
-        rf"(?=(?>{WORD})(?<=['’]s)(?!\.)|[^\W_]+(?:['’][^\W_]+)*(?<=['’]s){_WORD_END})[^\W_]+(?:['’.][^\W_]+)*?(?=['’]s{_WORD_END})",
-        r"(?<=[^\W_])['’]s",  # that possessive
-        WORD,
+        rf"(?=(?>{word})(?<=['’]s)(?!\.)|{letter}+(?:['’]{letter}+)*(?<=['’]s){word_end}){letter}+(?:['’.]{letter}+)*?(?=['’]s{word_end})",
+        rf"(?<={letter})['’]s",  # that possessive
+        word,
         r"\.\.?",  # a dot, or two
         r"\S",  # any other character on its own
     ]) + ")")  # (the white space before a token is matched, not searched: that is twice as fast)
+
+
+# Tokens never end inside a grapheme cluster (Unicode UAX #29 extended clusters, as the `regex` module's
+# \X finds them: an emoji ZWJ sequence, an emoji with its skin tone or variation selector, a flag, a
+# letter with its marks). A text with no mark, joiner or character that can join a cluster to its
+# neighbour (a Grapheme_Cluster_Break other than Other and the controls) has clusters of one character
+# (or CR LF, white space) and no letter a mark: it is tokenized by the same rule with letters [^\W_]
+# (a class of marks in `re` is searched range by range: it took 7x as long) and not segmented.
+_CLUSTER = regex.compile(r"\X")
+
+
+@functools.cache
+def _token_patterns() -> tuple[re.Pattern, re.Pattern, np.ndarray]:
+    """The rule for text with no mark, the rule for any text, and which code points need the second
+    (built on first use, in about 0.5 s: finding the digits that are not decimal, the marks, the joining characters)."""
+    characters = "".join(map(chr, range(sys.maxunicode + 1)))
+    digits = r"\d" + re.escape("".join(c for c in characters if c.isdigit() and not c.isdecimal()))
+    marks = "".join(c for c in characters if unicodedata.category(c).startswith("M")) + JOINERS
+    joining = "".join(rf"\p{{Grapheme_Cluster_Break={value}}}" for value in
+                      ("Extend", "ZWJ", "SpacingMark", "Prepend", "Regional_Indicator", "L", "V", "T", "LV", "LVT"))
+    needs = np.zeros(len(characters), dtype=bool)  # a table: looking a text's code points up is 50x faster than searching it
+    needs[[ord(c) for c in marks]] = True
+    needs[[match.start() for match in regex.finditer(f"[{joining}]", characters)]] = True
+    return _rule("", digits), _rule(re.escape(marks), digits), needs
 
 
 class OffsetError(ValueError):
@@ -102,9 +131,30 @@ class OffsetMap:
 def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The tokens of a whole text: starts and ends (code points, int64 arrays) and the tokens' text.
     Made in C: splitting on the pattern gives the white space before each token and the token."""
-    parts = _token_pattern().split(text)  # ["", space, token, "", space, token, ..., trailing space]
+    plain, marked, needs = _token_patterns()
+    cut = not text.isascii() and needs[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)].any()
+    parts = (marked if cut else plain).split(text)  # ["", space, token, "", space, token, ..., trailing space]
     bounds = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
-    return bounds[1::3], bounds[2::3], parts[2::3]
+    starts, ends = bounds[1::3], bounds[2::3]
+    if not cut or not len(starts):
+        return starts, ends, parts[2::3]
+    starts, ends = _whole_clusters(text, starts, ends)
+    return starts, ends, list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+
+
+def _whole_clusters(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens joined where they meet inside a grapheme cluster. A cluster holding white space (a
+    space carrying a combining mark, a prepended sign before a space) stays cut where the rule cut it:
+    tokens never hold white space, and every other character is in one."""
+    bounds = np.concatenate([[0], np.cumsum(np.fromiter(map(len, _CLUSTER.findall(text)), dtype=np.int64))])
+    coverage = np.zeros(len(text) + 1, dtype=np.int64)
+    np.add.at(coverage, starts, 1)
+    np.add.at(coverage, ends, -1)
+    blank = np.concatenate([[0], np.cumsum(np.cumsum(coverage)[:-1] == 0)])  # blank[i]: characters before i in no token
+    meet = ends[:-1] == starts[1:]  # token i ends where token i + 1 starts
+    cluster = np.searchsorted(bounds, ends[:-1], side="right") - 1  # the cluster holding the first character after token i
+    joined = meet & (bounds[cluster] != ends[:-1]) & (blank[bounds[cluster + 1]] == blank[bounds[cluster]])
+    return starts[np.concatenate([[True], ~joined])], ends[np.concatenate([~joined, [True]])]
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
