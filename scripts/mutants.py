@@ -120,6 +120,8 @@ MUTANTS = [
      " or doc_id in unjudged:", ":"),
     ("validator: an unknown entity_id of a type that links to nothing reported as ZN403 too", "src/zoomnews/checks/rules.py",
      "rows & linkable.to_numpy(zero_copy_only=False)", "rows"),
+    ("reader: a misspelt key's missing field left readable by later checks", "src/zoomnews/sources/tables.py",
+     "                bad.update([extra, meant[extra]] if extra in meant else [extra])", "                bad.update([extra])"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
 ]

@@ -106,7 +106,7 @@ def test_an_enum_problem_lists_every_allowed_value_and_suggests_the_nearest(repo
     line = edit_record(repo_copy, ENTITIES, lambda r: r["label"] == "GPE", lambda r: {**r, "label": "gpe"})
     [problem] = validate_repo(repo_copy, releases=False).problems
     assert (problem.line, problem.code, problem.field) == (line, "ZN201", "label")
-    assert all(repr(label) in problem.message for label in KINDS["entity"].schema["properties"]["label"]["enum"])
+    assert all(json.dumps(label) in problem.message for label in KINDS["entity"].schema["properties"]["label"]["enum"])
     assert problem.suggestion == "Did you mean 'GPE'?" and problem.hint.startswith("Did you mean 'GPE'?")
 
 
@@ -298,3 +298,41 @@ def test_a_registry_entry_failing_its_schema_is_one_problem_not_one_per_mention(
     mention of the entity, whose hint led to a duplicate entry. The entry is still known by its id."""
     line = edit_record(repo_copy, relative, match, change)
     assert found(repo_copy) == [(relative, line, "ZN201", name)]
+
+
+
+@pytest.mark.parametrize("relative, match, change, expected", [
+    # a misspelt key: one problem, on the key written, saying which one is missing (was: also "'label' is a required property")
+    (ENTITIES, lambda r: True, lambda r: {("lable" if k == "label" else k): v for k, v in r.items()},
+     [("lable", "unknown field 'lable'; 'label' is missing", "Did you mean 'label'?")]),
+    # an extra key is not taken for one the record already has (was: "Did you mean 'text'?")
+    (ENTITIES, lambda r: True, lambda r: {**r, "extra": 1}, [("extra", "unknown field 'extra'", None)]),
+    # a date both misshapen and no date: one problem (was: pattern and format)
+    ("corpus/articles.jsonl", lambda r: True, lambda r: {**r, "published": "2020-8-03"}, [("published", '"2020-8-03" is not a "date"', None)]),
+    # values as JSON: null, not None; a pattern without its (?![\s\S]) guard
+    (ENTITIES, lambda r: True, lambda r: {**r, "id": None}, [("id", "null is not a string", None)]),
+    (ENTITIES, lambda r: True, lambda r: {**r, "id": "x1"}, [("id", '"x1" does not match ^e[1-9][0-9]{0,8}$', None)]),
+    (ENTITIES, lambda r: True, lambda r: {**r, "start": "5"}, [("start", '"5" is not an integer', None)]),
+])
+def test_a_schema_problem_is_said_once_per_field_in_json_terms(repo_copy, relative, match, change, expected):
+    line = edit_record(repo_copy, relative, match, change)
+    problems = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line and p.code == "ZN201"]
+    assert [(p.field, p.suggestion) for p in problems] == [(field, suggestion) for field, _, suggestion in expected]
+    for problem, (_, words, _) in zip(problems, expected):
+        assert problem.message.startswith(words), problem.message
+
+
+def test_white_space_at_a_span_end_names_the_end(repo_copy):
+    """ZN304 named [start] whichever edge was on white space."""
+    raw = repo_copy.raw_path("crn-2020-08-03").read_text(encoding="utf-8")
+    line = edit_record(repo_copy, ENTITIES, lambda r: r["doc_id"] == "crn-2020-08-03" and raw[r["end"]].isspace(),
+                       lambda r: {**r, "end": r["end"] + 1, "text": raw[r["start"]:r["end"] + 1]})
+    problems = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line]
+    assert [(p.code, p.field) for p in problems if p.code == "ZN304"] == [("ZN304", "end")] and "ends on white space" in problems[0].message
+
+
+def test_a_long_text_that_differs_late_says_where(repo_copy):
+    """Both sides of a long quote were cut at 40 characters with no mark, so they looked the same."""
+    line = edit_record(repo_copy, QUOTES, lambda r: len(r["text"]) > 80, lambda r: {**r, "text": r["text"][:-1] + "X"})
+    [problem] = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line]
+    assert problem.code == "ZN302" and "…" in problem.message and "they differ from character" in problem.message and "X" in problem.message

@@ -163,7 +163,7 @@ def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hin
 # checks that run in both scopes (registries once for the corpus; the rest a block of documents at a time)
 DUPLICATE_ID = Check("ZN303", 3, "duplicate-id", "Record ids (keys) are unique.", "Renumber one of the records (a pasted duplicate line: delete it).")
 UNKNOWN_REFERENCE = Check("ZN403", 4, "unknown-reference", "entity_id, speaker, statement_id and annotator resolve in their registries.",
-                          "Add the registry entry or fix the reference (a new annotator adds themselves to annotations/registry/annotators.jsonl).")
+                          "Fix the reference (the registry's ids are its entries' id fields), or add the entry it means to the registry named (an annotator adds themselves to annotations/registry/annotators.jsonl).")
 
 
 def run_rules(block: Block, scope: str) -> list[Problem]:
@@ -407,9 +407,23 @@ def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
         matches = text_matches(spans, block.documents)
         for i in np.flatnonzero((spans.doc >= 0) & ~matches):
             row = int(spans.rows[i])
-            actual = block.documents.text(spans.doc[i], spans.start[i], spans.end[i])[:40]
-            flags.append((row, spans.problem(i, "ZN302", f"{prefix}text {spans.texts[i][:40]!r} but text[{spans.start[i]}:{spans.end[i]}] is {actual!r}", field=f"{prefix}text")))
+            stored, actual = spans.texts[i], block.documents.text(spans.doc[i], spans.start[i], spans.end[i])
+            flags.append((row, spans.problem(i, "ZN302", f"{prefix}text {_shown(stored)} but text[{spans.start[i]}:{spans.end[i]}] is {_shown(actual)}"
+                                                         + _first_difference(stored, actual), field=f"{prefix}text")))
     return flags
+
+
+def _shown(text: str, width: int = 40) -> str:
+    return repr(text) if len(text) <= width else repr(text[:width - 1]) + "…"
+
+
+def _first_difference(stored: str, actual: str) -> str:
+    """Where two texts of a span part, when the shown beginnings would not tell (a long quote with its
+    last word changed looked the same on both sides)."""
+    at = next((k for k, (a, b) in enumerate(zip(stored, actual)) if a != b), min(len(stored), len(actual)))
+    if at < 39:
+        return ""
+    return f"; they differ from character {at}: {_shown(stored[at:at + 20], 20)} vs {_shown(actual[at:at + 20], 20)}"
 
 
 @rule("ZN304", 3, "space-at-edge", "No span starts or ends on white space (U+00A0 included).", "Move the offset inward past the white space.",
@@ -420,14 +434,16 @@ def space_at_edge(block: Block, kind: str, rows: np.ndarray) -> Flags:
         spans = block.spans(kind, rows, prefix)
         known = spans.doc >= 0
         first, last = spans.global_start(block.documents), spans.global_end(block.documents) - 1
-        edges = np.zeros(len(spans.start), dtype=bool)
-        edges[known] = block.documents.space[first[known]] | block.documents.space[last[known]]
-        for i in np.flatnonzero(edges):
-            flags.append((int(spans.rows[i]), spans.problem(i, "ZN304", f"{prefix}span {spans.texts[i][:40]!r} starts or ends on white space")))
+        at_start, at_end = np.zeros(len(spans.start), dtype=bool), np.zeros(len(spans.start), dtype=bool)
+        at_start[known], at_end[known] = block.documents.space[first[known]], block.documents.space[last[known]]
+        for i in np.flatnonzero(at_start | at_end):
+            edge = "starts and ends" if at_start[i] and at_end[i] else "starts" if at_start[i] else "ends"
+            flags.append((int(spans.rows[i]), spans.problem(i, "ZN304", f"{prefix}span {_shown(spans.texts[i])} {edge} on white space",
+                                                             field=f"{prefix}{'start' if at_start[i] else 'end'}")))
     return flags
 
 
-@rule("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.", "Keep the longer, correct span; the layers are flat.",
+@rule("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.", "One of the two spans is wrong (too long, or one mention annotated twice): fix or delete that one; the layers are flat.",
       kinds=("zone", "entity", "timex"), reads=("doc_id", "id", "start", "end", "text"))
 def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
     """A span starting before an earlier span of its document (in (start, end) order) has ended."""

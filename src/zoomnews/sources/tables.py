@@ -672,32 +672,61 @@ def _fits(value, arrow: pa.DataType | None) -> bool:
 
 
 def schema_problems(kind, label: str, line: int, record: dict) -> tuple[list[Problem], set[str]]:
-    """The reference validator's verdict on one record: its problems (ZN201, one per error, with the
-    nearest allowed value for an enum) and the names of the fields they concern."""
-    problems, bad = [], set()
+    """The reference validator's verdict on one record: its problems (ZN201, one per field: the first
+    error of each, with the nearest allowed value for an enum) and the names of the fields they
+    concern. A misspelt key is one problem (not also "the key it meant is missing"), and values are
+    shown as JSON, as the contributor wrote them."""
+    problems, bad, seen = [], set(), set()
     properties = kind.schema["properties"]
+    missing = [name for name in properties if name not in record]
+    meant = {extra: near[0] for extra in sorted(set(record) - set(properties))  # an unknown key -> the missing one it resembles
+             for near in [difflib.get_close_matches(extra, missing, n=1)] if near}
     for error in sorted(kind.validator.iter_errors(record), key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
         path = ".".join(str(p) for p in error.absolute_path)
         suggestion = None
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
         if error.validator == "required":
             path = error.message.split("'")[1] if "'" in error.message else path
+            if path in meant.values():
+                continue  # told with the key that was meant for it
         elif error.validator == "additionalProperties":
-            extra = sorted(set(record) - set(properties))
-            path = extra[0] if extra else path
-            near = difflib.get_close_matches(path, list(properties), n=1) if path else []
-            suggestion = f"Did you mean {near[0]!r}?" if near else None
+            for extra in sorted(set(record) - set(properties)):
+                note = f"; {meant[extra]!r} is missing" if extra in meant else ""
+                bad.update([extra, meant[extra]] if extra in meant else [extra])  # (the missing field is null: no later check may read it)
+                problems.append(Problem(label, line, "ZN201", f"unknown field {extra!r}{note} ({kind.name}.schema.json: additionalProperties)", field=extra,
+                                        suggestion=f"Did you mean {meant[extra]!r}?" if extra in meant else None))
+            continue
         elif error.validator == "enum":
-            allowed = error.validator_value
-            suggestion = _nearest(error.instance, allowed)
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        if error.validator == "enum":
-            message = f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+            suggestion = _nearest(error.instance, error.validator_value)
+            message = f"{_json(error.instance)} is not one of {', '.join(map(_json, error.validator_value))}"
+        elif error.validator == "type":
+            types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            message = f"{_json(error.instance)} is not {' or '.join(_a(t) for t in types)}"
+        elif error.validator == "format":
+            message = f'{_json(error.instance)} is not a "{error.validator_value}"'
+        elif error.validator == "pattern":
+            message = f"{_json(error.instance)} does not match {error.validator_value.replace(END_OF_STRING, '$')}"
+        if path in seen:
+            continue  # one problem a field: its first error (a date both misshapen and no date is one mistake)
+        seen.add(path)
         top = str(error.absolute_path[0]) if error.absolute_path else (path.split(".")[0] if path else None)
         if top:
             bad.add(top)
         problems.append(Problem(label, line, "ZN201", f"{message} ({kind.name}.schema.json: {error.validator})", field=path or None,
                                 suggestion=suggestion))
     return problems, bad
+
+
+END_OF_STRING = r"(?![\s\S])"  # how the schemas end a pattern (a "$" would also match before a final newline)
+
+
+def _json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _a(json_type: str) -> str:
+    return "null" if json_type == "null" else f"{'an' if json_type[0] in 'aeiou' else 'a'} {json_type}"
 
 
 def _nearest(value, allowed) -> str | None:
