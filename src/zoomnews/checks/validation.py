@@ -567,7 +567,8 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     problems.extend(found)
     # A raw file that is not the one registered (ZN402) is not the text the spans were made on: they
     # are not checked against it, or one edited file would bury its ZN402 under a ZN302 per span.
-    checked_texts = {doc_id: text for doc_id, text in texts.items() if doc_id not in _changed_raws(documents, sha256)}
+    changed = _changed_raws(documents, sha256)
+    checked_texts = {doc_id: text for doc_id, text in texts.items() if doc_id not in changed} if changed else texts
     block = Block(tables, Documents.of(checked_texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     problems += run_rules(block, "documents")
     return problems, texts, sha256
