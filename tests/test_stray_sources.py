@@ -59,3 +59,12 @@ def test_a_misnamed_file_in_an_agreement_pass_is_named(tmp_path):
     (folder / "entities.jsonl").rename(folder / "entity.jsonl")
     problems = [p for p in validate_repo(CorpusRepo(root), releases=False).problems if p.code == "ZN116"]
     assert [p.file for p in problems] == ["annotations/agreement/a1/entity.jsonl"]
+
+
+def test_a_missing_schema_is_a_missing_file_named_by_its_path(tmp_path):
+    """It was ZN113 "unreadable schema: [Errno 2] No such file or directory: '/abs/path/...'"."""
+    root = copy_sources(tmp_path / "repo")
+    (root / "schema" / "zone.schema.json").unlink()
+    result = subprocess.run([str(Path(sys.executable).with_name("zoomnews")), "validate", str(root)], capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "schema/zone.schema.json: L1 ZN101 missing" in result.stdout + result.stderr and str(root) not in result.stdout + result.stderr

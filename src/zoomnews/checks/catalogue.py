@@ -23,8 +23,8 @@ class Check:
 
 _CHECKS = [
     # Level 1: files
-    Check("ZN101", 1, "file-missing", "Every source file of the repository layout exists.",
-          "Create the file (an empty file is a valid, empty layer)."),
+    Check("ZN101", 1, "file-missing", "Every source file and schema of the repository layout exists.",
+          "Create the source file (an empty file is a valid, empty layer); restore a schema from git."),
     Check("ZN102", 1, "not-utf8", "Source files are UTF-8 without a byte-order mark.",
           "Re-save the file as UTF-8 without BOM."),
     Check("ZN103", 1, "bad-json-line", "Each line of a JSONL file is exactly one JSON object.",

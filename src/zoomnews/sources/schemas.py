@@ -128,7 +128,9 @@ def load_schema(path: Path, root: Path | None = None) -> dict:
         if digest not in _METASCHEMA_CHECKED:
             jsonschema.Draft202012Validator.check_schema(schema)
             _METASCHEMA_CHECKED.add(digest)
-    except (FileNotFoundError, UnicodeDecodeError, ValueError, RecursionError) as e:
+    except FileNotFoundError:
+        raise ZoomnewsError(Problem(label, None, "ZN101", "missing: every command reads this schema")) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ZoomnewsError(Problem(label, None, "ZN113", f"unreadable schema: {str(e)[:160]}")) from None
     except jsonschema.SchemaError as e:
         raise ZoomnewsError(Problem(label, None, "ZN113", f"not a valid JSON Schema 2020-12: {e.message[:160]}")) from None
