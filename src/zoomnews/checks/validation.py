@@ -554,9 +554,12 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     from zoomnews.checks.span_arrays import Documents
 
     documents = _usable(tables["document"], ("doc_id",))
-    registered: dict[str, int] = {}
-    for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
-        registered.setdefault(doc_id, line)
+    registered: dict[str, int] = {}  # doc_id -> the line of its (first) registration
+    registered_sha256: dict[str, str | None] = {}  # ... and the sha256 that registration records
+    digests = documents.column("sha256").to_pylist() if "sha256" in documents.column_names else [None] * documents.num_rows
+    for doc_id, line, digest in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist(), digests):
+        if doc_id not in registered:
+            registered[doc_id], registered_sha256[doc_id] = line, digest
     articles = {}
     # every article that names its document and index (its date None when that failed level 2: one mistake, one problem)
     for row in _usable(tables["article"], ("doc_id", "article_index")).select(["doc_id", "article_index", "published"]).to_pylist():
@@ -567,21 +570,11 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     problems.extend(found)
     # A raw file that is not the one registered (ZN402) is not the text the spans were made on: they
     # are not checked against it, or one edited file would bury its ZN402 under a ZN302 per span.
-    changed = _changed_raws(documents, sha256)
+    changed = {doc_id for doc_id, digest in sha256.items() if registered_sha256.get(doc_id) not in (None, digest)}
     checked_texts = {doc_id: text for doc_id, text in texts.items() if doc_id not in changed} if changed else texts
     block = Block(tables, Documents.of(checked_texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     problems += run_rules(block, "documents")
     return problems, texts, sha256
-
-
-def _changed_raws(documents: pa.Table, sha256: dict[str, str]) -> set[str]:
-    """The doc_ids whose raw file's sha256 is not the one their (first) registration records."""
-    if not sha256 or "sha256" not in documents.column_names:
-        return set()
-    registered = {}
-    for doc_id, digest in zip(documents.column("doc_id").to_pylist(), documents.column("sha256").to_pylist()):
-        registered.setdefault(doc_id, digest)
-    return {doc_id for doc_id, digest in sha256.items() if registered.get(doc_id) is not None and registered[doc_id] != digest}
 
 
 def raw_listing(repo: CorpusRepo):

@@ -154,16 +154,14 @@ class RawFiles(Mapping):
 def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
     """ZN116 for each .jsonl file under corpus/ and annotations/ that no schema governs (in an
     agreement pass, annotations/agreement/<pass>/, one that is not its copy of an annotations/ file):
-    validate would never read it, so a misnamed layer file would pass as if its records were not there. Likewise each .json file in
-    schema/ that is not one the library reads (a kind's schema or the release manifest's): a schema
+    validate would never read it, so a misnamed layer file would pass as if its records were not
+    there. Likewise each .json file in schema/ that is not one the library reads (a kind's schema or the release manifest's): a schema
     added for a new layer, or a misnamed one, would otherwise change nothing without a word. Names
     only: nothing is read or followed (a symbolic link to a folder is not walked)."""
     from pathlib import Path
 
     from zoomnews.repo import AGREEMENT_DIR, ANNOTATIONS_DIR, SCHEMA_DIR
-    from zoomnews.sources.schemas import KINDS
-
-    from zoomnews.sources.schemas import agreement_passes
+    from zoomnews.sources.schemas import KINDS, agreement_passes
 
     governed = {kind.source for kind in kinds.values()}
     # an agreement pass holds its own copies of the annotations/ files (annotations/agreement/<pass>/entities.jsonl)
