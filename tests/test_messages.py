@@ -336,3 +336,62 @@ def test_a_long_text_that_differs_late_says_where(repo_copy):
     line = edit_record(repo_copy, QUOTES, lambda r: len(r["text"]) > 80, lambda r: {**r, "text": r["text"][:-1] + "X"})
     [problem] = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line]
     assert problem.code == "ZN302" and "…" in problem.message and "they differ from character" in problem.message and "X" in problem.message
+
+
+SPAN_LAYERS = [kind.source for kind in KINDS.values() if "doc_id" in kind.fields and "start" in kind.fields]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(SPAN_LAYERS), st.floats(0, 1), st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), st.sampled_from([1, 2, 3, 1000]))
+def test_a_mistyped_doc_id_is_one_problem_not_also_the_order_it_breaks(relative, where, typo, block):
+    """A span whose doc_id names no document gave ZN401 on its line and ZN307 on the line below (the
+    row above it sorted after it). Oracle: the line's ZN401 alone, wherever the line is and for every block size."""
+    from zoomnews import CorpusRepo
+    from conftest import ROOT, copy_sources
+    from strategies import scratch_dir
+
+    repo = CorpusRepo(copy_sources(scratch_dir("doc-id-") / "repo"))
+    lines = lines_of(repo, relative)
+    i = min(int(where * len(lines)), len(lines) - 1)
+    record = json.loads(lines[i])
+    record["doc_id"] = f"{record['doc_id']}-{typo}" if where < 0.5 else f"{typo}-{record['doc_id']}"  # (sorts after or before its neighbours)
+    lines[i] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    write_lines(repo, relative, lines)
+    original = json.loads(lines_of(CorpusRepo(ROOT), relative)[i])["doc_id"]
+    problems = validate_repo(repo, releases=False, block_documents=block).problems
+    expected = [(relative, i + 1, "ZN401", "doc_id")]
+    if relative == "annotations/zones.jsonl":  # the zone left a gap in its own document (ZN306 names it, with the document)
+        expected.insert(0, (relative, None, "ZN306", None))
+        assert original in problems[0].message
+    assert [(p.file, p.line, p.code, p.field) for p in problems] == expected, [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("relative", [ENTITIES, "annotations/timexes.jsonl", "annotations/zones.jsonl"])
+@pytest.mark.parametrize("reach", [2, 3, 7])
+def test_a_span_too_long_is_one_problem_not_one_per_span_it_covers(repo_copy, relative, reach):
+    """An end typed too far gave a ZN305 on each span it ran over, naming the long one each time."""
+    lines = lines_of(repo_copy, relative)
+    records = [json.loads(line) for line in lines]
+    i = next(i for i, r in enumerate(records) if i + reach < len(records) and records[i + reach]["doc_id"] == r["doc_id"])
+    raw = repo_copy.raw_path(records[i]["doc_id"]).read_text(encoding="utf-8")
+    end = records[i + reach]["start"] + 1  # just into the last span it covers (a span's first character is not white space)
+    line = edit_record(repo_copy, relative, lambda r: r == records[i], lambda r: {**r, "end": end, "text": raw[r["start"]:end]})
+    problems = [p for p in validate_repo(repo_copy, releases=False).problems if p.code == "ZN305"]
+    assert [(p.file, p.line, p.field) for p in problems] == [(relative, line, "end")], [str(p) for p in problems]
+    assert f"overlaps {reach} later spans" in problems[0].message and "too long" in problems[0].message
+
+
+@pytest.mark.parametrize("timex_type, value, field, suggested", [
+    ("DURATION", "2020-08", "type", "Did you mean type DATE"),  # a date under the wrong type: the type is named, and the one it fits
+    ("DATE", "P90D", "type", "Did you mean type DURATION"),
+    ("DATE", "T14:00", "type", "Did you mean type TIME"),
+    ("DURATION", "P90", "value", None),  # fits no type: the value is named
+    ("DATE", "2020-8-3", "value", None),
+])
+def test_a_timex_value_of_another_type_names_the_type(repo_copy, timex_type, value, field, suggested):
+    """A well-formed DATE value under type DURATION was reported on [value], whose fix is the type."""
+    line = edit_record(repo_copy, "annotations/timexes.jsonl", lambda r: r["type"] != timex_type and not r["creation_time"],
+                       lambda r: {**r, "type": timex_type, "value": value})
+    [problem] = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line and p.file == "annotations/timexes.jsonl"]
+    assert (problem.code, problem.field) == ("ZN407", field), str(problem)
+    assert (problem.suggestion or "").startswith(suggested or "") and (problem.suggestion is None) == (suggested is None)

@@ -507,14 +507,27 @@ def overlapping_pairs(w: Written, layer: str) -> list[tuple[Span, Span]]:
 
 
 def expected_overlaps(w: Written) -> set:
-    """ZN305 as the library reports it: once per overlapping pair, on the later span, where spans
-    are taken in (start, end, line) order. So a span is flagged iff it starts before some earlier
-    good span of its document ends (identical spans: the later line is flagged)."""
+    """ZN305 as the library reports it. Spans are taken in (start, end, line) order; a span clashes
+    when it starts before an earlier good span of its document ends, and is named against the
+    earlier span ending last (the later of two ending together). An earlier span named against by two
+    or more clashing spans is the one flagged (too long), and the rest are looked at again without
+    it; once there is none, each clashing span is flagged (identical spans: the later line)."""
     flagged = set()
     for layer in FLAT_LAYERS:
         for spans in w.good_spans(layer).values():
-            ordered = sorted(spans, key=lambda s: (s.start, s.end, s.line))
-            flagged |= {later.where for i, later in enumerate(ordered) if any(later.start < earlier.end for earlier in ordered[:i])}
+            left = sorted(spans, key=lambda s: (s.start, s.end, s.line))
+            while True:
+                against = {}  # position of a clashing span -> position of the earlier span it is named against
+                for i, later in enumerate(left):
+                    if any(later.start < earlier.end for earlier in left[:i]):
+                        against[i] = max(range(i), key=lambda e: (left[e].end, e))
+                named = list(against.values())
+                covering = {e for e in named if named.count(e) > 1}
+                if not covering:
+                    break
+                flagged |= {left[e].where for e in covering}
+                left = [s for e, s in enumerate(left) if e not in covering]
+            flagged |= {left[i].where for i in against}
     return flagged
 
 

@@ -446,21 +446,49 @@ def space_at_edge(block: Block, kind: str, rows: np.ndarray) -> Flags:
 @rule("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.", "One of the two spans is wrong (too long, or one mention annotated twice): fix or delete that one; the layers are flat.",
       kinds=("zone", "entity", "timex"), reads=("doc_id", "id", "start", "end", "text"))
 def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    """A span starting before an earlier span of its document (in (start, end) order) has ended."""
+    """A span starting before an earlier span of its document (in (start, end) order) has ended,
+    named against the earlier span reaching furthest. When two or more spans start inside one earlier
+    span, that span is the likelier mistake (too long, it covers its neighbours): it is named once,
+    with them, and left out while the rest are looked at again (one mistake, one problem)."""
     spans = block.spans(kind, rows)
     keep = np.flatnonzero(spans.doc >= 0)
     gstart, gend = spans.global_start(block.documents)[keep], spans.global_end(block.documents)[keep]
     order = np.lexsort((gend, gstart))
     keep, gstart, gend = keep[order], gstart[order], gend[order]
-    reach = np.maximum.accumulate(gend) if len(gend) else gend  # documents are disjoint ranges, so reach never leaks across them
-    reacher = np.maximum.accumulate(np.where(gend == reach, np.arange(len(keep)), 0)) if len(keep) else keep
-    clash = np.zeros(len(keep), dtype=bool)
-    clash[1:] = gstart[1:] < reach[:-1]
     flags = []
-    for k in np.flatnonzero(clash):
-        earlier, i = keep[reacher[k - 1]], keep[k]
-        flags.append((int(spans.rows[i]), spans.problem(i, "ZN305", f"{spans.ids[i]} ({spans.start[i]}-{spans.end[i]}) overlaps {spans.ids[earlier]} ({spans.start[earlier]}-{spans.end[earlier]})")))
+    while True:
+        later, earlier = _clashes(gstart, gend)
+        reached, count = np.unique(earlier, return_counts=True)
+        covering = reached[count > 1]
+        if not len(covering):
+            break
+        for k in covering:
+            i, covered = keep[k], keep[later[earlier == k]]
+            names = ", ".join(f"{spans.ids[j]} ({spans.start[j]}-{spans.end[j]})" for j in covered[:COVERED_SHOWN])
+            more = f" and {len(covered) - COVERED_SHOWN} more" if len(covered) > COVERED_SHOWN else ""
+            flags.append((int(spans.rows[i]), spans.problem(i, "ZN305", f"{spans.ids[i]} ({spans.start[i]}-{spans.end[i]}) overlaps {len(covered)} later spans, "
+                                                                       f"which start inside it: {names}{more}; is it too long?", field=f"{spans.prefix}end")))
+        left = ~np.isin(np.arange(len(keep)), covering)
+        keep, gstart, gend = keep[left], gstart[left], gend[left]
+    for k, e in zip(later, earlier):
+        i, j = keep[k], keep[e]
+        flags.append((int(spans.rows[i]), spans.problem(i, "ZN305", f"{spans.ids[i]} ({spans.start[i]}-{spans.end[i]}) overlaps {spans.ids[j]} ({spans.start[j]}-{spans.end[j]})")))
     return flags
+
+
+COVERED_SHOWN = 5  # spans a too-long span's ZN305 names (it counts the rest)
+
+
+def _clashes(gstart: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spans in (start, end) order: the positions of those starting before an earlier one has ended,
+    and for each, the earlier one reaching furthest (the latest such). Documents are disjoint ranges
+    of the global offsets, so the reach never leaks from one into the next."""
+    if not len(gend):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    reach = np.maximum.accumulate(gend)
+    reacher = np.maximum.accumulate(np.where(gend == reach, np.arange(len(gend)), 0))
+    later = np.flatnonzero(gstart[1:] < reach[:-1]) + 1
+    return later, reacher[later - 1]
 
 
 @rule("ZN306", 3, "zones-tiling", "Zones cover every non-blank character of a document.",
@@ -633,8 +661,19 @@ def timex_values(block: Block, kind: str, rows: np.ndarray) -> Flags:
     if not bad:
         return []
     flagged = pc.is_in(pairs, value_set=pa.array(bad, type=pa.string())).to_numpy(zero_copy_only=False) & rows
-    return [(int(i), block.problem(kind, int(i), "ZN407", f"{table.column('value')[int(i)].as_py()!r} is not a TimeML {table.column('type')[int(i)].as_py()} value", field="value"))
-            for i in np.flatnonzero(flagged)]
+    return [(int(i), _timex_value_problem(block, kind, int(i))) for i in np.flatnonzero(flagged)]
+
+
+def _timex_value_problem(block: Block, kind: str, i: int) -> Problem:
+    """ZN407 on the value, or on the type when the value is well formed for another type (SET, which
+    takes dates and durations too, named last): the type is then the likelier slip."""
+    table = block.tables[kind]
+    timex_type, value = table.column("type")[i].as_py(), table.column("value")[i].as_py()
+    fits = sorted((t for t in timeml.GRAMMAR if timeml.well_formed(t, value)), key=lambda t: t == "SET")
+    if not fits:
+        return block.problem(kind, i, "ZN407", f"{value!r} is not a TimeML {timex_type} value", field="value")
+    return block.problem(kind, i, "ZN407", f"type {timex_type}, but {value!r} is a TimeML {' or '.join(fits)} value, not a {timex_type} one",
+                         field="type", suggestion=f"Did you mean type {fits[0]} (or another value)?")
 
 
 @rule("ZN408", 4, "timex-inconsistent", "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",

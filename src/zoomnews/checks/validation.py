@@ -234,15 +234,18 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     names = present.doc_ids
     after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
-    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto) for name in document_kinds(kinds)}
+    everything = pa.array(names) if whole else None  # a whole file's rows are checked for order at once, against every raw file
+    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto, everything) for name in document_kinds(kinds)}
     sink = consumer.open(names, lo, hi, kinds, index) if consumer is not None else None
     problems: list[Problem] = []
 
     def fetch(start: int):
         """Block `start`'s rows of every stream and its raw files (the streams are only ever read here)."""
-        in_block = set(names[start:min(start + block_size, hi)])
+        block = names[start:min(start + block_size, hi)]
+        in_block = set(block)
         boundary = names[start + block_size - 1] if start + block_size < hi else upto  # the block's last doc_id; None: the rest
-        tables = {name: stream.take_until(boundary) for name, stream in streams.items()}
+        known = pa.array(block, pa.string())  # the doc_ids up to `boundary` that have a raw file (for ZN307, see FormCheck)
+        tables = {name: stream.take_until(boundary, known) for name, stream in streams.items()}
         raws, found = read_raws(sorted(_needed(tables, in_block, index)), present)
         return in_block, tables, raws, found
 
@@ -389,7 +392,8 @@ class LayerStream:
     are read (the file is cut at those documents, see cut_at). With `whole`, the file is read at once
     and its rows sorted by doc_id (then line), for a file that is not sorted."""
 
-    def __init__(self, repo: CorpusRepo, kind, threads: bool, whole: bool, after: str | None = None, upto: str | None = None):
+    def __init__(self, repo: CorpusRepo, kind, threads: bool, whole: bool, after: str | None = None, upto: str | None = None,
+                 known: pa.Array | None = None):
         from zoomnews.sources.jsonl import open_source
         from zoomnews.sources.tables import FormCheck, Schema, SourceReader
 
@@ -415,7 +419,7 @@ class LayerStream:
             parts = list(self.tables)
             table = pa.concat_tables(parts) if parts else self.empty
             self.count = table.num_rows
-            self.form.feed(table)
+            self.form.feed(table, known)
             table = table.filter(pc.is_valid(table.column("doc_id")))
             self.buffer = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending"), ("line", "ascending")])) if table.num_rows else table
             self.done = True
@@ -436,8 +440,9 @@ class LayerStream:
         self.last_doc = doc_id[table.num_rows - 1].as_py()
         self.buffer = pa.concat_tables([self.buffer, table]) if self.buffer.num_rows else table
 
-    def take_until(self, boundary: str | None) -> pa.Table:
-        """The rows whose doc_id is at most `boundary` (None: every row left), in file order."""
+    def take_until(self, boundary: str | None, known: pa.Array | None = None) -> pa.Table:
+        """The rows whose doc_id is at most `boundary` (None: every row left), in file order; `known`:
+        those of their doc_ids that have a raw file (the rest are left out of the order, see FormCheck)."""
         while not self.done and (boundary is None or not self.buffer.num_rows or self.buffer.column("doc_id")[self.buffer.num_rows - 1].as_py() <= boundary):
             self._pull()
         if boundary is None:
@@ -446,7 +451,7 @@ class LayerStream:
             n = int(pc.sum(pc.less_equal(self.buffer.column("doc_id"), boundary)).as_py() or 0) if self.buffer.num_rows else 0
             head, self.buffer = self.buffer.slice(0, n), self.buffer.slice(n)
         if not self.whole:
-            self.form.feed(head)
+            self.form.feed(head, known)
         return head.combine_chunks()
 
 

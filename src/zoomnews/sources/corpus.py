@@ -52,10 +52,24 @@ def _sortable(value) -> tuple:
 
 
 def canonical_key(kind: Kind):
+    """A record's place in canonical order. A number written as a string in an integer field (ZN201
+    names it) sorts as that number, so fmt leaves the record where its author meant it to be, not at
+    its document's end (where it would sit out of order once the quotes are taken off)."""
+    numbers = {f for f in kind.order if kind.schema["properties"].get(f, {}).get("type") == "integer"}
+
     def key(record: dict):
-        return tuple(_sortable(record.get(f)) for f in kind.order)
+        return tuple(_sortable(_number(record.get(f)) if f in numbers else record.get(f)) for f in kind.order)
 
     return key
+
+
+def _number(value):
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    return value
+
+
+_INTEGER = re.compile(r"\s*[-+]?[0-9]{1,18}\s*")
 
 
 def read_corpus(repo: CorpusRepo, kinds: dict[str, Kind] | None = None) -> Corpus:

@@ -88,10 +88,10 @@ class SourceTable:
         """Rows whose every one of `fields` passed level 2."""
         return usable_rows(self.table, fields)
 
-    def form_problems(self) -> list[Problem]:
-        """ZN307 for the whole file (see FormCheck)."""
+    def form_problems(self, known=None) -> list[Problem]:
+        """ZN307 for the whole file (see FormCheck; `known`: the doc_ids with a raw file)."""
         form = FormCheck(self.kind)
-        form.feed(self.table)
+        form.feed(self.table, known)
         return form.problems(self)
 
 
@@ -99,7 +99,9 @@ class FormCheck:
     """ZN307, once per file, at its first line out of canonical form: a record not written
     canonically, a row that sorts before the row above it, a missing final newline. Not reported
     while the file has a level-1 problem (fix that first), and counting neither lines that failed
-    their schema nor a repeated key's later lines (ZN201 and ZN303 name those). Fed the file's rows
+    their schema, nor a repeated key's later lines, nor lines whose doc_id names no document of the
+    corpus when `known` (the doc_ids with a raw file) is given: ZN201, ZN303 and ZN401/ZN106 name
+    those, and a mistyped doc_id is one mistake, not also the order it breaks. Fed the file's rows
     in file order, a few whole documents at a time (repeated keys are looked for within what is fed:
     every doc_id-keyed kind's key holds its doc_id)."""
 
@@ -109,16 +111,21 @@ class FormCheck:
         self.head: tuple | None = None  # (order fields, line) of the first row kept
         self.last: tuple | None = None  # the order fields of the last row kept
 
-    def feed(self, table: pa.Table) -> None:
+    def feed(self, table: pa.Table, known: pa.Array | None = None) -> None:
         if self.first is not None or not table.num_rows:
             return
         order, key = self.kind.order, self.kind.key
         table = table.select(list(dict.fromkeys((*order, *key, LINE, INVALID))))  # (filtering every column would copy the texts)
-        plain = _plainly_in_order(table, order, key)
+        named = None
+        if known is not None and "doc_id" in table.column_names:
+            named = pc.fill_null(pc.is_in(table.column("doc_id"), value_set=known), True).to_numpy(zero_copy_only=False)  # (a null doc_id failed its schema)
+        plain = (named is None or named.all()) and _plainly_in_order(table, order, key)
         if plain:
             kept = table  # (leaving repeated keys out could not change the verdict, the head or the last row)
         else:
             keep = usable_rows(table, (*order, *key)) & ~repeated_keys(table, key)
+            if named is not None:
+                keep &= named
             kept = table if keep.all() else table.filter(pa.array(keep))
         if not kept.num_rows:
             return
