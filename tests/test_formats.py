@@ -89,6 +89,34 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
     assert all(d.empty for layer, d in result.items() if layer != "timexes")
 
 
+@pytest.mark.parametrize("change, said", [
+    (lambda t: t.replace("\n", "\r\n"), "its lines end in CRLF"),  # git's core.autocrlf on Windows
+    (lambda t: "\ufeff" + t, "byte-order mark"),
+    (lambda t: __import__("unicodedata").normalize("NFD", t.replace("Zoom", "Zoom café", 1)), None),  # other text too: where
+    (lambda t: t + "\n\n", "only in newlines at its end"),
+    (lambda t: t.replace("Zoom", "Zoon", 1), "from character"),
+])
+def test_a_brat_text_changed_on_its_way_says_how(repo_copy, tmp_path, change, said):
+    """A brat .txt with CRLF line endings was refused as "the tool changed the document" with no
+    word of what changed; the usual culprits are now named."""
+    out_dir = tmp_path / "out"
+    export_corpus(repo_copy, "brat", out_dir)
+    txt = out_dir / "crn-2020-08-03.txt"
+    txt.write_bytes(change(txt.read_bytes().decode("utf-8")).encode("utf-8"))
+    with pytest.raises(ZoomnewsError) as e:
+        read_import(repo_copy, "brat", out_dir)
+    [problem] = [p for p in e.value.problems if p.code == "ZN603"]
+    assert "crn-2020-08-03" in problem.message and (said or "from character") in problem.message, problem.message
+
+
+def test_a_text_in_nfd_is_said_to_be(repo_copy, tmp_path):
+    import unicodedata
+
+    from zoomnews.formats.common import how_texts_differ
+
+    assert "NFC" in how_texts_differ(unicodedata.normalize("NFD", "café ü"), "café ü")
+
+
 def test_a_changed_text_or_a_split_character_is_refused(repo_copy, tmp_path):
     out_dir = tmp_path / "out"
     export_corpus(repo_copy, "doccano", out_dir)

@@ -395,3 +395,26 @@ def test_a_timex_value_of_another_type_names_the_type(repo_copy, timex_type, val
     [problem] = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line and p.file == "annotations/timexes.jsonl"]
     assert (problem.code, problem.field) == ("ZN407", field), str(problem)
     assert (problem.suggestion or "").startswith(suggested or "") and (problem.suggestion is None) == (suggested is None)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from([kind.source for kind in KINDS.values() if "doc_id" in kind.fields]), st.floats(0, 1), st.floats(0, 1),
+       st.sampled_from(["{broken", "", "[1, 2]", '{"a": 1, "a": 2}', "<<<<<<< HEAD"]), st.sampled_from([1, 3, 1000]))
+def test_a_broken_line_does_not_hide_the_order_of_the_others(relative, swap, where, broken, block):
+    """A line that is not a record (level 1) kept the file's ZN307 back until it was fixed: two rounds.
+    Oracle: ZN307 where the file without the broken line has it (shifted past the broken line)."""
+    from zoomnews import CorpusRepo
+    from conftest import copy_sources
+    from strategies import scratch_dir
+
+    repo = CorpusRepo(copy_sources(scratch_dir("broken-") / "repo"))
+    lines = lines_of(repo, relative)
+    i = min(int(swap * (len(lines) - 1)), len(lines) - 2)
+    lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    write_lines(repo, relative, lines)
+    [order] = [p.line for p in validate_repo(repo, releases=False, block_documents=block).problems if p.code == "ZN307"]
+    at = min(int(where * len(lines)), len(lines))
+    write_lines(repo, relative, [*lines[:at], broken + "\n", *lines[at:]])
+    problems = [(p.file, p.line, p.code) for p in validate_repo(repo, releases=False, block_documents=block).problems]
+    assert (relative, at + 1, "ZN103") in problems or (relative, at + 1, "ZN104") in problems, problems
+    assert [(f, n) for f, n, code in problems if code == "ZN307"] == [(relative, order + (order > at))], problems

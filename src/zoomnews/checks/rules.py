@@ -698,10 +698,18 @@ def timex_consistency(block: Block, kind: str, rows: np.ndarray) -> Flags:
     return flags
 
 
+def raw_changed(documents: pa.Table, raw_sha256: dict[str, str]) -> tuple[np.ndarray, pa.Array]:
+    """ZN402's comparison: the registrations whose sha256 is not their raw file's (one whose raw file
+    was not read, or whose doc_id or sha256 failed level 2, is not judged), and each raw file's sha256.
+    Validate also leaves those documents' texts out of the span checks (see _checked_documents)."""
+    actual = pa.array([raw_sha256.get(d) for d in _column(documents, "doc_id")], type=pa.string())
+    return pc.fill_null(pc.not_equal(actual, documents.column("sha256")), False).to_numpy(zero_copy_only=False), actual
+
+
 def sha256_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
-    actual = pa.array([block.index.raw_sha256.get(d) for d in _column(table, "doc_id")], type=pa.string())
-    differs = pc.fill_null(pc.not_equal(actual, table.column("sha256")), False).to_numpy(zero_copy_only=False) & rows
+    differs, actual = raw_changed(table, block.index.raw_sha256)
+    differs &= rows
     return [(int(i), block.problem(kind, int(i), "ZN402", f"sha256 {table.column('sha256')[int(i)].as_py()[:12]}… but corpus/raw/{table.column('doc_id')[int(i)].as_py()}.txt's is {actual[int(i)].as_py()[:12]}… (its spans are checked once they agree)", field="sha256"))
             for i in np.flatnonzero(differs)]
 

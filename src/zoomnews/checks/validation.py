@@ -267,22 +267,16 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
 
 def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     """A file's reading problems and its ZN307, from the summaries of its ranges (in file order)."""
-    from zoomnews.checks.catalogue import CHECKS
+    from zoomnews.sources.tables import form_problem
 
     problems = [p for part in parts for p in part.problems]
     carriage = [p for p in problems if p.code == "ZN108"]
     problems = [p for p in problems if p.code != "ZN108"] + sorted(carriage, key=lambda p: p.line or 0)[:1]  # once per file
-    if any(CHECKS[p.code].level == 1 for p in problems) or not parts[-1].lines:
-        return problems
     lines = [n for part in parts for n in part.noncanonical] + [part.first for part in parts if part.first is not None]
     for above, below in zip(parts, parts[1:]):
         if above.last is not None and below.head is not None and below.head[0] < above.last:
             lines.append(below.head[1])
-    if parts[-1].missing_final_newline:
-        lines.append(parts[-1].lines)
-    if lines:
-        problems.append(Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)"))
-    return problems
+    return problems + form_problem(kind, lines, parts[-1].lines if parts[-1].missing_final_newline else None, problems)
 
 
 def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, here, consumer=None, progress=None) -> list[RangePart] | None:
@@ -555,16 +549,13 @@ def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present
 
 def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[list[Problem], dict[str, str], dict[str, str]]:
     """check_documents, and the texts and sha256 of the raw files it decoded."""
-    from zoomnews.checks.rules import Block, run_rules
+    from zoomnews.checks.rules import Block, raw_changed, run_rules
     from zoomnews.checks.span_arrays import Documents
 
     documents = _usable(tables["document"], ("doc_id",))
     registered: dict[str, int] = {}  # doc_id -> the line of its (first) registration
-    registered_sha256: dict[str, str | None] = {}  # ... and the sha256 that registration records
-    digests = documents.column("sha256").to_pylist() if "sha256" in documents.column_names else [None] * documents.num_rows
-    for doc_id, line, digest in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist(), digests):
-        if doc_id not in registered:
-            registered[doc_id], registered_sha256[doc_id] = line, digest
+    for doc_id, line in zip(documents.column("doc_id").to_pylist(), documents.column("line").to_pylist()):
+        registered.setdefault(doc_id, line)
     articles = {}
     # every article that names its document and index (its date None when that failed level 2: one mistake, one problem)
     for row in _usable(tables["article"], ("doc_id", "article_index")).select(["doc_id", "article_index", "published"]).to_pylist():
@@ -575,7 +566,7 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
     problems.extend(found)
     # A raw file that is not the one registered (ZN402) is not the text the spans were made on: they
     # are not checked against it, or one edited file would bury its ZN402 under a ZN302 per span.
-    changed = {doc_id for doc_id, digest in sha256.items() if registered_sha256.get(doc_id) not in (None, digest)}
+    changed = set(pc.filter(documents.column("doc_id"), pa.array(raw_changed(documents, sha256)[0])).to_pylist()) if sha256 else set()
     checked_texts = {doc_id: text for doc_id, text in texts.items() if doc_id not in changed} if changed else texts
     block = Block(tables, Documents.of(checked_texts), replace(index, doc_ids=set(registered), articles=articles, raw_sha256=sha256), sorted(needed))
     problems += run_rules(block, "documents")

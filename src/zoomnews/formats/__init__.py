@@ -30,7 +30,7 @@ from importlib import import_module
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import At, Bundle, bundle_from_corpus, bundle_from_repo, check_records
+from zoomnews.formats.common import At, Bundle, bundle_from_corpus, bundle_from_repo, check_records, text_changed
 
 FORMATS = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 LOSSLESS = ("labelstudio", "brat", "xmi", "spacy")
@@ -99,7 +99,7 @@ def _read(repo, corpus, fmt: str, path: Path, units: str | None, annotation) -> 
         if doc_id not in base.texts:
             problems.append(Problem(str(path), None, "ZN401", f"document {doc_id} is not in the corpus: add it with `zoomnews new-document` first"))
         elif text != base.texts[doc_id]:
-            problems.append(Problem(str(path), None, "ZN603", f"the text of {doc_id} differs from corpus/raw/{doc_id}.txt: the tool changed the document, so its offsets cannot be trusted"))
+            problems.append(Problem(str(path), None, "ZN603", text_changed(doc_id, text, base.texts[doc_id])))
     if problems:
         raise ZoomnewsError(problems)
     check_records(bundle, corpus.kinds, at)

@@ -260,6 +260,28 @@ class At:
         return ZoomnewsError(Problem(self.file, self.line, code, f"{self.what}: {message}" if self.what else message, field))
 
 
+def text_changed(doc_id: str, text: str, raw: str) -> str:
+    """ZN603's message: an imported document's text is not its raw text (and how)."""
+    return f"the text of {doc_id} differs from corpus/raw/{doc_id}.txt ({how_texts_differ(text, raw)}): the tool changed the document, so its offsets cannot be trusted"
+
+
+def how_texts_differ(text: str, raw: str) -> str:
+    """How an imported text differs from the raw one, said so that the fix is plain: the usual culprits
+    (line endings, a byte-order mark, Unicode normalization, the final newline), else where."""
+    import unicodedata
+
+    if text.replace("\r\n", "\n") == raw:
+        return "its lines end in CRLF: an editor or git's core.autocrlf converted them; convert it back to LF (dos2unix) and import again"
+    if text.removeprefix("\ufeff") == raw:
+        return "it starts with a byte-order mark: save it as UTF-8 without one"
+    if unicodedata.normalize("NFC", text) == raw:
+        return "it is not in Unicode NFC (the raw text is): a tool decomposed its accents"
+    if text.rstrip("\n") == raw.rstrip("\n"):
+        return "only in newlines at its end"
+    at = next((k for k, (a, b) in enumerate(zip(text, raw)) if a != b), min(len(text), len(raw)))
+    return f"from character {at}: {text[at:at + 20]!r} vs {raw[at:at + 20]!r}"
+
+
 def read_file(path: Path) -> bytes:
     """An import file's bytes through zoomnews.safeio: a symbolic link is refused (ZN111: it could point
     anywhere, /etc/passwd included), a FIFO or folder too (ZN114), an unreadable file is ZN910."""

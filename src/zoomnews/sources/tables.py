@@ -97,8 +97,9 @@ class SourceTable:
 
 class FormCheck:
     """ZN307, once per file, at its first line out of canonical form: a record not written
-    canonically, a row that sorts before the row above it, a missing final newline. Not reported
-    while the file has a level-1 problem (fix that first), and counting neither lines that failed
+    canonically, a row that sorts before the row above it, a missing final newline. Counting neither
+    lines that are not records (level 1 names those; the rest are still judged, so a broken line and
+    the order it hides are heard in one run), nor lines that failed
     their schema, nor a repeated key's later lines, nor lines whose doc_id names no document of the
     corpus when `known` (the doc_ids with a raw file) is given: ZN201, ZN303 and ZN401/ZN106 name
     those, and a mistyped doc_id is one mistake, not also the order it breaks. Fed the file's rows
@@ -142,14 +143,20 @@ class FormCheck:
         self.last = tuple(kept.column(name)[kept.num_rows - 1].as_py() for name in order)
 
     def problems(self, reader) -> list[Problem]:
-        """The ZN307 problem, once the whole file has been read by `reader` (its level-1 problems,
-        its lines not in canonical form, whether it ended without a newline)."""
-        from zoomnews.checks.catalogue import CHECKS
+        """The ZN307 problem, once the whole file has been read by `reader` (its lines not in
+        canonical form, whether it ended without a newline)."""
+        return form_problem(self.kind, [*reader.noncanonical, *([self.first] if self.first is not None else [])],
+                            reader.lines if reader.missing_final_newline else None, reader.problems)
 
-        if any(CHECKS[p.code].level == 1 for p in reader.problems) or not reader.lines:
-            return []
-        lines = [*reader.noncanonical, *([self.first] if self.first is not None else []), *([reader.lines] if reader.missing_final_newline else [])]
-        return [Problem(self.kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)")] if lines else []
+
+def form_problem(kind, lines: list[int], unended: int | None, problems: list[Problem]) -> list[Problem]:
+    """ZN307 at the first of the lines out of canonical form, if any. `unended`: the last line, when
+    it lacks its newline; unless it is not a record (a last line cut short: one mistake, ZN103's)."""
+    from zoomnews.checks.catalogue import CHECKS
+
+    if unended is not None and not any(p.line == unended and CHECKS[p.code].level == 1 for p in problems):
+        lines = [*lines, unended]
+    return [Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)")] if lines else []
 
 
 def _plainly_in_order(table: pa.Table, order, key) -> bool:
