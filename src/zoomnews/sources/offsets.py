@@ -34,15 +34,15 @@ ABBREVIATIONS = frozenset(
 JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: inside words of Indic and Persian script
 
 
-def _rule(marks: str, digits: str) -> re.Pattern:
-    """The rule, with `marks` (escaped) read as letters."""
-    letter = rf"(?:[^\W_]|[{marks}])" if marks else r"[^\W_]"  # a letter, digit, mark or joiner
+def _rule(digits: str) -> re.Pattern:
+    """The rule (`digits`: the class of digits that are not decimal)."""
+    letter = r"[^\W_]"  # a letter or digit
     word = rf"{letter}+(?:['’.]{letter}+)*"  # letters and digits, joined by inner apostrophes and dots
     word_end = rf"(?!['’.]?{letter})"  # the word goes no further: no letter or digit next, nor a separator and one
     abbreviation = "|".join(sorted(ABBREVIATIONS))
     return re.compile(r"(\s*)(" + "|".join([
-        rf"[^\W_]++(?![{marks}'’.])",  # most words: letters and digits, no mark, apostrophe or dot after them
-        rf"[^\w\s.'’{marks}]|_",  # most other characters, on their own
+        r"[^\W_]++(?!['’.])",  # most words: letters and digits, no apostrophe or dot after them
+        r"[^\w\s.'’]|_",  # most other characters, on their own
         # a word that keeps the dot after it: one holding a dot and not ending in a digit ("U.S."), or an abbreviation
         rf"(?:(?={letter}+(?:['’]{letter}+)*\.{letter})(?>{word})(?<![{digits}])|(?:{abbreviation}){word_end})\.",
         # a word before its possessive ’s/'s (unless, holding a dot, it keeps the dot after it)
@@ -58,15 +58,19 @@ def _rule(marks: str, digits: str) -> re.Pattern:
 # \X finds them: an emoji ZWJ sequence, an emoji with its skin tone or variation selector, a flag, a
 # letter with its marks). A text with no mark, joiner or character that can join a cluster to its
 # neighbour (a Grapheme_Cluster_Break other than Other and the controls) has clusters of one character
-# (or CR LF, white space) and no letter a mark: it is tokenized by the same rule with letters [^\W_]
-# (a class of marks in `re` is searched range by range: it took 7x as long) and not segmented.
+# (or CR LF, white space) and no letter a mark: it is tokenized by the rule and not segmented. Any
+# other text is tokenized as the same text with each mark and joiner replaced by an "x" (a letter no
+# abbreviation holds, so it reads as a letter and nothing more; a class of the marks in the rule
+# instead was searched range by range by `re`, 10x as slow), then segmented.
 _CLUSTER = regex.compile(r"\X")
+_LETTER = ord("x")
 
 
 @functools.cache
-def _token_patterns() -> tuple[re.Pattern, re.Pattern, np.ndarray]:
-    """The rule for text with no mark, the rule for any text, and which code points need the second
-    (built on first use, in about 0.1 s: finding the digits that are not decimal, the marks, the joining characters).
+def _token_patterns() -> tuple[re.Pattern, np.ndarray, np.ndarray]:
+    """The rule, which code points are marks or joiners (read as letters), and which make a text need
+    segmenting into clusters (built on first use, in about 0.1 s: finding the digits that are not
+    decimal, the marks, the joining characters).
     Python's own character database decides digits and marks, as it does for `re`'s \\w; `regex` (whose
     Unicode is newer, a superset) only narrows the candidates, which took 0.5 s one by one."""
     characters = np.arange(sys.maxunicode + 1, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
@@ -74,10 +78,11 @@ def _token_patterns() -> tuple[re.Pattern, re.Pattern, np.ndarray]:
     marks = "".join(c for c in regex.findall(r"\p{M}", characters) if unicodedata.category(c)[0] == "M") + JOINERS
     joining = "".join(rf"\p{{Grapheme_Cluster_Break={value}}}" for value in
                       ("Extend", "ZWJ", "SpacingMark", "Prepend", "Regional_Indicator", "L", "V", "T", "LV", "LVT"))
-    needs = np.zeros(len(characters), dtype=bool)  # a table: looking a text's code points up is 50x faster than searching it
-    needs[_code_points(marks)] = True
+    is_mark = np.zeros(len(characters), dtype=bool)  # tables: looking a text's code points up is 50x faster than searching it
+    is_mark[_code_points(marks)] = True
+    needs = is_mark.copy()
     needs[_code_points("".join(regex.findall(f"[{joining}]", characters)))] = True
-    return _rule("", digits), _rule(re.escape(marks), digits), needs
+    return _rule(digits), is_mark, needs
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -137,9 +142,13 @@ class OffsetMap:
 def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The tokens of a whole text: starts and ends (code points, int64 arrays) and the tokens' text.
     Made in C: splitting on the pattern gives the white space before each token and the token."""
-    plain, marked, needs = _token_patterns()
-    cut = not text.isascii() and needs[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)].any()
-    parts = (marked if cut else plain).split(text)  # ["", space, token, "", space, token, ..., trailing space]
+    rule, is_mark, needs = _token_patterns()
+    points = None if text.isascii() else np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cut = points is not None and needs[points].any()
+    read = text
+    if cut and is_mark[points].any():  # the marks and joiners read as letters (same length: same offsets)
+        read = np.where(is_mark[points], np.uint32(_LETTER), points).tobytes().decode("utf-32-le", "surrogatepass")
+    parts = rule.split(read)  # ["", space, token, "", space, token, ..., trailing space]
     bounds = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
     starts, ends = bounds[1::3], bounds[2::3]
     if not cut or not len(starts):
