@@ -19,7 +19,9 @@ PROPERTIES = ["tests/test_canonical_lines.py", "tests/test_properties.py", "test
               "tests/test_source_tables.py", "tests/test_rule_oracles.py", "tests/test_messages.py", "tests/test_scoring.py",
               "tests/test_validate.py", "tests/test_shards.py", "tests/test_schema_columns.py", "tests/test_safeio.py", "tests/test_derived_from.py", "tests/test_stray_sources.py"]
 
-# name, file, original text, mutated text
+CONVERTERS = ["tests/test_formats.py", "tests/test_import_safety.py", "tests/test_labelstudio.py"]  # run for the converters' mutants only
+
+# name, file, original text, mutated text[, the tests that must catch it: PROPERTIES unless named]
 MUTANTS = [
     ("off-by-one: UTF-16 -> code point conversion", "src/zoomnews/sources/offsets.py",
      '        return index\n', '        return index + (offsets > 0)\n'),
@@ -139,14 +141,22 @@ MUTANTS = [
      "    joined = meet & (bounds[cluster] != ends[:-1]) & (blank[bounds[cluster + 1]] == blank[bounds[cluster]]) & False"),
     ("diff: changed fields ignored", "src/zoomnews/tools/diff.py",
      "        if fields:\n            result.changed.append", "        if False:\n            result.changed.append"),
+    ("import: an XMI with a second sofa read as if it had one (its view's annotations lost)", "src/zoomnews/formats/xmi.py",
+     "    if others:\n", "    if False:\n", CONVERTERS),
+    ("import: spaCy's doc.ents not read (a model's entity edits lost)", "src/zoomnews/formats/spacy.py",
+     "    current = {ENTS: list(doc.ents), ", "    current = {ENTS: [], ", CONVERTERS),
+    ("import: a brat .txt that is not the raw text read against its lines first (ZN601, not ZN603)", "src/zoomnews/formats/brat.py",
+     "        if base and doc in base.texts and text != base.texts[doc]:", "        if False:", CONVERTERS),
+    ("import: a text with CRLF line endings not said to have them (ZN603)", "src/zoomnews/formats/common.py",
+     '    if text.replace("\\r\\n", "\\n") == raw:', '    if text == raw:', CONVERTERS),
 ]
 
 
-def run_properties() -> int:
+def run_tests(tests: list[str]) -> int:
     # this checkout's library first, even when the environment's editable install points at another one
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HYPOTHESIS_PROFILE": "mutants",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *PROPERTIES],
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
 
@@ -158,7 +168,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     missed = 0
-    for name, relative, original, mutated in chosen:
+    for name, relative, original, mutated, *tests in chosen:
         path = ROOT / relative
         source = path.read_text(encoding="utf-8")
         if source.count(original) != 1:
@@ -167,7 +177,7 @@ def main() -> int:
             continue
         try:
             path.write_text(source.replace(original, mutated), encoding="utf-8")
-            caught = run_properties() != 0
+            caught = run_tests(tests[0] if tests else PROPERTIES) != 0
         finally:
             path.write_text(source, encoding="utf-8")
         missed += not caught
