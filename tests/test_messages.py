@@ -418,3 +418,14 @@ def test_a_broken_line_does_not_hide_the_order_of_the_others(relative, swap, whe
     problems = [(p.file, p.line, p.code) for p in validate_repo(repo, releases=False, block_documents=block).problems]
     assert (relative, at + 1, "ZN103") in problems or (relative, at + 1, "ZN104") in problems, problems
     assert [(f, n) for f, n, code in problems if code == "ZN307"] == [(relative, order + (order > at))], problems
+
+
+@pytest.mark.parametrize("relative", [ENTITIES, "corpus/documents.jsonl", "annotations/registry/entities.jsonl"])
+@pytest.mark.parametrize("cut", [1, 20, -2])
+def test_a_last_line_cut_short_is_one_problem(repo_copy, relative, cut):
+    """A file whose last line was cut short (a save interrupted, a bad paste) lacks its final newline
+    too: that is the same mistake, ZN103 alone, not also a ZN307."""
+    lines = lines_of(repo_copy, relative)
+    write_lines(repo_copy, relative, [*lines[:-1], lines[-1][:cut]])
+    problems = [(p.file, p.line, p.code) for p in validate_repo(repo_copy, releases=False).problems if p.file == relative]
+    assert problems == [(relative, len(lines), "ZN103")], problems
