@@ -93,7 +93,8 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
     (lambda t: t.replace("\n", "\r\n"), "its lines end in CRLF"),  # git's core.autocrlf on Windows
     (lambda t: "\ufeff" + t, "byte-order mark"),
     (lambda t: __import__("unicodedata").normalize("NFD", t.replace("Zoom", "Zoom café", 1)), None),  # other text too: where
-    (lambda t: t + "\n\n", "only in newlines at its end"),
+    (lambda t: t + "\n\n", "other newlines at its end, and nothing else"),
+    (lambda t: "\ufeff" + t.replace("\n", "\r\n") + "\r\n", "byte-order mark (save it as UTF-8 without one); its lines end in CRLF"),  # a Windows editor: all at once
     (lambda t: t.replace("Zoom", "Zoon", 1), "from character"),
 ])
 def test_a_brat_text_changed_on_its_way_says_how(repo_copy, tmp_path, change, said):

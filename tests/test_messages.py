@@ -427,5 +427,51 @@ def test_a_last_line_cut_short_is_one_problem(repo_copy, relative, cut):
     too: that is the same mistake, ZN103 alone, not also a ZN307."""
     lines = lines_of(repo_copy, relative)
     write_lines(repo_copy, relative, [*lines[:-1], lines[-1][:cut]])
-    problems = [(p.file, p.line, p.code) for p in validate_repo(repo_copy, releases=False).problems if p.file == relative]
-    assert problems == [(relative, len(lines), "ZN103")], problems
+    problems = [p for p in validate_repo(repo_copy, releases=False).problems if p.file == relative]
+    assert [(p.file, p.line, p.code) for p in problems] == [(relative, len(lines), "ZN103")], [str(p) for p in problems]
+    assert "end it with a newline" in problems[0].message  # completing the line is not all: it asks for the newline as well
+
+
+def test_a_whole_last_line_without_its_newline_hears_both(repo_copy):
+    """A last line read whole (here with a repeated key, ZN104) that lacks its newline: two mistakes, both reported."""
+    lines = lines_of(repo_copy, ENTITIES)
+    write_lines(repo_copy, ENTITIES, [*lines[:-1], lines[-1].rstrip("\n")[:-1] + ', "id": "e1"}'])
+    problems = [(p.line, p.code) for p in validate_repo(repo_copy, releases=False).problems if p.file == ENTITIES]
+    assert problems == [(len(lines), "ZN104"), (len(lines), "ZN307")], problems
+
+
+@pytest.mark.parametrize("block", [1, 1000])
+def test_a_missing_raw_file_does_not_hide_the_order_of_its_spans(repo_copy, block):
+    """The order check once left out every row of a document without its raw file (not only rows
+    naming no registered document): restoring the file then revealed a ZN307, a second round."""
+    lines = lines_of(repo_copy, ENTITIES)
+    i = next(i for i, line in enumerate(lines) if json.loads(line)["doc_id"] == "crn-2020-08-03") + 3
+    lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    write_lines(repo_copy, ENTITIES, lines)
+    repo_copy.raw_path("crn-2020-08-03").unlink()
+    codes = {(p.file, p.line, p.code) for p in validate_repo(repo_copy, releases=False, block_documents=block).problems}
+    assert (ENTITIES, i + 2, "ZN307") in codes and "ZN106" in {code for _, _, code in codes}, sorted(codes, key=str)
+
+
+def test_a_span_too_long_is_named_whatever_it_shares_with_its_neighbours(tmp_path):
+    """Found by a tester: a long span sharing its start with a span it covers was not told apart
+    (two ZN305s, neither on it), and one also starting inside an earlier span did not say so (fixing
+    its end then revealed a ZN305 against that one)."""
+    from test_rule_oracles import EDGES
+
+    for name, span, inside in [("too long, sharing its start with a span it covers", "e2 (0-22)", None),
+                               ("too long, starting inside an earlier span", "e2 (5-28)", "e1 (0-10)")]:
+        problems = [p for p in validate_repo(EDGES[name].write(), releases=False).problems if p.code == "ZN305"]
+        assert len(problems) == 1 and problems[0].field == "end" and problems[0].message.startswith(f"{span} overlaps 2 later spans"), [str(p) for p in problems]
+        assert (f"starts inside {inside}" in problems[0].message) if inside else "starts inside e" not in problems[0].message.split("later spans")[0]
+
+
+def test_a_dateline_of_the_wrong_type_and_date_hears_both_in_one_run(repo_copy):
+    """ZN407 blamed both type and value, so a creation-time timex with a date under type DURATION heard
+    only "Did you mean type DATE?"; its wrong date (ZN408, which reads no type) came in the next round."""
+    def change(r):
+        return {**r, "type": "DURATION", "value": "2020-08-05" if r["value"] != "2020-08-05" else "2020-08-06"}
+
+    line = edit_record(repo_copy, "annotations/timexes.jsonl", lambda r: r["creation_time"] and r["type"] == "DATE", change)
+    found_here = sorted((p.code, p.field) for p in validate_repo(repo_copy, releases=False).problems if p.line == line)
+    assert found_here == [("ZN407", "type"), ("ZN408", "value")], found_here

@@ -446,14 +446,15 @@ def space_at_edge(block: Block, kind: str, rows: np.ndarray) -> Flags:
 @rule("ZN305", 3, "overlap", "Spans of a flat layer (zones, entities, timexes) do not overlap.", "One of the two spans is wrong (too long, or one mention annotated twice): fix or delete that one; the layers are flat.",
       kinds=("zone", "entity", "timex"), reads=("doc_id", "id", "start", "end", "text"))
 def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    """A span starting before an earlier span of its document (in (start, end) order) has ended,
-    named against the earlier span reaching furthest. When two or more spans start inside one earlier
-    span, that span is the likelier mistake (too long, it covers its neighbours): it is named once,
-    with them, and left out while the rest are looked at again (one mistake, one problem)."""
+    """A span starting before an earlier span of its document (in order of start, the longer first)
+    has ended, named against the earlier span reaching furthest. When two or more spans start inside
+    one earlier span, that span is the likelier mistake (too long, it covers its neighbours): it is
+    named once, with them (and with the span it starts inside, if any), and left out while the rest
+    are looked at again (one mistake, one problem)."""
     spans = block.spans(kind, rows)
     keep = np.flatnonzero(spans.doc >= 0)
     gstart, gend = spans.global_start(block.documents)[keep], spans.global_end(block.documents)[keep]
-    order = np.lexsort((gend, gstart))
+    order = np.lexsort((-gend, gstart))
     keep, gstart, gend = keep[order], gstart[order], gend[order]
     flags = []
     while True:
@@ -466,8 +467,9 @@ def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
             i, covered = keep[k], keep[later[earlier == k]]
             names = ", ".join(f"{spans.ids[j]} ({spans.start[j]}-{spans.end[j]})" for j in covered[:COVERED_SHOWN])
             more = f" and {len(covered) - COVERED_SHOWN} more" if len(covered) > COVERED_SHOWN else ""
+            inside = "".join(f"; it starts inside {spans.ids[j]} ({spans.start[j]}-{spans.end[j]}) too" for j in keep[earlier[later == k]])
             flags.append((int(spans.rows[i]), spans.problem(i, "ZN305", f"{spans.ids[i]} ({spans.start[i]}-{spans.end[i]}) overlaps {len(covered)} later spans, "
-                                                                       f"which start inside it: {names}{more}; is it too long?", field=f"{spans.prefix}end")))
+                                                                       f"which start inside it: {names}{more}{inside}; is it too long?", field=f"{spans.prefix}end")))
         left = ~np.isin(np.arange(len(keep)), covering)
         keep, gstart, gend = keep[left], gstart[left], gend[left]
     for k, e in zip(later, earlier):
@@ -480,7 +482,7 @@ COVERED_SHOWN = 5  # spans a too-long span's ZN305 names (it counts the rest)
 
 
 def _clashes(gstart: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Spans in (start, end) order: the positions of those starting before an earlier one has ended,
+    """Spans in order of start (the longer first): the positions of those starting before an earlier one has ended,
     and for each, the earlier one reaching furthest (the latest such). Documents are disjoint ranges
     of the global offsets, so the reach never leaks from one into the next."""
     if not len(gend):
@@ -653,7 +655,7 @@ def speaker_statement(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 @rule("ZN407", 4, "timex-value", "A TIMEX3 value is well-formed TimeML for its type (DATE 2020-08-03, DURATION P90D, SET P1M, …).",
       "See annotations/GUIDELINES.md §3 for the value forms.",
-      kinds=("timex",), reads=("type", "value"), excludes=blames_fields("type", "value"))
+      kinds=("timex",), reads=("type", "value"), excludes=blames_its_field)
 def timex_values(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     pairs = pc.binary_join_element_wise(table.column("type"), table.column("value"), "\x00")
@@ -676,10 +678,14 @@ def _timex_value_problem(block: Block, kind: str, i: int) -> Problem:
                          field="type", suggestion=f"Did you mean type {fits[0]} (or another value)?")
 
 
-@rule("ZN408", 4, "timex-inconsistent", "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
-      "Resolve the expression again against the article's creation time (corpus/articles.jsonl).",
-      kinds=("timex",), reads=("doc_id", "text", "type", "value", "article_index", "creation_time"))
-def timex_consistency(block: Block, kind: str, rows: np.ndarray) -> Flags:
+TIMEX_INCONSISTENT = Check("ZN408", 4, "timex-inconsistent",
+                           "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
+                           "Resolve the expression again against the article's creation time (corpus/articles.jsonl).")
+
+
+# ZN408 is two functions: the dateline's date reads no type, so a type ZN407 blamed does not hold it back
+@rule(TIMEX_INCONSISTENT, kinds=("timex",), reads=("doc_id", "value", "article_index", "creation_time"))
+def dateline_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
     created = np.flatnonzero(pc.fill_null(table.column("creation_time"), False).to_numpy(zero_copy_only=False) & rows)
     datelines = table.take(pa.array(created, type=pa.int64())).select(["doc_id", "article_index", "value"]).to_pylist()
@@ -687,6 +693,12 @@ def timex_consistency(block: Block, kind: str, rows: np.ndarray) -> Flags:
         dct = block.index.articles.get((row["doc_id"], row["article_index"]))
         if dct is not None and row["value"] != dct:  # no article (ZN404) or no valid date (ZN201): reported there
             flags.append((int(i), block.problem(kind, int(i), "ZN408", f"flagged as creation time, but {row['value']} is not the article's date {dct}", field="value")))
+    return flags
+
+
+@rule(TIMEX_INCONSISTENT, kinds=("timex",), reads=("text", "type", "value"))
+def date_texts(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    table, flags = block.tables[kind], []
     dates = pc.fill_null(pc.equal(table.column("type"), "DATE"), False).to_numpy(zero_copy_only=False) & rows
     pairs = pc.binary_join_element_wise(table.column("text"), table.column("value"), "\x00")
     messages = {p: timeml.inconsistencies(*p.split("\x00", 1)) for p in pc.unique(pc.filter(pairs, pa.array(dates))).to_pylist()}

@@ -234,8 +234,10 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     names = present.doc_ids
     after = names[lo - 1] if lo > 0 else None  # the range holds doc_ids above this one...
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
-    everything = pa.array(names) if whole else None  # a whole file's rows are checked for order at once, against every raw file
-    streams = {name: LayerStream(repo, kinds[name], threads, whole, after, upto, everything) for name in document_kinds(kinds)}
+    streams = {"document": LayerStream(repo, kinds["document"], threads, whole, after, upto)}  # the register first: the others' order needs it
+    registered = pc.drop_null(streams["document"].buffer.column("doc_id")) if whole else None  # (whole: every row is at hand)
+    streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered)
+                    for name in document_kinds(kinds) if name != "document"})
     sink = consumer.open(names, lo, hi, kinds, index) if consumer is not None else None
     problems: list[Problem] = []
 
@@ -244,8 +246,9 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
         block = names[start:min(start + block_size, hi)]
         in_block = set(block)
         boundary = names[start + block_size - 1] if start + block_size < hi else upto  # the block's last doc_id; None: the rest
-        known = pa.array(block, pa.string())  # the doc_ids up to `boundary` that have a raw file (for ZN307, see FormCheck)
-        tables = {name: stream.take_until(boundary, known) for name, stream in streams.items()}
+        tables = {"document": streams["document"].take_until(boundary)}
+        registered = pc.drop_null(tables["document"].column("doc_id"))  # the documents up to `boundary` (for ZN307, see FormCheck)
+        tables.update({name: stream.take_until(boundary, registered) for name, stream in streams.items() if name != "document"})
         raws, found = read_raws(sorted(_needed(tables, in_block, index)), present)
         return in_block, tables, raws, found
 
@@ -436,7 +439,7 @@ class LayerStream:
 
     def take_until(self, boundary: str | None, known: pa.Array | None = None) -> pa.Table:
         """The rows whose doc_id is at most `boundary` (None: every row left), in file order; `known`:
-        those of their doc_ids that have a raw file (the rest are left out of the order, see FormCheck)."""
+        the documents registered up to `boundary` (rows naming another are left out of the order, see FormCheck)."""
         while not self.done and (boundary is None or not self.buffer.num_rows or self.buffer.column("doc_id")[self.buffer.num_rows - 1].as_py() <= boundary):
             self._pull()
         if boundary is None:

@@ -266,20 +266,27 @@ def text_changed(doc_id: str, text: str, raw: str) -> str:
 
 
 def how_texts_differ(text: str, raw: str) -> str:
-    """How an imported text differs from the raw one, said so that the fix is plain: the usual culprits
-    (line endings, a byte-order mark, Unicode normalization, the final newline), else where."""
+    """How an imported text differs from the raw one, said so that the fix is plain: each of the usual
+    culprits it shows (a byte-order mark, CRLF line endings, Unicode normalization, newlines at the
+    end; a Windows editor often adds several), else where the texts part."""
     import unicodedata
 
-    if text.replace("\r\n", "\n") == raw:
-        return "its lines end in CRLF: an editor or git's core.autocrlf converted them; convert it back to LF (dos2unix) and import again"
-    if text.removeprefix("\ufeff") == raw:
-        return "it starts with a byte-order mark: save it as UTF-8 without one"
-    if unicodedata.normalize("NFC", text) == raw:
-        return "it is not in Unicode NFC (the raw text is): a tool decomposed its accents"
-    if text.rstrip("\n") == raw.rstrip("\n"):
-        return "only in newlines at its end"
+    undo = [("it starts with a byte-order mark (save it as UTF-8 without one)", lambda t: t.removeprefix("\ufeff")),
+            ("its lines end in CRLF (an editor or git's core.autocrlf converted them; convert it back to LF, e.g. dos2unix)",
+             lambda t: t.replace("\r\n", "\n")),
+            ("it is not in Unicode NFC, as the raw text is (a tool decomposed its accents)", lambda t: unicodedata.normalize("NFC", t)),
+            ("it has other newlines at its end", lambda t: t.rstrip("\n") + raw[len(raw.rstrip("\n")):])]
+    causes = []
+    for cause, fix in undo:
+        fixed = fix(text)
+        if fixed != text:
+            causes.append(cause)
+            text = fixed
+    if text == raw and causes:
+        return "; ".join(causes) + ", and nothing else"
     at = next((k for k, (a, b) in enumerate(zip(text, raw)) if a != b), min(len(text), len(raw)))
-    return f"from character {at}: {text[at:at + 20]!r} vs {raw[at:at + 20]!r}"
+    where = f"from character {at}: {text[at:at + 20]!r} vs {raw[at:at + 20]!r}"
+    return "; ".join([*causes, f"and{' then' if causes else ''} the texts differ {where}"]) if causes else f"the texts differ {where}"
 
 
 def read_file(path: Path) -> bytes:

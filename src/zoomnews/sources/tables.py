@@ -24,7 +24,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -89,7 +89,7 @@ class SourceTable:
         return usable_rows(self.table, fields)
 
     def form_problems(self, known=None) -> list[Problem]:
-        """ZN307 for the whole file (see FormCheck; `known`: the doc_ids with a raw file)."""
+        """ZN307 for the whole file (see FormCheck; `known`: the registered doc_ids)."""
         form = FormCheck(self.kind)
         form.feed(self.table, known)
         return form.problems(self)
@@ -100,9 +100,9 @@ class FormCheck:
     canonically, a row that sorts before the row above it, a missing final newline. Counting neither
     lines that are not records (level 1 names those; the rest are still judged, so a broken line and
     the order it hides are heard in one run), nor lines that failed
-    their schema, nor a repeated key's later lines, nor lines whose doc_id names no document of the
-    corpus when `known` (the doc_ids with a raw file) is given: ZN201, ZN303 and ZN401/ZN106 name
-    those, and a mistyped doc_id is one mistake, not also the order it breaks. Fed the file's rows
+    their schema, nor a repeated key's later lines, nor lines whose doc_id is not a registered
+    document when `known` (the registered doc_ids) is given: ZN201, ZN303 and ZN401 name those, and
+    a mistyped doc_id is one mistake, not also the order it breaks. Fed the file's rows
     in file order, a few whole documents at a time (repeated keys are looked for within what is fed:
     every doc_id-keyed kind's key holds its doc_id)."""
 
@@ -149,12 +149,14 @@ class FormCheck:
                             reader.lines if reader.missing_final_newline else None, reader.problems)
 
 
+UNREAD_LINE = ("ZN102", "ZN103")  # a line that could not be read at all (invalid UTF-8, not JSON): maybe cut short
+
+
 def form_problem(kind, lines: list[int], unended: int | None, problems: list[Problem]) -> list[Problem]:
     """ZN307 at the first of the lines out of canonical form, if any. `unended`: the last line, when
-    it lacks its newline; unless it is not a record (a last line cut short: one mistake, ZN103's)."""
-    from zoomnews.checks.catalogue import CHECKS
-
-    if unended is not None and not any(p.line == unended and CHECKS[p.code].level == 1 for p in problems):
+    it lacks its newline; unless it could not be read at all (a last line cut short is one mistake:
+    its ZN103 asks for the newline too)."""
+    if unended is not None and not any(p.line == unended and p.code in UNREAD_LINE for p in problems):
         lines = [*lines, unended]
     return [Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)")] if lines else []
 
@@ -309,6 +311,9 @@ class SourceReader:
         if rest:
             self.missing_final_newline = True
             yield self._table(rest + b"\n")
+            for k, problem in enumerate(self.problems):  # a last line that is not JSON: one problem says both (see form_problem)
+                if problem.line == self.lines and problem.code in UNREAD_LINE:
+                    self.problems[k] = replace(problem, message=f"{problem.message} (the file's last line; end it with a newline too)")
 
     def _table(self, block: bytes) -> pa.Table:
         label = self.kind.source
