@@ -112,3 +112,16 @@ def test_score_baseline_prints_the_cards_benchmark_and_needs_one_of_pred_or_base
     for arguments in ([], ["--baseline", "--pred", str(ROOT / "annotations")]):
         refused = CliRunner().invoke(main, ["score", *arguments, "--repo", str(ROOT)])
         assert refused.exit_code == 2 and "--pred PATH" in refused.output and refused.exception.__class__ is SystemExit
+
+
+@pytest.mark.parametrize("module", ["zoomnews", "zoomnews.cli"])
+def test_python_dash_m_runs_the_command(repo_copy, module):
+    """`python -m zoomnews.cli validate` once exited 0 without running anything (no __main__ guard),
+    so a CI step written that way passed every corpus."""
+    import subprocess
+    import sys
+
+    with open(repo_copy.path("annotations/entities.jsonl"), "a", encoding="utf-8") as f:
+        f.write("{broken\n")
+    run = subprocess.run([sys.executable, "-m", module, "validate", str(repo_copy.root)], capture_output=True, text=True)
+    assert run.returncode == 1 and "ZN103" in run.stdout, (run.returncode, run.stdout[-500:], run.stderr[-500:])
