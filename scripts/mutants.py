@@ -57,6 +57,8 @@ MUTANTS = [
      "    fits = []"),
     ("validator: ZN407 blames type and value alike (a dateline's wrong date waits for the next round)", "src/zoomnews/checks/rules.py",
      '      kinds=("timex",), reads=("type", "value"), excludes=blames_its_field)', '      kinds=("timex",), reads=("type", "value"), excludes=blames_fields("type", "value"))'),
+    ("validator: ZN401 on every record of a document whose raw file is there but not registered", "src/zoomnews/checks/rules.py",
+     " if doc_ids[int(i)].as_py() not in block.index.corpus_doc_ids]", "]"),
     ("fmt: a number written as a string sorts after every number", "src/zoomnews/sources/corpus.py",
      "        return int(value)\n    return value", "        return value\n    return value"),
     ("validator: white space checked at the start of a span only (ZN304)", "src/zoomnews/checks/rules.py",

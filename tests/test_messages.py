@@ -475,3 +475,12 @@ def test_a_dateline_of_the_wrong_type_and_date_hears_both_in_one_run(repo_copy):
     line = edit_record(repo_copy, "annotations/timexes.jsonl", lambda r: r["creation_time"] and r["type"] == "DATE", change)
     found_here = sorted((p.code, p.field) for p in validate_repo(repo_copy, releases=False).problems if p.line == line)
     assert found_here == [("ZN407", "type"), ("ZN408", "value")], found_here
+
+
+def test_a_doc_id_mistyped_in_the_register_is_a_few_problems_not_one_per_record(repo_copy):
+    """A doc_id mistyped in corpus/documents.jsonl gave ZN105, ZN106, ZN413 and a ZN401 on each of
+    the document's 278 records. Its raw file's ZN105 speaks for them."""
+    line = edit_record(repo_copy, "corpus/documents.jsonl", lambda r: r["doc_id"] == "crn-2020-08-03", lambda r: {**r, "doc_id": "crn-2020-08-30"})
+    problems = [(p.file, p.line, p.code) for p in validate_repo(repo_copy, releases=False).problems]
+    assert sorted(problems, key=str) == sorted([("corpus/documents.jsonl", line, "ZN106"), ("corpus/raw/crn-2020-08-03.txt", None, "ZN105"),
+                                                ("corpus/documents.jsonl", line, "ZN413")], key=str), problems
