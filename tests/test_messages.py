@@ -484,3 +484,20 @@ def test_a_doc_id_mistyped_in_the_register_is_a_few_problems_not_one_per_record(
     problems = [(p.file, p.line, p.code) for p in validate_repo(repo_copy, releases=False).problems]
     assert sorted(problems, key=str) == sorted([("corpus/documents.jsonl", line, "ZN106"), ("corpus/raw/crn-2020-08-03.txt", None, "ZN105"),
                                                 ("corpus/documents.jsonl", line, "ZN413")], key=str), problems
+
+
+@given(st.sampled_from(sorted(KINDS)), st.data())
+def test_missing_fields_are_one_problem_naming_them_all(kind_name, data):
+    """`{}` was one ZN201 per required field (13 for a quote). Missing fields are one problem that
+    names each of them, and each is nulled for the later checks; one missing field is named alone."""
+    kind = KINDS[kind_name]
+    from hypothesis_jsonschema import from_schema
+
+    record = data.draw(from_schema({k: v for k, v in kind.schema.items() if k != "x-zoomnews"}))
+    dropped = data.draw(st.lists(st.sampled_from(kind.schema["required"]), min_size=1, unique=True))
+    for name in dropped:
+        del record[name]
+    source = parse_source((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"), kind)
+    told = [p for p in source.problems if "required" in p.message]
+    assert len(told) == 1 and all(repr(name) in told[0].message for name in dropped), [str(p) for p in source.problems]
+    assert set(dropped) <= set(source.table.column("invalid")[0].as_py().split(","))

@@ -700,7 +700,14 @@ def schema_problems(kind, label: str, line: int, record: dict) -> tuple[list[Pro
     missing = [name for name in properties if name not in record]
     meant = {extra: near[0] for extra in sorted(set(record) - set(properties))  # an unknown key -> the missing one it resembles
              for near in [difflib.get_close_matches(extra, missing, n=1)] if near}
-    for error in sorted(kind.validator.iter_errors(record), key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
+    errors = sorted(kind.validator.iter_errors(record), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    absent = [name for name in missing if name not in meant.values() and name in kind.schema.get("required", ())]  # (a misspelt one is told with its key)
+    if len(absent) > 1:  # one problem for them all: a record of `{}` was 13 problems
+        bad.update(absent)
+        errors = [e for e in errors if e.validator != "required"]
+        problems.append(Problem(label, line, "ZN201", f"{len(absent)} required fields are missing: {', '.join(map(repr, absent))} "
+                                                      f"({kind.name}.schema.json: required)", field=absent[0]))
+    for error in errors:
         path = ".".join(str(p) for p in error.absolute_path)
         suggestion = None
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
