@@ -243,8 +243,7 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
 
     def fetch(start: int):
         """Block `start`'s rows of every stream and its raw files (the streams are only ever read here)."""
-        block = names[start:min(start + block_size, hi)]
-        in_block = set(block)
+        in_block = set(names[start:min(start + block_size, hi)])
         boundary = names[start + block_size - 1] if start + block_size < hi else upto  # the block's last doc_id; None: the rest
         tables = {"document": streams["document"].take_until(boundary)}
         registered = pc.drop_null(tables["document"].column("doc_id"))  # the documents up to `boundary` (for ZN307, see FormCheck)

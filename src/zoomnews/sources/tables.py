@@ -99,12 +99,12 @@ class FormCheck:
     """ZN307, once per file, at its first line out of canonical form: a record not written
     canonically, a row that sorts before the row above it, a missing final newline. Counting neither
     lines that are not records (level 1 names those; the rest are still judged, so a broken line and
-    the order it hides are heard in one run), nor lines that failed
-    their schema, nor a repeated key's later lines, nor lines whose doc_id is not a registered
-    document when `known` (the registered doc_ids) is given: ZN201, ZN303 and ZN401 name those, and
-    a mistyped doc_id is one mistake, not also the order it breaks. Fed the file's rows
-    in file order, a few whole documents at a time (repeated keys are looked for within what is fed:
-    every doc_id-keyed kind's key holds its doc_id)."""
+    the disorder beside it are heard in one run), nor lines that failed their schema, nor a repeated
+    key's later lines, nor lines whose doc_id is not a registered document when `known` (the
+    registered doc_ids) is given: ZN201, ZN303 and ZN401 name those, and a mistyped doc_id is one
+    mistake, not also the order it breaks. Fed the file's rows in file order, a few whole documents
+    at a time (repeated keys are looked for within what is fed: every doc_id-keyed kind's key holds
+    its doc_id)."""
 
     def __init__(self, kind):
         self.kind = kind
