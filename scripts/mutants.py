@@ -149,8 +149,8 @@ MUTANTS = [
      "    if others:\n", "    if False:\n", CONVERTERS),
     ("import: spaCy's doc.ents not read (a model's entity edits lost)", "src/zoomnews/formats/spacy.py",
      "    current = {ENTS: list(doc.ents), ", "    current = {ENTS: [], ", CONVERTERS),
-    ("import: a brat .txt that is not the raw text read against its lines first (ZN601, not ZN603)", "src/zoomnews/formats/brat.py",
-     "        if base and doc in base.texts and text != base.texts[doc]:", "        if False:", CONVERTERS),
+    ("import: a text that is not the raw text read against its spans first (ZN601, not ZN603)", "src/zoomnews/formats/common.py",
+     "        if raw is not None and doc_id in raw and text != raw[doc_id]:", "        if False:", CONVERTERS),
     ("import: a text with CRLF line endings not said to have them (ZN603)", "src/zoomnews/formats/common.py",
      '             lambda t: t.replace("\\r\\n", "\\n")),', '             lambda t: t),', CONVERTERS),
 ]

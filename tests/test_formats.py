@@ -402,3 +402,16 @@ def test_units_a_format_cannot_count_in_are_a_usage_error_for_export_and_import(
     else:
         assert imported.exit_code == 2 and f"{fmt} offsets are always" in imported.output and "--units" in imported.output, imported.output
     assert ("utf16" in own.UNITS) == (fmt in ("labelstudio", "doccano", "xmi")) and own.UNIT in own.UNITS
+
+
+@pytest.mark.parametrize("fmt, file", [("labelstudio", "tasks.json"), ("doccano", "doccano.jsonl")])
+def test_a_changed_text_is_refused_as_such_before_its_spans(repo_copy, tmp_path, fmt, file):
+    """A Label Studio task whose text had changed was refused with a ZN601 on its first region ("are
+    the offsets in another unit?"), which sent the contributor after the wrong fix."""
+    out_dir = tmp_path / "out"
+    export_corpus(repo_copy, fmt, out_dir)
+    path = out_dir / file
+    path.write_text(path.read_text(encoding="utf-8").replace("Zoom", "Zoom Inc.", 1), encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as e:
+        read_import(repo_copy, fmt, out_dir)
+    assert [p.code for p in e.value.problems] == ["ZN603"] and "from character" in e.value.problems[0].message, [str(p) for p in e.value.problems]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, attributes,
                                      doc_id, label, need, new_id, next_ids, numbered_lines, parse_json, parse_span_type,
-                                     read_text_file, record_id, settable, shown, span_type, text_changed)
+                                     read_text_file, record_id, settable, shown, span_type)
 
 CARRIES = SPAN_KINDS
 UNIT = "codepoint"
@@ -99,10 +99,8 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     for ann in anns:
         at = At(str(ann))
         doc = doc_id(kinds, ann.stem, at.inside("file name"), base.texts if base else None)
-        bundle.add_document(doc, read_text_file(ann.with_suffix(".txt")), at)
+        bundle.add_document(doc, read_text_file(ann.with_suffix(".txt")), At(str(ann.with_suffix(".txt"))), base.texts if base else None)
         text = bundle.texts[doc]
-        if base and doc in base.texts and text != base.texts[doc]:  # before its lines: their offsets count in the changed text
-            raise At(str(ann.with_suffix(".txt"))).refuse("ZN603", text_changed(doc, text, base.texts[doc]))
         for layer, record in _records(read_ann(ann, text), doc, text, kinds, counters, at):
             bundle.layers[layer].append(record)
     return bundle, notes

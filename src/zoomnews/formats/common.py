@@ -44,12 +44,16 @@ class Bundle:
     def records(self, layer: str, doc_id: str) -> list[dict]:
         return [r for r in self.layers[layer] if r["doc_id"] == doc_id]
 
-    def add_document(self, doc_id: str, text, at: At) -> None:
-        """A document read from an import; once only (a second copy would be merged or lost silently)."""
+    def add_document(self, doc_id: str, text, at: At, raw: dict[str, str] | None = None) -> None:
+        """A document read from an import; once only (a second copy would be merged or lost silently).
+        With `raw` (the corpus's texts), a text that is not its document's raw text is refused before
+        any of its spans is read: their offsets count in the changed text (ZN603 says how it changed)."""
         if not isinstance(text, str):
             raise at.refuse("ZN602", f"the text of {doc_id} is a {type(text).__name__}, not a string")
         if doc_id in self.texts:
             raise at.refuse("ZN602", f"document {doc_id} appears twice in the import")
+        if raw is not None and doc_id in raw and text != raw[doc_id]:
+            raise at.refuse("ZN603", text_changed(doc_id, text, raw[doc_id]))
         self.texts[doc_id] = text
 
 

@@ -59,7 +59,7 @@ def read_spans(path: Path, units: str, kinds, known=None):
         at = At(str(file), number)
         task = need(parse_json(line, at), dict, at, "a doccano line")
         doc = doc_id(kinds, task.get("doc_id"), at.inside("doc_id"), known)
-        texts.add_document(doc, task.get("text"), at)
+        texts.add_document(doc, task.get("text"), at, known)
         text = texts.texts[doc]
         for item in need(task.get("label"), list, at, "its label list"):
             if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):

@@ -306,7 +306,7 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
         if chosen is None:
             notes.append(f"{doc}: no annotation in the task{_unreviewed(task)}; its records are left as they are")
             continue
-        bundle.add_document(doc, data.get("text"), where)
+        bundle.add_document(doc, data.get("text"), where, base.texts if base else None)
         where = where.inside(f"annotation {shown(chosen.get('id'))}")
         results = need(chosen.get("result"), list, where, "its result")
         for layer, record, rid in _records(results, doc, bundle.texts[doc], kinds, convert, counters, where):

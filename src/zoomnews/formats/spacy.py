@@ -133,7 +133,7 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
         where = at.inside(f"Doc {n}")
         stored = _stored(doc, kinds, base, where)
         name = stored["doc_id"] if stored else _by_text(doc, by_text, where)
-        texts.add_document(name, doc.text, where)
+        texts.add_document(name, doc.text, where, base.texts if base else None)
         # what spaCy cannot hold (ids, attributes, quotation links) comes from the stored records, else
         # from the base (the corpus on import, nothing when scoring), for the spans that are still there
         for layer in SPAN_KINDS:

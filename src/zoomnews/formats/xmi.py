@@ -210,7 +210,7 @@ def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At
     if len(documents) > 1:
         raise at.refuse("ZN602", f"{len(documents)} {DOCUMENT} annotations; a CAS holds one document")
     doc = doc_id(kinds, documents[0].doc_id if documents else xmi.stem, at.inside("doc_id"), base.texts if base else None)
-    bundle.add_document(doc, cas.sofa_string, at)
+    bundle.add_document(doc, cas.sofa_string, at, base.texts if base else None)
     text = bundle.texts[doc]
     members = {part: {id(a) for a in cas.select(name)} for part, name in PART_TYPE.items()}
     for layer in SPAN_KINDS:
