@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
 from click.testing import CliRunner
@@ -92,7 +93,7 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
 @pytest.mark.parametrize("change, said", [
     (lambda t: t.replace("\n", "\r\n"), "its lines end in CRLF"),  # git's core.autocrlf on Windows
     (lambda t: "\ufeff" + t, "byte-order mark"),
-    (lambda t: __import__("unicodedata").normalize("NFD", t.replace("Zoom", "Zoom café", 1)), None),  # other text too: where
+    (lambda t: unicodedata.normalize("NFD", t.replace("Zoom", "Zoom café", 1)), None),  # other text too: where
     (lambda t: t + "\n\n", "other newlines at its end, and nothing else"),
     (lambda t: "\ufeff" + t.replace("\n", "\r\n") + "\r\n", "byte-order mark (save it as UTF-8 without one); its lines end in CRLF"),  # a Windows editor: all at once
     (lambda t: t.replace("Zoom", "Zoon", 1), "from character"),
@@ -110,9 +111,7 @@ def test_a_brat_text_changed_on_its_way_says_how(repo_copy, tmp_path, change, sa
     assert "crn-2020-08-03" in problem.message and (said or "from character") in problem.message, problem.message
 
 
-def test_a_text_in_nfd_is_said_to_be(repo_copy, tmp_path):
-    import unicodedata
-
+def test_a_text_in_nfd_is_said_to_be():
     from zoomnews.formats.common import how_texts_differ
 
     assert "NFC" in how_texts_differ(unicodedata.normalize("NFD", "café ü"), "café ü")

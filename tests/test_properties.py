@@ -1,5 +1,6 @@
 """Properties of the whole model, for any valid generated corpus."""
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -201,7 +202,7 @@ def test_fmt_leaves_a_number_written_as_a_string_where_it_was(spec, numbered, wh
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     assume(lines)
     i = which % len(lines)
-    record = __import__("json").loads(lines[i])
+    record = json.loads(lines[i])
     record[name] = str(record[name])
     lines[i] = dumps(record, kind.fields) + "\n"
     path.write_text("".join(lines), encoding="utf-8")
