@@ -59,6 +59,8 @@ MUTANTS = [
      '      kinds=("timex",), reads=("type", "value"), excludes=blames_its_field)', '      kinds=("timex",), reads=("type", "value"), excludes=blames_fields("type", "value"))'),
     ("validator: ZN401 on every record of a document whose raw file is there but not registered", "src/zoomnews/checks/rules.py",
      " if doc_ids[int(i)].as_py() not in block.index.corpus_doc_ids]", "]"),
+    ("validator: ZN404 on every span naming a lost article, not once per file", "src/zoomnews/checks/rules.py",
+     "None if told or j != found[0] else block.problem(", "None if told else block.problem("),
     ("fmt: a number written as a string sorts after every number", "src/zoomnews/sources/corpus.py",
      "        return int(value)\n    return value", "        return value\n    return value"),
     ("validator: white space checked at the start of a span only (ZN304)", "src/zoomnews/checks/rules.py",

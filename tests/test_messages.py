@@ -501,3 +501,21 @@ def test_missing_fields_are_one_problem_naming_them_all(kind_name, data):
     told = [p for p in source.problems if "required" in p.message]
     assert len(told) == 1 and all(repr(name) in told[0].message for name in dropped), [str(p) for p in source.problems]
     assert set(dropped) <= set(source.table.column("invalid")[0].as_py().split(","))
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_lost_article_is_one_problem_per_file_not_one_per_span(repo_copy, index):
+    """An article whose doc_id was mistyped gave a ZN404 on each of its 66-90 zones and timexes. Now
+    a file says it once, on its first line naming the article (with the others' lines); a document's
+    missing first article is its ZN413 alone."""
+    line = edit_record(repo_copy, "corpus/articles.jsonl", lambda r: r["doc_id"] == "itpro-2020-08-04" and r["article_index"] == index,
+                       lambda r: {**r, "doc_id": "itpro-2020-08-04x"})
+    problems = validate_repo(repo_copy, releases=False).problems
+    assert ("corpus/articles.jsonl", line, "ZN401") in {(p.file, p.line, p.code) for p in problems}
+    missing = [p for p in problems if p.code == "ZN404"]
+    if index == 0:
+        assert not missing and [p.code for p in problems if p.file == "corpus/documents.jsonl"] == ["ZN413"], [str(p) for p in problems]
+    else:
+        files = [p.file for p in missing]
+        assert missing and len(files) == len(set(files)) and all("so do lines" in p.message for p in missing), [str(p) for p in missing]
+        assert {"annotations/zones.jsonl", "annotations/timexes.jsonl"} <= set(files)

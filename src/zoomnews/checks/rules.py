@@ -33,7 +33,7 @@ from zoomnews.checks.span_arrays import COMPARE_BLOCK, Documents, Spans
 
 EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 
-Flags = list[tuple[int, Problem]]  # (row in the check's table, or -1 for a whole document), problem
+Flags = list[tuple[int, Problem | None]]  # (row in the check's table, or -1 for a whole document), problem (None: another flag's speaks for the row)
 
 
 @dataclass
@@ -179,8 +179,9 @@ def run_rules(block: Block, scope: str) -> list[Problem]:
                 continue
             rows = usable_rows(table, entry.reads) & ~block.blamed(kind, entry.reads) if table.num_rows else np.zeros(0, dtype=bool)
             flags = entry.function(block, kind, rows)
-            for row, problem in flags:
-                problems.append(problem)
+            for row, problem in flags:  # (a row flagged with no problem is one another flag's problem speaks for)
+                if problem is not None:
+                    problems.append(problem)
                 if entry.excludes is not None and row >= 0:
                     block.blame(kind, row, entry.excludes(problem, table))
     return problems
@@ -335,11 +336,25 @@ def derived_from_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
 @rule("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.", "Add the article record or fix the index.",
       kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=blames_fields("article_index"))
 def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
+    """Once for each missing article a file names, on its first line: an article record lost or with a
+    mistyped doc_id is one mistake, not one per span of the article (it was 66-90), and a registered
+    document's missing first article is its ZN413's. Every such span is still left out of the checks
+    that read its article_index."""
     table = block.tables[kind]
     keys = pc.binary_join_element_wise(table.column("doc_id"), pc.cast(table.column("article_index"), pa.string()), "\x00")
     known = {f"{d}\x00{a}" for d, a in block.index.articles}
-    return [(int(i), block.problem(kind, int(i), "ZN404", f"article {table.column('article_index')[int(i)].as_py()} of {table.column('doc_id')[int(i)].as_py()} is not in corpus/articles.jsonl", field="article_index"))
-            for i in _not_in(keys, known, rows)]
+    flags, named = [], {}
+    for i in _not_in(keys, known, rows):
+        named.setdefault(keys[int(i)].as_py(), []).append(int(i))
+    for key, found in named.items():
+        doc_id, index = key.split("\x00")
+        told = index == "0" and doc_id in block.index.doc_ids  # ZN413 names it, on the document
+        lines = [int(table.column(LINE)[j].as_py()) for j in found[1:COVERED_SHOWN + 1]]
+        rest = f" and {len(found) - 1 - len(lines)} more" if len(found) - 1 > len(lines) else ""
+        also = f" (so do line{'s' if len(found) > 2 else ''} {', '.join(map(str, lines))}{rest})" if lines else ""
+        flags.extend((j, None if told or j != found[0] else block.problem(
+            kind, j, "ZN404", f"article {index} of {doc_id} is not in corpus/articles.jsonl{also}", field="article_index")) for j in found)
+    return flags
 
 
 # ---------------------------------------------------------------- level 3: spans
