@@ -64,3 +64,34 @@ def test_tokenizer_examples():
         "Zoom", "’s", "U.S.", "-", "founded", "rival", ",", "based", "in", "San", "Jose", ",", "Calif.", ",",
         "said", "“", "no", "”", ".", "It", "ends", "at", "$", "269.82", ".",
     ]
+
+
+@given(st.lists(any_text, min_size=1, max_size=4), st.data(), st.sampled_from([None, 4, 16]))
+def test_string_views_are_the_slices_they_point_at(texts_, data, window):
+    """The ZN302 comparison lays the documents' slices out as Arrow string views over their UTF-8
+    bytes (code points -> bytes through utf8_offsets): each view reads back as text[start:end], short
+    ones held inline, long ones in windowed data buffers (tried here with tiny windows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from zoomnews.checks import span_arrays
+
+    points, base, utf8 = span_arrays.codepoints(texts_)
+    joined = "".join(texts_)
+    at = span_arrays.utf8_offsets(points)
+    assert utf8 == joined.encode("utf-8") and list(at) == [len(joined[:i].encode("utf-8")) for i in range(len(joined) + 1)]
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(joined)), st.integers(0, len(joined))).map(sorted), max_size=30))
+    if window is not None:
+        pairs = [(a, b) for a, b in pairs if at[b] - at[a] <= window]
+    starts = np.array([at[a] for a, _ in pairs], dtype=np.int64)
+    lengths = np.array([at[b] - at[a] for a, b in pairs], dtype=np.int64)
+    previous = span_arrays.STRING_VIEW_WINDOW
+    try:
+        span_arrays.STRING_VIEW_WINDOW = window or previous
+        views = span_arrays.string_views(utf8, starts, lengths)
+    finally:
+        span_arrays.STRING_VIEW_WINDOW = previous
+    views.validate(full=True)
+    expected = [joined[a:b] for a, b in pairs]
+    assert views.to_pylist() == expected
+    assert pc.all(pc.equal(views, pa.array(expected, type=pa.string()).cast(pa.string_view()))).as_py() in (True, None)

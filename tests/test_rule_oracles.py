@@ -724,3 +724,22 @@ def test_report_is_the_same_for_every_block_size(case):
     expected = validate_repo(repo, releases=False, block_documents=first).problems
     for size in others:
         assert validate_repo(repo, releases=False, block_documents=size).problems == expected, f"block_documents={size} vs {first}"
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 2))
+@given(cases())
+@example(EDGES["astral offsets in code points"])
+def test_report_is_the_same_with_tiny_string_view_windows(case):
+    """ZN302 compares a span's text with its document's slice as Arrow string views into windows of
+    the block's UTF-8 bytes; a slice longer than a window is compared in Python. With windows of a
+    few bytes (both paths, many buffers) the report is the one of the real window (a GiB)."""
+    from zoomnews.checks import rules, span_arrays
+
+    repo = case.write()
+    expected = validate_repo(repo, releases=False).problems
+    previous = span_arrays.STRING_VIEW_WINDOW
+    try:
+        rules.STRING_VIEW_WINDOW = span_arrays.STRING_VIEW_WINDOW = 3
+        assert validate_repo(repo, releases=False).problems == expected
+    finally:
+        rules.STRING_VIEW_WINDOW = span_arrays.STRING_VIEW_WINDOW = previous

@@ -766,3 +766,30 @@ def test_running_a_command_again_never_loses_what_was_done_in_its_output(repo_co
     refused = CliRunner().invoke(main, [*command, "--repo", str(repo_copy.root)])
     assert refused.exit_code == 1 and "ZN909" in refused.output and "Traceback" not in refused.output, refused.output
     assert tree(out) == before
+
+
+@given(st.binary(max_size=3 * safeio.MIN_READ + 7), st.sampled_from([None, 0, -1, +1, -5000, +5000]), st.sampled_from([None, 1, 3, 4096]))
+def test_read_bytes_reads_the_whole_file_whatever_fstat_and_read_say(data, size_off_by, read_at_most):
+    """read_bytes asks for what fstat counted (and a byte more) and reads on to an empty read: a file
+    that grew or shrank since fstat (its size told too small or too large), or reads that return
+    less than asked (as a signal can make them), still give every byte."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "raw.txt"
+        path.write_bytes(data)
+        real_fstat, real_read = os.fstat, os.read
+
+        def fstat(fd):
+            info = real_fstat(fd)
+            if size_off_by is None:
+                return info
+            fields = list(info)
+            fields[stat.ST_SIZE] = max(0, info.st_size + size_off_by)
+            return os.stat_result(fields)
+
+        def read(fd, n):
+            return real_read(fd, n if read_at_most is None else min(n, read_at_most))
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(safeio.os, "fstat", fstat)
+            patch.setattr(safeio.os, "read", read)
+            assert safeio.read_bytes(path) == data

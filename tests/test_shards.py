@@ -78,13 +78,16 @@ def synthetic(tmp_path_factory):
     return synthetic_corpus(tmp_path_factory.mktemp("shards"), DOCUMENTS)
 
 
-@pytest.mark.parametrize("block_documents, jobs, shard_documents", [(1, 1, 5), (7, 1, 5), (4, 2, 5), (7, 2, 3), (2000, 2, 10_000)])
-def test_the_same_sources_build_the_same_bytes_in_blocks_and_processes(synthetic, tmp_path, monkeypatch, block_documents, jobs, shard_documents):
+@pytest.mark.parametrize("block_documents, jobs, shard_documents, early", [(1, 1, 5, False), (7, 1, 5, False), (4, 2, 5, False), (7, 2, 3, False),
+                                                                           (7, 2, 3, True), (2000, 2, 10_000, False)])
+def test_the_same_sources_build_the_same_bytes_in_blocks_and_processes(synthetic, tmp_path, monkeypatch, block_documents, jobs, shard_documents, early):
+    """`early`: the workers are started before anything is read, as for a big register (_early_workers)."""
     reference = CorpusRepo(shutil.copytree(synthetic, tmp_path / "one"))
     expected = tree(build_release(reference, shard_documents=shard_documents).path)
     other = CorpusRepo(shutil.copytree(synthetic, tmp_path / "other"))
     monkeypatch.setattr(validation, "DOCUMENT_BLOCK", block_documents)
     monkeypatch.setattr(validation, "PARALLEL_FROM", 0)  # ranges in processes even for a small corpus
+    monkeypatch.setattr(validation, "EARLY_FROM_BYTES", 0 if early else validation.EARLY_FROM_BYTES)
     built = build_release(other, shard_documents=shard_documents, jobs=jobs)
     assert tree(built.path) == expected
     manifest = read_manifest(built.path)

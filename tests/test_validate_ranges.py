@@ -94,6 +94,23 @@ def test_ranges_in_processes_report_what_one_pass_reports(corpus, mistake, monke
     assert two.counts == one.counts
 
 
+@pytest.mark.parametrize("mistake", ["none", "broken JSON at the cut", "a document's file unsorted", "keys reordered at the cut (the cut falls back to one pass)"])
+def test_workers_started_early_report_what_one_pass_reports(corpus, mistake, monkeypatch):
+    """A big register starts the workers before anything is read (_early_workers); they get their
+    ranges and this process's raw listing later. Also when the pass falls back to one process."""
+    MISTAKES[mistake](corpus)
+    one = validate_repo(corpus, releases=False, jobs=1, block_documents=7)
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(validation, "EARLY_FROM_BYTES", 0)
+    started = []
+    early_workers = validation._early_workers
+    monkeypatch.setattr(validation, "_early_workers", lambda *a: started.append(early_workers(*a)) or started[-1])
+    two = validate_repo(corpus, releases=False, jobs=2, block_documents=7)
+    assert started and started[0] is not None
+    assert two.problems == one.problems
+    assert two.counts == one.counts
+
+
 def test_a_file_is_cut_before_the_first_line_past_a_document(synthetic):
     path = synthetic / "annotations" / "entities.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)

@@ -116,7 +116,20 @@ def read_bytes(path: str | Path, label: str | None = None, follow: bool = True) 
     """A regular file's bytes. A FIFO, socket or device is refused (ZN114) instead of waited on; a
     symbolic link too unless `follow`; an unreadable file is ZN910. A missing file raises
     FileNotFoundError, for the caller to say what it means."""
-    return b"".join(read_chunks(path, label, 1 << 24, follow=follow))
+    shown = label or str(path)
+    fd, info = _open_regular(path, shown, follow)
+    # validate reads every raw file: a plain loop, not the chunked reader's generator. It reads on to
+    # an empty read, whatever fstat said: a read can fall short before the end, and the file can grow.
+    parts, want = [], max(1, info.st_size + 1)
+    try:
+        while chunk := os.read(fd, want):
+            parts.append(chunk)
+            want = max(MIN_READ, min(want, 1 << 24))
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, shown)) from None
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23, start: int = 0, stop: int | None = None,
@@ -126,6 +139,16 @@ def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23,
     refused) before the first chunk is asked for; it is closed when the chunks end or are abandoned.
     A missing file raises FileNotFoundError."""
     shown = label or str(path)
+    fd, info = _open_regular(path, shown, follow)
+    # os.read allocates the whole buffer it is asked for: a small file read with a 16 MiB request
+    # costs a 16 MiB allocation (and its release) per call. Ask for what the file holds (one byte
+    # more, to see its end) unless that is more than `size`; a file still growing is read on.
+    first = max(1, min(size, info.st_size - start + 1 if info.st_size > start else MIN_READ))
+    return _chunks(fd, shown, first, size, start, stop)
+
+
+def _open_regular(path: str | Path, shown: str, follow: bool) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file at `path` and its status, or the refusal (see read_chunks)."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
     try:
         fd = os.open(path, flags)
@@ -146,11 +169,7 @@ def read_chunks(path: str | Path, label: str | None = None, size: int = 1 << 23,
         os.close(fd)
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
         raise ZoomnewsError(Problem(shown, None, "ZN114", f"{kind} where a file belongs"))
-    # os.read allocates the whole buffer it is asked for: a small file read with a 16 MiB request
-    # costs a 16 MiB allocation (and its release) per call. Ask for what the file holds (one byte
-    # more, to see its end) unless that is more than `size`; a file still growing is read on.
-    first = max(1, min(size, info.st_size - start + 1 if info.st_size > start else MIN_READ))
-    return _chunks(fd, shown, first, size, start, stop)
+    return fd, info
 
 
 MIN_READ = 1 << 16  # bytes asked for when the size said nothing (an empty file, or one that shrank)

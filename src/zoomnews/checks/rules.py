@@ -29,7 +29,7 @@ from zoomnews.checks import timeml
 from zoomnews.checks.catalogue import Check
 from zoomnews.errors import Problem
 from zoomnews.sources.tables import LINE, repeated_keys, usable_rows
-from zoomnews.checks.span_arrays import COMPARE_BLOCK, Documents, Spans
+from zoomnews.checks.span_arrays import STRING_VIEW_WINDOW, Documents, Spans, string_views
 
 EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 
@@ -389,33 +389,23 @@ def offset_range(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
-    """For each span (in range), whether its stored text equals the document's text[start:end]."""
-    text_points, text_base, text_length = spans.text_points()
+    """For each span, whether its stored text equals the document's text[start:end] (False for a span
+    out of its document's range): the slices' UTF-8 bytes, as Arrow views into the block's texts,
+    compared with the stored texts by Arrow (two strings of code points are equal just when their
+    UTF-8 bytes are)."""
     matches = np.zeros(len(spans.start), dtype=bool)
-    candidates = np.flatnonzero((spans.doc >= 0) & (text_length == spans.end - spans.start))
-    doc_start = documents.base[np.maximum(spans.doc, 0)] + spans.start
-    for rows in np.array_split(candidates, max(1, int(text_length[candidates].sum()) // COMPARE_BLOCK + 1)):
-        if not len(rows):
-            continue  # a block of spans at a time keeps the arrays below a few tens of MB
-        lengths = text_length[rows]
-        # every chosen span's characters in a row, from the document and from the stored text: Arrow
-        # lays out the (start, length) views of a list-view array without an index array per character
-        in_documents = _laid_out(documents.points, doc_start[rows], lengths)
-        in_texts = _laid_out(text_points, text_base[rows], lengths)
-        differs = in_documents != in_texts
-        if not differs.any():
-            matches[rows] = True
-            continue
-        ends = np.cumsum(lengths)
-        differing = np.concatenate([[0], np.cumsum(differs)])  # differing characters before each position
-        matches[rows] = differing[ends] == differing[ends - lengths]
+    inside = np.flatnonzero((spans.doc >= 0) & (spans.start >= 0) & (spans.start <= spans.end) & (spans.end <= documents.length(spans.doc)))
+    first = documents.utf8_at[documents.base[spans.doc[inside]] + spans.start[inside]]
+    lengths = documents.utf8_at[documents.base[spans.doc[inside]] + spans.end[inside]] - first
+    huge = lengths > STRING_VIEW_WINDOW  # (a text of more than a GiB: compared in Python)
+    if huge.any():
+        matches[inside[huge]] = [spans.texts[i] == documents.text(spans.doc[i], spans.start[i], spans.end[i]) for i in inside[huge]]
+        inside, first, lengths = inside[~huge], first[~huge], lengths[~huge]
+    if len(inside):
+        in_documents = string_views(documents.utf8, first, lengths)
+        stored = spans.texts.pick(inside).arrow.cast(pa.string_view())
+        matches[inside] = pc.fill_null(pc.equal(in_documents, stored), False).to_numpy(zero_copy_only=False)
     return matches
-
-
-def _laid_out(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """points[starts[i]:starts[i] + lengths[i]] for every i, one after another."""
-    views = pa.LargeListViewArray.from_arrays(pa.array(starts, type=pa.int64()), pa.array(lengths, type=pa.int64()), pa.array(points))
-    return views.flatten().to_numpy(zero_copy_only=False)
 
 
 @rule("ZN302", 3, "text-mismatch", "A span's stored text equals document text[start:end].",

@@ -1,14 +1,14 @@
 """Texts and spans as arrays, for the span checks (zoomnews.checks.rules).
 
 A block's documents are concatenated into one array of code points (UTF-32), so a span is a pair of
-global positions and `text == doc[start:end]`, white space at the edges, overlaps and zone tiling
-are array operations.
+global positions and white space at the edges, overlaps and zone tiling are array operations; and
+into one run of UTF-8 bytes, so `text == doc[start:end]` is Arrow comparing string views of it with
+the stored texts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zoomnews.errors import Problem
+from zoomnews.sources.offsets import utf8_offsets
 
 # str.isspace() is true for no code point above U+3000 (tested), so a small table covers Unicode.
-COMPARE_BLOCK = 2_000_000  # code points compared per block in the text == doc[start:end] check
 _SPACE_LIMIT = 0x3001
 
 
@@ -34,19 +34,46 @@ def is_space(codepoints: np.ndarray) -> np.ndarray:
     return np.where(codepoints < _SPACE_LIMIT, table[np.minimum(codepoints, _SPACE_LIMIT - 1)], False)
 
 
-def codepoints(strings) -> tuple[np.ndarray, np.ndarray]:
-    """All strings' code points in one uint32 array, and each string's start offset (n + 1 entries).
-    `strings` is a list, or anything with an `.arrow` string array (an ArrowColumn)."""
-    array = strings.arrow if hasattr(strings, "arrow") else pa.array(strings, type=pa.large_string())
-    array = array.cast(pa.large_string())
+def codepoints(strings) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """All strings' code points in one uint32 array, each string's start offset (n + 1 entries), and
+    their UTF-8 bytes, one after another. `strings` is a list of str."""
+    array = pa.array(strings, type=pa.large_string())
     lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False)
     offsets = np.zeros(len(array) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     if not len(array):
-        return np.zeros(0, dtype=np.uint32), offsets
-    value_offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
-    utf8 = array.buffers()[2].to_pybytes()[value_offsets[0]: value_offsets[-1]]
-    return np.frombuffer(utf8.decode("utf-8").encode("utf-32-le"), dtype=np.uint32), offsets
+        return np.zeros(0, dtype=np.uint32), offsets, b""
+    utf8 = array.buffers()[2].to_pybytes()
+    return np.frombuffer(utf8.decode("utf-8").encode("utf-32-le"), dtype=np.uint32), offsets, utf8
+
+
+STRING_VIEW_INLINE = 12  # bytes a string view holds in itself (Arrow's columnar format)
+STRING_VIEW_WINDOW = 1 << 30  # bytes of each data buffer's own part (a view's offset is an int32)
+
+
+def string_views(utf8: bytes, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """utf8[starts[i]:starts[i] + lengths[i]] for every i, as an Arrow string_view array that points
+    into `utf8` (nothing copied but the short strings a view holds inline). Each slice must be whole
+    characters and at most STRING_VIEW_WINDOW bytes long."""
+    # a view is four little-endian 32-bit words: the length, then either the bytes themselves (up to
+    # 12, zero after the end) or the first 4 bytes, the data buffer and the offset in it
+    padded = utf8 + bytes(STRING_VIEW_INLINE)
+    words_at = np.ndarray((len(padded) - 3,), dtype="<u4", buffer=padded, strides=(1,))  # the 4 bytes from each position on
+    long = lengths > STRING_VIEW_INLINE
+    window = starts // STRING_VIEW_WINDOW  # buffer k holds the bytes from k * WINDOW on, two windows long
+    views = np.empty((len(starts), 4), dtype="<u4")
+    views[:, 0] = lengths
+    for k in range(3):
+        word = words_at[starts + 4 * k]
+        kept = np.clip(lengths - 4 * k, 0, 4).astype(np.uint64)  # the word's bytes inside the slice
+        views[:, 1 + k] = word & ((np.uint64(1) << (np.uint64(8) * kept)) - np.uint64(1)).astype("<u4")
+        if k == 0:
+            views[:, 1] = np.where(long, word, views[:, 1])  # a long one's prefix
+    views[:, 2] = np.where(long, window, views[:, 2])
+    views[:, 3] = np.where(long, starts - window * STRING_VIEW_WINDOW, views[:, 3])
+    whole = pa.py_buffer(utf8)
+    buffers = [whole.slice(k, min(2 * STRING_VIEW_WINDOW, len(utf8) - k)) for k in range(0, max(1, len(utf8)), STRING_VIEW_WINDOW)]
+    return pa.Array.from_buffers(pa.string_view(), len(starts), [None, pa.py_buffer(views), *buffers])
 
 
 @dataclass
@@ -57,12 +84,14 @@ class Documents:
     points: np.ndarray
     base: np.ndarray
     space: np.ndarray
+    utf8: bytes  # the texts' UTF-8 bytes, one after another
+    utf8_at: np.ndarray  # where each code point (and the end) starts in them
 
     @classmethod
     def of(cls, texts: dict[str, str]) -> "Documents":
         doc_ids = sorted(texts)
-        points, base = codepoints([texts[d] for d in doc_ids])
-        return cls({d: i for i, d in enumerate(doc_ids)}, points, base, is_space(points))
+        points, base, utf8 = codepoints([texts[d] for d in doc_ids])
+        return cls({d: i for i, d in enumerate(doc_ids)}, points, base, is_space(points), utf8, utf8_offsets(points))
 
     def length(self, doc: np.ndarray) -> np.ndarray:
         return np.where(doc >= 0, self.base[doc + 1] - self.base[doc], -1)
@@ -87,8 +116,6 @@ class Spans:
     end: np.ndarray
     texts: "ArrowColumn"
     prefix: str = ""  # "", "cue_" or "source_"
-    # the stored texts' code points: (all of them, where each span's starts, its length), made when first asked
-    _points: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of_table(cls, table: pa.Table, rows: np.ndarray, documents: Documents, prefix: str, file: str) -> "Spans":
@@ -111,21 +138,8 @@ class Spans:
         pick = np.flatnonzero(rows[self.rows])
         if len(pick) == len(self.rows):
             return self
-
-        def points():
-            every, starts, lengths = self.text_points()
-            return every, starts[pick], lengths[pick]
-
         return Spans(self.file, self.rows[pick], self.lines[pick], self.ids.pick(pick), self.doc[pick], self.start[pick], self.end[pick],
-                     self.texts.pick(pick), self.prefix, points)
-
-    def text_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The stored texts' code points in one array, where each span's text starts in it, and its length."""
-        if self._points is None:
-            every, offsets = codepoints(self.texts.arrow)
-            found = (every, offsets[:-1], np.diff(offsets))
-            self._points = lambda: found
-        return self._points()
+                     self.texts.pick(pick), self.prefix)
 
     def global_start(self, documents: Documents) -> np.ndarray:
         """Where each span starts in the block's array of code points (meaningful where doc >= 0)."""

@@ -140,6 +140,15 @@ def _validate_sorted_or_whole(repo: CorpusRepo, jobs: int, block_size: int, cons
 
 
 def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer=None, kinds=None, progress=None, partial: bool = False) -> Report:
+    pool = _early_workers(repo, jobs) if jobs > 1 and not whole else None
+    try:
+        return _validate_with(repo, jobs, block_size, whole, consumer, kinds, progress, partial, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _validate_with(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consumer, kinds, progress, partial: bool, pool) -> Report:
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.sources.schemas import load_kinds
     from zoomnews.checks.span_arrays import Documents
@@ -159,13 +168,13 @@ def _validate(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, consume
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
     if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
-        ranges = document_ranges(len(names), jobs, consumer.align if consumer is not None else 1, HEAD_START)
+        ranges = document_ranges(len(names), jobs, consumer.align if consumer is not None else 1, HEAD_START if pool is None else READY_HEAD_START)
     unreadable = {p.file for p in raw_problems}
     if len(ranges) > 1:
         def here(lo: int, hi: int) -> RangePart:  # the first range, in this process (its registries and listing are read)
             return check_range(repo, kinds, index, present, unreadable, lo, hi, block_size, False, False, consumer, progress)
 
-        parts = _in_processes(repo, ranges, block_size, here, consumer, progress)
+        parts = _in_processes(repo, ranges, block_size, here, consumer, progress, pool, present, unreadable)
         if parts is None:  # a file could not be cut at a document (a line there is not canonical)
             ranges = [(0, len(names))]
     if len(ranges) == 1:
@@ -192,9 +201,10 @@ def document_ranges(documents: int, jobs: int, align: int, head_start: int = 0) 
 
 
 # This process checks the first range while the others start (a spawned worker imports the library
-# and reads the registries and the raw listing again: about 0.7 s on the 2-core VM, where a process
-# checks about 7,500 documents a second), so the first range is longer by about what it checks meanwhile.
+# and reads the schemas and registries again: about 0.7 s on the 2-core VM, where a process checks
+# about 7,500 documents a second), so the first range is longer by about what it checks meanwhile.
 HEAD_START = 5_000
+READY_HEAD_START = 2_500  # the same for workers started early (_early_workers): at 100k documents they began 0.02-0.16 s after this process, and with HEAD_START it finished 0.2-0.45 s after them
 PARALLEL_FROM = 20_000  # documents from which --jobs N checks N ranges of documents, here and in N - 1 workers (below, starting them costs more)
 
 
@@ -281,14 +291,18 @@ def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     return problems + form_problem(kind, lines, parts[-1].lines if parts[-1].missing_final_newline else None, problems)
 
 
-def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, here, consumer=None, progress=None) -> list[RangePart] | None:
+def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, here, consumer=None, progress=None, pool=None,
+                  present=None, unreadable: set[str] = frozenset()) -> list[RangePart] | None:
     """check_range for the first range in this process (`here`) and for each other range in a process
-    of its own (spawned: a fork would copy Arrow's threads)."""
+    of its own (spawned: a fork would copy Arrow's threads), the `pool` started early or a new one.
+    The workers get this process's raw listing (`present`): every range is cut from the same one."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        others = pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer) for lo, hi in ranges[1:]])
+    owned = pool is None
+    pool = pool or ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        others = pool.map(_check_range_in_process, [(str(repo.root), lo, hi, block_size, consumer, present, unreadable) for lo, hi in ranges[1:]])
         try:
             parts = [here(*ranges[0])]
         except CannotCut:
@@ -297,7 +311,58 @@ def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: i
             parts.append(part)
             if progress is not None:  # workers cannot call back: a range at a time, in document order
                 progress(hi, ranges[-1][1])
+    finally:
+        if owned:
+            pool.shutdown(cancel_futures=True)
     return None if any(part is None for part in parts) else parts
+
+
+# A corpus whose register (corpus/documents.jsonl) is this large has enough documents for ranges in
+# processes (PARALLEL_FROM, at 300 bytes a registration; the bench's are 328): its workers are
+# started before anything is read, so a worker imports the library and reads the registries while
+# this process does too (0.6 s of --jobs 2's 8.8 s at 100k documents). A smaller register starts
+# them once the listing has counted the documents; a wrong guess costs a worker that does nothing.
+EARLY_FROM_BYTES = PARALLEL_FROM * 300
+
+
+def _early_workers(repo: CorpusRepo, jobs: int):
+    """A pool of jobs - 1 spawned workers, each already getting ready for a range, when the corpus
+    looks big enough to need them (see EARLY_FROM_BYTES); else None."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from zoomnews.repo import SCHEMA_DIR
+    from zoomnews.sources.schemas import SOURCE_PATH
+
+    try:  # (whatever is wrong here, reading it later says so)
+        source = json.loads((repo.root / SCHEMA_DIR / "document.schema.json").read_bytes())["x-zoomnews"]["source"]
+        if not SOURCE_PATH.fullmatch(source) or os.stat(repo.root / source, follow_symlinks=False).st_size < EARLY_FROM_BYTES:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(jobs - 1):
+        pool.submit(_get_ready, str(repo.root))
+    return pool
+
+
+_READY: dict[str, tuple] = {}  # in a worker: what _get_ready read, for its first range
+
+
+def _get_ready(root: str) -> None:
+    _READY[root] = _range_setting(root)
+
+
+def _range_setting(root: str) -> tuple:
+    """What a worker reads before its range: the schemas and the registries' index."""
+    from zoomnews.sources.schemas import load_kinds
+
+    use_system_allocator()
+    pyarrow_without_pandas()
+    repo = CorpusRepo(Path(root))
+    kinds = load_kinds(repo)
+    _, index = read_registries(repo, kinds)
+    return repo, kinds, index
 
 
 def use_system_allocator() -> None:
@@ -332,18 +397,11 @@ def pyarrow_without_pandas() -> None:
 
 
 def _check_range_in_process(arguments) -> RangePart | None:
-    from zoomnews.sources.schemas import load_kinds
-
-    use_system_allocator()
-    pyarrow_without_pandas()
-    root, lo, hi, block_size, consumer = arguments
-    repo = CorpusRepo(Path(root))
-    kinds = load_kinds(repo)
-    _, index = read_registries(repo, kinds)
-    present, raw_problems = raw_listing(repo)
+    root, lo, hi, block_size, consumer, present, unreadable = arguments
+    repo, kinds, index = _READY.pop(root, None) or _range_setting(root)
     index.corpus_doc_ids = present
     try:
-        return check_range(repo, kinds, index, present, {p.file for p in raw_problems}, lo, hi, block_size, False, False, consumer)
+        return check_range(repo, kinds, index, present, unreadable, lo, hi, block_size, False, False, consumer)
     except CannotCut:
         return None
 

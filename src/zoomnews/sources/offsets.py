@@ -93,6 +93,14 @@ class OffsetError(ValueError):
     pass
 
 
+def utf8_offsets(points: np.ndarray) -> np.ndarray:
+    """utf8[i] = UTF-8 byte offset of code point offset i into the code points `points` (len + 1 entries)."""
+    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offsets = np.zeros(len(points) + 1, dtype=np.int64)
+    np.cumsum(widths, out=offsets[1:])
+    return offsets
+
+
 @dataclass(frozen=True)
 class OffsetMap:
     text: str
@@ -109,9 +117,7 @@ class OffsetMap:
 
     @cached_property
     def utf8(self) -> np.ndarray:
-        p = self._points
-        widths = np.select([p < 0x80, p < 0x800, p < 0x10000], [1, 2, 3], 4)
-        return np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+        return utf8_offsets(self._points)
 
     def _to(self, table: np.ndarray, offsets):
         offsets = np.asarray(offsets, dtype=np.int64)

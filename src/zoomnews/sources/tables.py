@@ -660,18 +660,12 @@ def _python_rows(block, starts, ends, numbers, indices, schema: Schema, noncanon
             value = record.get(name)
             if name not in bad and not _fits(value, schema.types[name]):
                 bad.add(name)  # valid by the schema, but no Arrow value of the column's type holds it
-            if schema.types[name] is None and name not in bad:
-                value = _json(value)
             rows[name].append(None if name in bad else value)
         lines.append(number)
         invalid.append(",".join(sorted(bad)) if bad else None)
     arrays = [pa.array(rows[name], type=schema.arrow.field(name).type) for name in schema.fields]
     table = pa.Table.from_arrays([*arrays, pa.array(lines, type=pa.int64()), pa.array(invalid, type=pa.string())], schema=schema.table_schema)
     return table, problems
-
-
-def _json(value) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _key(value) -> str:
