@@ -156,3 +156,24 @@ def test_a_failed_process_of_build_is_a_coded_problem_and_leaves_nothing(repo_co
     assert releases() == before
     assert sorted(p.name for p in repo_copy.releases_dir.iterdir() if p.name != LOCK) == sorted(
         p.name for p in (ROOT / "releases").iterdir() if p.name not in (repo_copy.dataset_version, LOCK))
+
+
+def test_the_card_a_large_build_writes_is_the_one_a_small_build_writes(tmp_path, monkeypatch):
+    """For a large corpus the card's dataset_info (which needs `datasets`) is worked out in the
+    croissant process, not in build's: the README and the release are byte for byte those of a build
+    that worked it out itself."""
+    from conftest import copy_sources
+    from zoomnews import CorpusRepo
+    from zoomnews.release import building, card
+
+    built = {}
+    for name, apart_from in [("in this process", building.APART_FROM), ("apart", 0)]:
+        repo = CorpusRepo(copy_sources(tmp_path / name.replace(" ", "-")))
+        shutil.rmtree(repo.release_dir(repo.dataset_version))
+        monkeypatch.setattr(building, "APART_FROM", apart_from)
+        if name == "apart":  # (not here: the croissant process does it)
+            monkeypatch.setattr(card, "dataset_info_block", lambda *a: pytest.fail("dataset_info worked out in build's own process"))
+        assert build_release(repo, card=True).status == "created"
+        built[name] = (repo.readme.read_bytes(), tree_digest(repo.release_dir(repo.dataset_version)))
+    assert built["apart"] == built["in this process"]
+    assert b"dataset_info:" in built["apart"][0]

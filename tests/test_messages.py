@@ -477,6 +477,20 @@ def test_a_dateline_of_the_wrong_type_and_date_hears_both_in_one_run(repo_copy):
     assert found_here == [("ZN407", "type"), ("ZN408", "value")], found_here
 
 
+@pytest.mark.parametrize("timex_type, value, named", [("TIME", "2020-08-04TMO", "Tuesday"), ("TIME", "2020-08-03TMO", None),
+                                                      ("DATE", "2020-08-04", "Tuesday"), ("DURATION", "P1D", None)])
+def test_a_time_that_contradicts_its_text_is_told_as_a_date_is(repo_copy, timex_type, value, named):
+    """ZN408 compared the text with DATE values only: "Monday morning" as TIME 2020-08-04TMO (a
+    Tuesday) passed. A TIME's date part is judged like a DATE; a DURATION names no day."""
+    line = edit_record(repo_copy, "annotations/timexes.jsonl", lambda r: r["text"] == "Monday",
+                       lambda r: {**r, "type": timex_type, "value": value, "creation_time": False})
+    problems = [p for p in validate_repo(repo_copy, releases=False).problems if p.line == line]
+    if named is None:
+        assert problems == [], [str(p) for p in problems]
+    else:
+        assert [(p.code, p.field) for p in problems] == [("ZN408", "value")] and named in problems[0].message, [str(p) for p in problems]
+
+
 def test_a_doc_id_mistyped_in_the_register_is_a_few_problems_not_one_per_record(repo_copy):
     """A doc_id mistyped in corpus/documents.jsonl gave ZN105, ZN106, ZN413 and a ZN401 on each of
     the document's 278 records. Its raw file's ZN105 speaks for them."""
@@ -519,3 +533,33 @@ def test_a_lost_article_is_one_problem_per_file_not_one_per_span(repo_copy, inde
         files = [p.file for p in missing]
         assert missing and len(files) == len(set(files)) and all("so do lines" in p.message for p in missing), [str(p) for p in missing]
         assert {"annotations/zones.jsonl", "annotations/timexes.jsonl"} <= set(files)
+
+
+@given(st.text("ab ", max_size=30), st.text("ab", min_size=1, max_size=3), st.integers(0, 32), st.integers(0, 32))
+def test_a_wrong_text_is_told_where_its_text_is(document, stored, start, end):
+    """ZN302's suggestion, against a brute-force oracle: an offset that alone is wrong (the text
+    starts at start, or ends at end) is named alone; else the occurrence nearest the span's start
+    (the earlier of two as near); no occurrence, no suggestion."""
+    from zoomnews.checks.rules import _where_the_text_is
+
+    suggestion = _where_the_text_is(document, stored, start, end, "cue_")
+    places = [p for p in range(len(document) - len(stored) + 1) if document[p:p + len(stored)] == stored]
+    if start in places:
+        assert suggestion.endswith(f"did you mean cue_end={start + len(stored)}?") and f"text[{start}:{start + len(stored)}]" in suggestion
+    elif end - len(stored) in places:
+        assert suggestion.endswith(f"did you mean cue_start={end - len(stored)}?") and f"text[{end - len(stored)}:{end}]" in suggestion
+    elif places:
+        nearest = min(places, key=lambda p: (abs(p - start), p))
+        assert suggestion.endswith(f"did you mean cue_start={nearest}, cue_end={nearest + len(stored)}?")
+    else:
+        assert suggestion is None
+
+
+def test_an_end_typed_too_far_is_told_the_right_end(repo_copy):
+    """A zone whose end ran past its text (the text kept) was ZN302, and fixing the text to match
+    made it ZN305: the suggestion names the end the text has."""
+    line = edit_record(repo_copy, "annotations/zones.jsonl", lambda r: True, lambda r: {**r, "end": r["end"] + 3})
+    [problem] = validate_repo(repo_copy, releases=False).problems
+    record = json.loads(lines_of(repo_copy, "annotations/zones.jsonl")[line - 1])
+    assert (problem.code, problem.line, problem.field) == ("ZN302", line, "text")
+    assert problem.suggestion.endswith(f"did you mean end={record['end'] - 3}?")

@@ -58,6 +58,13 @@ def test_no_white_space_above_the_table():
     assert not any(chr(c).isspace() for c in range(_SPACE_LIMIT, 0x110000))
 
 
+def test_is_space_is_str_isspace_for_every_code_point():
+    from zoomnews.checks.span_arrays import is_space
+
+    every = np.arange(0x110000, dtype=np.uint32)
+    assert is_space(every).tolist() == [chr(c).isspace() for c in range(0x110000)]
+
+
 def test_tokenizer_examples():
     text = "Zoom’s U.S.-founded rival, based in San Jose, Calif., said “no”. It ends at $269.82."
     assert [text[s:e] for s, e in tokenize(text)] == [

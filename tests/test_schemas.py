@@ -79,7 +79,7 @@ def test_the_named_span_layers_are_the_schemas_span_kinds():
 
 def test_schemas_worked_out_apart_are_those_datasets_makes_here():
     """build's schemas come from a process of their own when its process has not imported `datasets`
-    (configs.schemas_apart); they are the very schemas, `huggingface` metadata included."""
+    (configs.SchemasApart); they are the very schemas, `huggingface` metadata included."""
     import pickle
     import subprocess
     import sys
@@ -89,10 +89,12 @@ def test_schemas_worked_out_apart_are_those_datasets_makes_here():
     program = ("import pickle, sys\n"
                "from pathlib import Path\n"
                "from zoomnews import CorpusRepo\n"
-               "from zoomnews.release.configs import schemas_apart\n"
+               "from zoomnews.release.configs import SchemasApart\n"
                "from zoomnews.sources.schemas import load_kinds\n"
                "if __name__ == '__main__':\n"
-               "    schemas = schemas_apart(load_kinds(CorpusRepo(Path(sys.argv[1]))))\n"
+               "    with SchemasApart(load_kinds(CorpusRepo(Path(sys.argv[1])))) as later:\n"
+               "        schemas = later()\n"
+               "        assert later() is schemas\n"
                "    assert 'datasets' not in sys.modules\n"
                "    sys.stdout.buffer.write(pickle.dumps(schemas))\n")
     done = subprocess.run([sys.executable, "-c", program, str(ROOT)], capture_output=True, timeout=300)

@@ -58,7 +58,7 @@ def test_pandas_still_works_after_pyarrow_was_kept_from_it():
 def test_build_writes_every_range_without_datasets_or_pandas(tmp_path):
     """Two ranges (this process and a spawned worker, as `build --jobs 2` on a large corpus): when each
     has written its shards, neither process has imported `datasets` or pandas. The configs' schemas
-    come from `datasets`, worked out in a process of their own (configs.schemas_apart)."""
+    come from `datasets`, worked out in a process of their own (configs.SchemasApart)."""
     repo = synthetic_corpus(tmp_path, 40)
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, str(BUILD_PROGRAM), str(repo), *NEVER, "pandas"],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -419,9 +419,33 @@ def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
         for i in np.flatnonzero((spans.doc >= 0) & ~matches):
             row = int(spans.rows[i])
             stored, actual = spans.texts[i], block.documents.text(spans.doc[i], spans.start[i], spans.end[i])
-            flags.append((row, spans.problem(i, "ZN302", f"{prefix}text {_shown(stored)} but text[{spans.start[i]}:{spans.end[i]}] is {_shown(actual)}"
-                                                         + _first_difference(stored, actual), field=f"{prefix}text")))
+            problem = spans.problem(i, "ZN302", f"{prefix}text {_shown(stored)} but text[{spans.start[i]}:{spans.end[i]}] is {_shown(actual)}"
+                                                + _first_difference(stored, actual), field=f"{prefix}text")
+            whole = block.documents.text(spans.doc[i], 0, int(block.documents.length(spans.doc[i:i + 1])[0]))
+            flags.append((row, replace(problem, suggestion=_where_the_text_is(whole, stored, int(spans.start[i]), int(spans.end[i]), prefix))))
     return flags
+
+
+def _where_the_text_is(document: str, stored: str, start: int, end: int, prefix: str) -> str | None:
+    """The offsets the stored text has in the document, nearest the span's own: one mistaken offset
+    (the text begins at start, or ends at end) is named alone; else the text's nearest occurrence.
+    A contributor then fixes the offsets, not the text (which would leave the span too long)."""
+    if not stored:
+        return None
+    if document.startswith(stored, start):
+        return f"The text is at text[{start}:{start + len(stored)}]: did you mean {prefix}end={start + len(stored)}?"
+    if end - len(stored) >= 0 and document.startswith(stored, end - len(stored)):
+        return f"The text is at text[{end - len(stored)}:{end}]: did you mean {prefix}start={end - len(stored)}?"
+    found, at = None, document.find(stored)
+    while at >= 0:
+        if found is None or abs(at - start) < abs(found - start):
+            found = at
+        if at > start:
+            break  # later ones are further away
+        at = document.find(stored, at + 1)
+    if found is None:
+        return None
+    return f"The text is at text[{found}:{found + len(stored)}], the nearest place: did you mean {prefix}start={found}, {prefix}end={found + len(stored)}?"
 
 
 def _shown(text: str, width: int = 40) -> str:
@@ -690,7 +714,7 @@ def _timex_value_problem(block: Block, kind: str, i: int) -> Problem:
 
 
 TIMEX_INCONSISTENT = Check("ZN408", 4, "timex-inconsistent",
-                           "A DATE value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
+                           "A DATE or TIME value agrees with its text (named weekday, month, year) and a creation-time dateline equals its article's date.",
                            "Resolve the expression again against the article's creation time (corpus/articles.jsonl).")
 
 
@@ -710,7 +734,7 @@ def dateline_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
 @rule(TIMEX_INCONSISTENT, kinds=("timex",), reads=("text", "type", "value"))
 def date_texts(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table, flags = block.tables[kind], []
-    dates = pc.fill_null(pc.equal(table.column("type"), "DATE"), False).to_numpy(zero_copy_only=False) & rows
+    dates = pc.fill_null(pc.is_in(table.column("type"), value_set=pa.array(["DATE", "TIME"])), False).to_numpy(zero_copy_only=False) & rows  # (a TIME value holds its date)
     pairs = pc.binary_join_element_wise(table.column("text"), table.column("value"), "\x00")
     messages = {p: timeml.inconsistencies(*p.split("\x00", 1)) for p in pc.unique(pc.filter(pairs, pa.array(dates))).to_pylist()}
     bad = [p for p, found in messages.items() if found]

@@ -24,14 +24,14 @@ _SPACE_LIMIT = 0x3001
 
 @cache
 def _space_table() -> np.ndarray:
-    table = np.zeros(_SPACE_LIMIT, dtype=bool)
+    """Whether each code point below _SPACE_LIMIT is white space, and False for _SPACE_LIMIT (which stands for all above)."""
+    table = np.zeros(_SPACE_LIMIT + 1, dtype=bool)
     table[[c for c in range(_SPACE_LIMIT) if chr(c).isspace()]] = True
     return table
 
 
 def is_space(codepoints: np.ndarray) -> np.ndarray:
-    table = _space_table()
-    return np.where(codepoints < _SPACE_LIMIT, table[np.minimum(codepoints, _SPACE_LIMIT - 1)], False)
+    return _space_table()[np.minimum(codepoints, _SPACE_LIMIT)]
 
 
 def codepoints(strings) -> tuple[np.ndarray, np.ndarray, bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 
 _YEAR = r"(?:\d{4}|\d{3}|\d{2}|XXXX)"  # year, decade (201), century (20)
@@ -33,8 +34,13 @@ def well_formed(timex_type: str, value: str) -> bool:
     return bool(GRAMMAR[timex_type].match(value))
 
 
-def inconsistencies(text: str, value: str) -> list[str]:
-    """Ways a DATE value contradicts its own text: a named weekday, month or year that the value does not have."""
+@functools.lru_cache(maxsize=1 << 16)  # the same few date expressions recur in every block of documents
+def inconsistencies(text: str, value: str) -> tuple[str, ...]:
+    """Ways a DATE or TIME value contradicts its own text: a named weekday, month or year that the value does not have."""
+    return tuple(_inconsistencies(text, value))
+
+
+def _inconsistencies(text: str, value: str) -> list[str]:
     problems = []
     words = [w.lower() for w in _WORD.findall(text)]
     full = _FULL_DATE.match(value)

@@ -248,7 +248,7 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     registered = pc.drop_null(streams["document"].buffer.column("doc_id")) if whole else None  # (whole: every row is at hand)
     streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered)
                     for name in document_kinds(kinds) if name != "document"})
-    sink = consumer.open(names, lo, hi, kinds, index) if consumer is not None else None
+    sink = None  # opened at the first block that passes (build's first one waits there for its schemas, not before checking)
     problems: list[Problem] = []
 
     def fetch(start: int):
@@ -267,13 +267,16 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
         problems.extend(found)
         checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index)
         problems.extend(checked)
-        if sink is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
+        if consumer is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
+            sink = sink or consumer.open(names, lo, hi, kinds, index)
             sink.add(DocumentBlock(tables, texts, sha256))
         done += len(in_block)
         if progress is not None:
             progress(done, len(names))
     files = {name: FileSummary(stream.reader.problems, stream.reader.noncanonical, stream.reader.missing_final_newline, stream.reader.lines,
                                stream.form.first, stream.form.head, stream.form.last) for name, stream in streams.items()}
+    if consumer is not None:
+        sink = sink or consumer.open(names, lo, hi, kinds, index)
     return RangePart(problems, {name: stream.count for name, stream in streams.items()}, files, sink.close() if sink is not None else None)
 
 

@@ -2,7 +2,8 @@
 the pickled result out on stdout.
 
 Build uses it on a large corpus for what needs a heavy import only once: `datasets` for the configs'
-schemas (zoomnews.release.configs.schemas_apart) and mlcroissant, pandas included, for croissant.json.
+schemas (zoomnews.release.configs.SchemasApart: the process imports while validation begins), and
+mlcroissant, pandas included, for croissant.json with `datasets` again for the card's dataset_info.
 Build's own processes then never hold those libraries, and the croissant process imports while build
 writes `statements` and sums the checksums, on the core those leave idle (a thread would not do: an
 import holds the interpreter's lock). A plain subprocess, not multiprocessing: it never imports the

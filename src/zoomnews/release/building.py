@@ -36,6 +36,7 @@ import filecmp
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -45,7 +46,7 @@ from pathlib import Path
 from zoomnews import safeio
 from zoomnews.release.apart import Apart
 from zoomnews.release.croissant import CROISSANT, croissant_text
-from zoomnews.release.configs import CONFIGS, FLAT, config_schemas, declared_features, document_configs, schemas_apart, table_from_arrow
+from zoomnews.release.configs import CONFIGS, FLAT, SchemasApart, config_schemas, declared_features, document_configs, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
@@ -250,12 +251,13 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         # away with `tmp` unless every check passes)
         kinds = load_kinds(repo)
         apart = large(repo, kinds)
-        schemas = schemas_apart(kinds) if apart else config_schemas(kinds)
-        report = validate_repo(repo, releases=False, jobs=jobs, consumer=ShardWriter(tmp, schemas, shard_documents), progress=progress)
+        writer = ShardWriter(tmp, stack.enter_context(SchemasApart(kinds)) if apart and "datasets" not in sys.modules else config_schemas(kinds), shard_documents)
+        report = validate_repo(repo, releases=False, jobs=jobs, consumer=writer, progress=progress)
+        schemas = writer.config_schemas()
         if report.problems:
             summary = Problem("sources", None, "ZN902", f"{len(report.problems)} problem(s); release {version} not built")
             raise ZoomnewsError([*report.problems, summary])
-        croissant_process = stack.enter_context(Apart("zoomnews.release.croissant", f"write {CROISSANT}")) if apart else None
+        croissant_process = stack.enter_context(Apart("zoomnews.release.croissant", f"write {CROISSANT} and the card's dataset_info")) if apart else None
         registries = {name: read_source_table(repo, kinds[name]).table.select(list(kinds[name].fields)) for name in registry_kinds(kinds)}
         outputs = report.outputs
         tables = {config: table_from_arrow(registries[kind], schemas[config]) for config, kind in FLAT.items() if kind in registries}
@@ -275,7 +277,8 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         raw_digests = RawDigests.of([o.raw_digests for o in outputs])
         del report, outputs, tables
         manifest = make_manifest(repo, version, tmp, files, {config: declared_features(schemas[config]) for config in CONFIGS}, known=raw_digests)
-        text = croissant_process.result(str(repo.root), manifest, published) if croissant_process else croissant_text(repo, manifest, published)
+        text, dataset_info = (croissant_process.result(str(repo.root), manifest, published, str(tmp) if card and not exists else None) if croissant_process
+                              else (croissant_text(repo, manifest, published), None))
         croissant = safeio.encode(text, CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)
@@ -290,7 +293,7 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
                 point_card_at(repo, version)
             return BuildResult(version, final, "unchanged", rows)
         safeio.fsync_tree(tmp)  # every byte on disk before the folder becomes the release
-        journal = _journal(repo, command, version, tmp, sha256_bytes(manifest_bytes), card, changes)
+        journal = _journal(repo, command, version, tmp, sha256_bytes(manifest_bytes), card, changes, dataset_info)
         renamed = False
         try:
             safeio.write_file(repo.journal_path, json.dumps(journal, indent=1, ensure_ascii=False) + "\n", repo.root)
@@ -318,7 +321,7 @@ def _current(repo: CorpusRepo, relative: str) -> str | None:
 
 
 def _journal(repo, command: str, version: str, tmp: Path, manifest_sha256: str, card: bool,
-             changes: dict[str, Callable[[str | None], str]]) -> dict:
+             changes: dict[str, Callable[[str | None], str]], dataset_info: list | None = None) -> dict:
     """Everything the transaction will write, old text and new: enough to finish it or undo it."""
     files = {}
     before = _current(repo, LEDGER_LABEL)
@@ -327,7 +330,7 @@ def _journal(repo, command: str, version: str, tmp: Path, manifest_sha256: str, 
         from zoomnews.release.card import card_text
 
         before = _current(repo, "README.md")
-        files["README.md"] = (before, card_text(before or "", version, tmp))
+        files["README.md"] = (before, card_text(before or "", version, tmp, dataset_info))
     for relative, change in changes.items():
         before = _current(repo, relative)
         files[relative] = (before, change(before))

@@ -64,14 +64,15 @@ def _uncompressed_bytes(path: Path) -> int:
     return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
 
 
-def card_text(text: str, version: str, folder: Path) -> str:
+def card_text(text: str, version: str, folder: Path, dataset_info: list | None = None) -> str:
     """README text `text` with its configs and dataset_info pointing at release `version`, whose
-    files are in `folder` (the release, or the temporary folder it is being built in)."""
+    files are in `folder` (the release, or the temporary folder it is being built in). `dataset_info`:
+    that release's dataset_info_block, when already worked out (build's croissant process does)."""
     from zoomnews.release.manifest import read_manifest
 
     header, body = split_card(text)
     header["configs"] = configs_block(version)
-    header["dataset_info"] = dataset_info_block(folder, read_manifest(folder))
+    header["dataset_info"] = dataset_info if dataset_info is not None else dataset_info_block(folder, read_manifest(folder))
     return join_card(header, body)
 
 

@@ -66,22 +66,36 @@ def config_features(kinds: dict[str, Kind]) -> dict:
 
 def config_schemas(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
     """Every config's Arrow schema as `datasets` makes it from config_features (imports `datasets`;
-    see schemas_apart)."""
+    see SchemasApart)."""
     return {name: features.arrow_schema for name, features in config_features(kinds).items()}
 
 
-def schemas_apart(kinds: dict[str, Kind]) -> dict[str, pa.Schema]:
-    """config_schemas, worked out in a Python process of its own (zoomnews.release.apart) unless this
-    one has imported `datasets` already: build needs the schemas before its first block, but
-    `datasets` only for them."""
-    import sys
+class SchemasApart:
+    """config_schemas(kinds), worked out in a Python process of its own (zoomnews.release.apart),
+    started now: build needs the schemas only once its first block is written, and `datasets` only
+    for them, so the process imports it while validation begins. Call it for the schemas (the first
+    call waits; validate's first range and the pickling of the other ranges' consumer may ask at
+    once). A context manager: leaving it stops the process if it still runs."""
 
-    from zoomnews.release.apart import Apart
+    def __init__(self, kinds: dict[str, Kind]):
+        import threading
 
-    if "datasets" in sys.modules:
-        return config_schemas(kinds)
-    with Apart(__name__, "work out the configs' schemas") as process:
-        return process.result(kinds)
+        from zoomnews.release.apart import Apart
+
+        self._kinds, self._lock, self._schemas = kinds, threading.Lock(), None
+        self._process = Apart(__name__, "work out the configs' schemas")
+
+    def __call__(self) -> dict[str, pa.Schema]:
+        with self._lock:
+            if self._schemas is None:
+                self._schemas = self._process.result(self._kinds)
+            return self._schemas
+
+    def __enter__(self) -> SchemasApart:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._process.__exit__(*exc)
 
 
 def declared_features(schema: pa.Schema) -> dict:
@@ -244,7 +258,11 @@ def align_statements(corpus: Corpus) -> list[dict]:
     return aligned(statement_table, quote_table, schemas["statements"]).to_pylist()
 
 
-if __name__ == "__main__":  # schemas_apart's process: the kinds in, their configs' schemas out
+def _import_datasets() -> None:
+    import datasets  # noqa: F401
+
+
+if __name__ == "__main__":  # SchemasApart's process: `datasets` imports before the kinds come, then their configs' schemas go out
     from zoomnews.release.apart import serve
 
-    serve(config_schemas)
+    serve(config_schemas, prepare=_import_datasets)

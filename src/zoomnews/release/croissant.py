@@ -134,19 +134,23 @@ def croissant_text(repo, manifest: dict, published: datetime.date | None = None)
     return json.dumps(croissant_metadata(repo, manifest, published), indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
 
 
-def _croissant_text_of(root: str, manifest: dict, published: datetime.date | None) -> str:
+def _croissant_text_of(root: str, manifest: dict, published: datetime.date | None, folder: str | None) -> tuple[str, list | None]:
+    """croissant.json's text, and (with the release's `folder`) the card's dataset_info: both need
+    a heavy import (mlcroissant, `datasets`), which this process makes while build still writes."""
     from pathlib import Path
 
+    from zoomnews.release.card import dataset_info_block
     from zoomnews.repo import CorpusRepo
 
-    return croissant_text(CorpusRepo(Path(root)), manifest, published)
+    return croissant_text(CorpusRepo(Path(root)), manifest, published), dataset_info_block(Path(folder), manifest) if folder else None
 
 
 def _import_mlcroissant() -> None:
+    import datasets  # noqa: F401  (for the card's dataset_info)
     import mlcroissant  # noqa: F401
 
 
-if __name__ == "__main__":  # build's croissant process (zoomnews.release.apart): mlcroissant imports before the manifest comes
+if __name__ == "__main__":  # build's croissant process (zoomnews.release.apart): mlcroissant and datasets import before the manifest comes
     from zoomnews.release.apart import serve
 
     serve(_croissant_text_of, prepare=_import_mlcroissant)

@@ -1,6 +1,6 @@
 """JSON Schema -> `datasets.Features`: the Parquet/Arrow shape of every config is derived, not restated.
 Imports `datasets`: on a large corpus, build's streaming processes never import this module (see
-zoomnews.release.configs.schemas_apart).
+zoomnews.release.configs.SchemasApart).
 
 Mapping: string -> string; integer -> int32 when the schema bounds it to 32 bits, else int64;
 boolean -> bool; a closed enum of strings -> ClassLabel (names in schema order, so appending a

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,15 +105,23 @@ class ShardWriter:
     (see zoomnews.checks.validation.validate_repo). Picklable: build --jobs N sends it to every range's process."""
 
     folder: Path
-    schemas: dict[str, pa.Schema]  # every config's (zoomnews.release.configs.config_schemas): the processes never import `datasets`
+    # every config's (zoomnews.release.configs.config_schemas): the processes never import `datasets`;
+    # or a function that gives them (SchemasApart: the schemas are asked for when first needed)
+    schemas: dict[str, pa.Schema] | Callable[[], dict[str, pa.Schema]]
     shard_documents: int = SHARD_DOCUMENTS
 
     @property
     def align(self) -> int:
         return self.shard_documents
 
+    def config_schemas(self) -> dict[str, pa.Schema]:
+        return self.schemas() if callable(self.schemas) else self.schemas
+
     def open(self, names, lo: int, hi: int, kinds, index) -> "RangeShards":
-        return RangeShards(self.folder, self.schemas, self.shard_documents, names, lo, hi, kinds, index)
+        return RangeShards(self.folder, self.config_schemas(), self.shard_documents, names, lo, hi, kinds, index)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "schemas": self.config_schemas()}  # a range's process gets the schemas themselves
 
 
 def _malloc_trim():

@@ -95,9 +95,12 @@ class OffsetError(ValueError):
 
 def utf8_offsets(points: np.ndarray) -> np.ndarray:
     """utf8[i] = UTF-8 byte offset of code point offset i into the code points `points` (len + 1 entries)."""
-    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    widths = np.ones(len(points), dtype=np.uint8)  # (bytes, not int64s: validate maps every text it checks)
+    widths += points >= 0x80
+    widths += points >= 0x800
+    widths += points >= 0x10000
     offsets = np.zeros(len(points) + 1, dtype=np.int64)
-    np.cumsum(widths, out=offsets[1:])
+    np.cumsum(widths, dtype=np.int64, out=offsets[1:])
     return offsets
 
 
