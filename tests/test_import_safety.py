@@ -439,6 +439,31 @@ def test_brat_one_malformed_T_line_refuses_the_import(shared_repo, export):
     assert problem.line == number + 1
 
 
+def test_brat_every_refused_line_is_named_in_one_run(shared_repo, export):
+    """An import stopped at its first refusal. Now a malformed T line, a second one whose text is not
+    the .txt's, and a line not understood are all named, each on its line; the Cue relation and note
+    of a refused T line are left out, not refused again."""
+    folder = export(BRAT)
+    lines = ann_lines(folder)
+    entities = [i for i, line in enumerate(lines) if re.match(r"T\d+\tORG ", line)]
+    lines[entities[0]] = lines[entities[0]].replace("\tORG ", "\tORG  ")  # malformed
+    tid, kind_offsets, text = lines[entities[1]].split("\t")
+    lines[entities[1]] = f"{tid}\t{kind_offsets}\t{text}x"  # not the .txt's text
+    cue_line = next(i for i, line in enumerate(lines) if "\tCue " in line)
+    cue = lines[cue_line].split("\t")[0]
+    lines[cue_line] = lines[cue_line].replace("\tCue ", "\tCue  ")  # malformed: its relation names a refused line
+    lines.append("X1\tnonsense")
+    (folder / f"{DOC}.ann").write_text("\n".join(lines), encoding="utf-8")
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, BRAT, folder)
+    assert snapshot(shared_repo) == before
+    problems = error.value.problems
+    assert [(p.code, p.line) for p in problems] == [("ZN602", entities[0] + 1), ("ZN601", entities[1] + 1), ("ZN602", cue_line + 1),
+                                                    ("ZN602", len(lines))], [str(p) for p in problems]
+    assert not any(f"relation from" in p.message or f" {cue} " in p.message for p in problems[:2] + problems[3:])
+
+
 @pytest.mark.parametrize("field, value", [("doc_id", OTHER), ("start", 1), ("end", 3), ("text", "Zoom"),
                                           ("label", "body"), ("cue_start", 1), ("id", "z1\n"), ("id", "e1"), ("id", 7),
                                           ("no_such_field", 1)])
@@ -477,6 +502,31 @@ def test_label_studio_a_text_area_of_no_region_is_refused(shared_repo, export):
     edit_json(folder / TASKS, lambda tasks: task_results(tasks).append(
         {"id": "entity/e999", "from_name": "entity.annotator", "type": "textarea", "value": {"text": ["a1"]}}))
     refused(shared_repo, LS, folder, "ZN606")
+
+
+def test_label_studio_every_refused_region_is_named_in_one_run(shared_repo, export):
+    """An import stopped at its first refusal, so an export with three bad regions took three rounds.
+    Each refused region is named (in two tasks); what names a refused region (its text area, the
+    relation to a refused cue) is left out, not refused again."""
+    folder = export(LS)
+
+    def change(tasks):
+        entities = [r for r in task_results(tasks) if r["type"] == "labels" and r["from_name"] == "entity"]
+        entities[0]["value"]["text"] += "x"  # ZN601: not the document's text there
+        entities[1]["value"]["labels"] = ["NOT_A_LABEL"]
+        task_results(tasks).append({"id": entities[0]["id"], "from_name": "entity.annotator", "to_name": "text", "type": "textarea",
+                                    "value": {"start": entities[0]["value"]["start"], "end": entities[0]["value"]["end"], "text": ["a1"]}})
+        cue = next(r for r in task_results(tasks, OTHER) if r["type"] == "labels" and r["from_name"] == "cue")
+        cue["value"]["start"] += 1  # its text no longer what it says
+
+    edit_json(folder / TASKS, change)
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, LS, folder)
+    assert snapshot(shared_repo) == before
+    problems = error.value.problems
+    told = sorted((p.code, DOC in p.message, OTHER in p.message, "cue" in p.message) for p in problems)
+    assert told == [("ZN601", False, True, True), ("ZN601", True, False, False), ("ZN602", True, False, False)], [str(p) for p in problems]
 
 
 def two_annotations(folder: Path) -> tuple[dict, str, str]:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, attributes,
+from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, Refusals, attributes,
                                      doc_id, label, need, new_id, next_ids, numbered_lines, parse_json, parse_span_type,
                                      read_text_file, record_id, settable, shown, span_type)
 
@@ -27,6 +27,7 @@ UNIT = "codepoint"
 UNITS = (UNIT,)
 # whole-line patterns (fullmatch), ASCII digits only: \d would take "٣" and int() would read it as 3
 T_LINE = re.compile(r"(T[0-9]+)\t(\S+) ([0-9]+ [0-9]+(?:;[0-9]+ [0-9]+)*)\t(.*)", re.ASCII)
+T_ID = re.compile(r"T[0-9]+(?=\t)", re.ASCII)  # the id a T line starts with, even one malformed after it
 R_LINE = re.compile(r"(R[0-9]+)\t(\S+) Arg1:(T[0-9]+) Arg2:(T[0-9]+)", re.ASCII)
 NOTE_LINE = re.compile(r"(#[0-9]+)\tAnnotatorNotes (T[0-9]+)\t(.*)", re.ASCII)
 
@@ -83,6 +84,8 @@ class Ann:
     spans: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)  # T id -> (type, start, end, line)
     relations: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (quote T, Cue|Source) -> (part T, line)
     notes: dict[str, tuple[dict, int]] = field(default_factory=dict)  # T id -> (note, line)
+    refused: set[str] = field(default_factory=set)  # T ids of refused T lines
+    refusals: Refusals = field(default_factory=Refusals)  # of its lines and spans
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
@@ -96,43 +99,57 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
         raise At(str(path)).refuse("ZN602", "no .ann file in the folder")
     bundle, notes = Bundle({}), []
     counters = next_ids(base) if base else {}
+    refusals = Refusals()  # every refused file and line is named in one run
     for ann in anns:
-        at = At(str(ann))
-        doc = doc_id(kinds, ann.stem, at.inside("file name"), base.texts if base else None)
-        bundle.add_document(doc, read_text_file(ann.with_suffix(".txt")), At(str(ann.with_suffix(".txt"))), base.texts if base else None)
-        text = bundle.texts[doc]
-        for layer, record in _records(read_ann(ann, text), doc, text, kinds, counters, at):
-            bundle.layers[layer].append(record)
+        with refusals.each():
+            at = At(str(ann))
+            doc = doc_id(kinds, ann.stem, at.inside("file name"), base.texts if base else None)
+            bundle.add_document(doc, read_text_file(ann.with_suffix(".txt")), At(str(ann.with_suffix(".txt"))), base.texts if base else None)
+            text = bundle.texts[doc]
+            for layer, record in _records(read_ann(ann, text), doc, text, kinds, counters, at):
+                bundle.layers[layer].append(record)
+    refusals.raise_any()
     return bundle, notes
 
 
 def read_ann(ann: Path, text: str) -> Ann:
-    """The T, R and AnnotatorNotes lines of an .ann file; any other non-blank line is refused."""
+    """The T, R and AnnotatorNotes lines of an .ann file; any other non-blank line is refused. Each
+    refused line is named (read.refusals) and the others read on; a refused T line's id is kept in
+    read.refused, so that what names it is not refused again."""
     read, at = Ann(), At(str(ann))
-    for number, line in numbered_lines(read_text_file(ann)):
-        where = at.on(number)
-        if line.endswith("\r"):  # else the \r ends the last field: a T line's text would not match the .txt
-            raise where.refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
-        if not line.strip():
-            continue
-        if m := T_LINE.fullmatch(line):
-            if m.group(1) in read.spans:
-                raise where.refuse("ZN602", f"{m.group(1)} is defined twice")
-            start, end = _fragments(m.group(3), m.group(4), text, where)
-            read.spans[m.group(1)] = (m.group(2), start, end, number)
-        elif m := R_LINE.fullmatch(line):
-            if m.group(2) not in (CUE, SOURCE):
-                raise where.refuse("ZN602", f"a {shown(m.group(2))} relation: zoomnews reads {CUE} and {SOURCE} relations")
-            if (m.group(3), m.group(2)) in read.relations:
-                raise where.refuse("ZN602", f"{m.group(3)} has a second {m.group(2)} relation")
-            read.relations[(m.group(3), m.group(2))] = (m.group(4), number)
-        elif m := NOTE_LINE.fullmatch(line):
-            if m.group(2) in read.notes:
-                raise where.refuse("ZN602", f"{m.group(2)} has a second AnnotatorNotes line")
-            read.notes[m.group(2)] = (need(parse_json(m.group(3), where), dict, where, "a zoomnews note (a JSON object)"), number)
-        else:
-            raise where.refuse("ZN602", f"line not understood (zoomnews reads T, R and AnnotatorNotes lines): {line[:60]!r}")
+    lines = list(numbered_lines(read_text_file(ann)))
+    if any(line.endswith("\r") for _, line in lines):  # else the \r ends the last field: a T line's text would not match the .txt
+        number = next(number for number, line in lines if line.endswith("\r"))
+        raise at.on(number).refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
+    for number, line in lines:
+        with read.refusals.each():
+            _read_line(read, number, line, text, at.on(number))
     return read
+
+
+def _read_line(read: Ann, number: int, line: str, text: str, where: At) -> None:
+    if not line.strip():
+        return
+    if (tid := T_ID.match(line)) and tid.group() not in read.spans:
+        read.refused.add(tid.group())  # until the line is read (a malformed one is still that span's)
+    if m := T_LINE.fullmatch(line):
+        if m.group(1) in read.spans:
+            raise where.refuse("ZN602", f"{m.group(1)} is defined twice")
+        start, end = _fragments(m.group(3), m.group(4), text, where)
+        read.refused.discard(m.group(1))
+        read.spans[m.group(1)] = (m.group(2), start, end, number)
+    elif m := R_LINE.fullmatch(line):
+        if m.group(2) not in (CUE, SOURCE):
+            raise where.refuse("ZN602", f"a {shown(m.group(2))} relation: zoomnews reads {CUE} and {SOURCE} relations")
+        if (m.group(3), m.group(2)) in read.relations:
+            raise where.refuse("ZN602", f"{m.group(3)} has a second {m.group(2)} relation")
+        read.relations[(m.group(3), m.group(2))] = (m.group(4), number)
+    elif m := NOTE_LINE.fullmatch(line):
+        if m.group(2) in read.notes:
+            raise where.refuse("ZN602", f"{m.group(2)} has a second AnnotatorNotes line")
+        read.notes[m.group(2)] = (need(parse_json(m.group(3), where), dict, where, "a zoomnews note (a JSON object)"), number)
+    else:
+        raise where.refuse("ZN602", f"line not understood (zoomnews reads T, R and AnnotatorNotes lines): {line[:60]!r}")
 
 
 def _fragments(offsets: str, shown_text: str, text: str, at: At) -> tuple[int, int]:
@@ -153,44 +170,59 @@ def _fragments(offsets: str, shown_text: str, text: str, at: At) -> tuple[int, i
 
 
 def _records(read: Ann, doc: str, text: str, kinds, counters: dict, at: At):
-    """(layer, record) of each layer span, with its note and its quotation's cue and source."""
+    """(layer, record) of each layer span, with its note and its quotation's cue and source; then
+    every refusal of the file's lines and spans together. A relation or note naming a refused T line
+    is left out (that line's refusal says what is wrong)."""
+    refusals, refused = read.refusals, read.refused
     parts = {}  # part T -> its line, to refuse one linked to nothing
     for tid, (name, start, end, number) in read.spans.items():
         layer, _ = parse_span_type(name)
         if layer in SPAN_PARTS:
             parts[tid] = number
     for (tid, kind), (target, number) in read.relations.items():
-        for end in (tid, target):
-            if end not in read.spans:
-                raise at.on(number).refuse("ZN602", f"a {kind} relation {'from' if end == tid else 'to'} {end}: no such span {end}")
-        if parse_span_type(read.spans[tid][0])[0] != "quote":
-            raise at.on(number).refuse("ZN602", f"a {kind} relation from {tid}, which is not a quotation span")
-        if target not in parts or read.spans[target][0] != kind:
-            raise at.on(number).refuse("ZN602", f"a {kind} relation to {target}, which is not a {kind} span")
+        if tid in refused or target in refused:
+            continue
+        with refusals.each():
+            for end in (tid, target):
+                if end not in read.spans:
+                    raise at.on(number).refuse("ZN602", f"a {kind} relation {'from' if end == tid else 'to'} {end}: no such span {end}")
+            if parse_span_type(read.spans[tid][0])[0] != "quote":
+                raise at.on(number).refuse("ZN602", f"a {kind} relation from {tid}, which is not a quotation span")
+            if target not in parts or read.spans[target][0] != kind:
+                raise at.on(number).refuse("ZN602", f"a {kind} relation to {target}, which is not a {kind} span")
     linked = {target for target, _ in read.relations.values()}
     for tid, number in parts.items():
         if tid not in linked:
-            raise at.on(number).refuse("ZN602", f"{tid} is a {read.spans[tid][0]} span linked to no quotation")
+            with refusals.each():
+                raise at.on(number).refuse("ZN602", f"{tid} is a {read.spans[tid][0]} span linked to no quotation")
     for tid, (note, number) in read.notes.items():
-        if tid not in read.spans or tid in parts:
-            raise at.on(number).refuse("ZN606", f"a note on {tid}, which is not a span of a layer")
+        if tid not in refused and (tid not in read.spans or tid in parts):
+            with refusals.each():
+                raise at.on(number).refuse("ZN606", f"a note on {tid}, which is not a span of a layer")
     for tid, (name, start, end, number) in read.spans.items():
         if tid in parts:
             continue
-        layer, value = parse_span_type(name)
-        where = at.on(number)
-        record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end], LABEL_FIELD[layer]: label(kinds, layer, value, where)}
-        note, line = read.notes.get(tid, ({}, number))
-        for key, item in note.items():
-            if key == "id":
-                record["id"] = record_id(kinds, layer, item, at.on(line), code="ZN606")
-            else:
-                record[settable(kinds, layer, key, at.on(line))] = item
-        if "id" not in record:  # a span drawn in brat: the next free id (not setdefault: it would use one up every time)
-            record["id"] = new_id(counters, layer, doc)
-        if layer == "quote":
-            for part, kind in (("cue", CUE), ("source", SOURCE)):
-                target = read.spans.get(read.relations.get((tid, kind), ("",))[0])
-                s, e = (target[1], target[2]) if target else (None, None)
-                record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if target else None})
-        yield layer, {name: record.get(name) for name in kinds[layer].fields}
+        with refusals.each():
+            yield from _record(read, tid, name, start, end, number, doc, text, kinds, counters, at)
+    refusals.raise_any()
+
+
+def _record(read: Ann, tid: str, name: str, start: int, end: int, number: int, doc: str, text: str, kinds, counters: dict, at: At):
+    """The (layer, record) of one layer span (see _records), or its refusal."""
+    layer, value = parse_span_type(name)
+    where = at.on(number)
+    record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end], LABEL_FIELD[layer]: label(kinds, layer, value, where)}
+    note, line = read.notes.get(tid, ({}, number))
+    for key, item in note.items():
+        if key == "id":
+            record["id"] = record_id(kinds, layer, item, at.on(line), code="ZN606")
+        else:
+            record[settable(kinds, layer, key, at.on(line))] = item
+    if "id" not in record:  # a span drawn in brat: the next free id (not setdefault: it would use one up every time)
+        record["id"] = new_id(counters, layer, doc)
+    if layer == "quote":
+        for part, kind in (("cue", CUE), ("source", SOURCE)):
+            target = read.spans.get(read.relations.get((tid, kind), ("",))[0])
+            s, e = (target[1], target[2]) if target else (None, None)
+            record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if target else None})
+    yield layer, {name: record.get(name) for name in kinds[layer].fields}

@@ -20,6 +20,7 @@ import json
 import math
 import re
 import reprlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -262,6 +263,26 @@ class At:
 
     def refuse(self, code: str, message: str, field: str | None = None) -> ZoomnewsError:
         return ZoomnewsError(Problem(self.file, self.line, code, f"{self.what}: {message}" if self.what else message, field))
+
+
+class Refusals:
+    """An import's refusals gathered item by item (a line, a task, a region, a file), so that one run
+    names every refused item, not the first alone: an item refused is left out and the rest read on;
+    `raise_any` then refuses the import with them all (nothing is written)."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    @contextmanager
+    def each(self):
+        try:
+            yield
+        except ZoomnewsError as error:
+            self.problems.extend(error.problems)
+
+    def raise_any(self) -> None:
+        if self.problems:
+            raise ZoomnewsError(self.problems)
 
 
 def text_changed(doc_id: str, text: str, raw: str) -> str:

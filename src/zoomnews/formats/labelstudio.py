@@ -31,7 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from zoomnews.errors import ZoomnewsError
-from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Units, attributes, core_fields, doc_id,
+from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Refusals, Units, attributes, core_fields, doc_id,
                                      label, need, new_id, next_ids, parse_json, plain, read_text_file, record_id, settable,
                                      shown)
 
@@ -294,29 +294,37 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
     bundle, notes = Bundle({}), []
     counters = next_ids(base) if base else {}
     choice = Choice(annotation)
+    refusals = Refusals()  # every refused task and result is named in one run
     for n, task in enumerate(tasks, start=1):
-        where = at.inside(f"task {n}")
-        task = need(task, dict, where, "a task")
-        data = need(task.get("data"), dict, where, "its data")
-        doc = doc_id(kinds, data.get("doc_id"), where.inside("data.doc_id"), base.texts if base else None)
-        where = at.inside(f"task {n} ({doc})")
-        annotations = need(task.get("annotations", []), list, where, "its annotations")
-        done = [a for a in (need(a, dict, where, "an annotation") for a in annotations) if not a.get("was_cancelled")]
-        chosen = choice.pick(done, where)
-        if chosen is None:
-            notes.append(f"{doc}: no annotation in the task{_unreviewed(task)}; its records are left as they are")
-            continue
-        bundle.add_document(doc, data.get("text"), where, base.texts if base else None)
-        where = where.inside(f"annotation {shown(chosen.get('id'))}")
-        results = need(chosen.get("result"), list, where, "its result")
-        for layer, record, rid in _records(results, doc, bundle.texts[doc], kinds, convert, counters, where):
-            bundle.layers[layer].append(record)
-            missing = incomplete(kinds, layer, record)
-            if missing:
-                notes.append(f"{doc}: {layer} {record['id']} {shown(record['text'])} (task {n}, region {shown(rid)}): "
-                             f"complete {', '.join(missing)}")
-    choice.check(at)
+        with refusals.each():
+            _read_task(n, task, at, kinds, convert, counters, choice, bundle, notes, base)
+    with refusals.each():
+        choice.check(at)
+    refusals.raise_any()
     return bundle, notes
+
+
+def _read_task(n: int, task, at: At, kinds, convert: Units, counters: dict, choice: Choice, bundle: Bundle, notes: list[str], base: Bundle | None) -> None:
+    where = at.inside(f"task {n}")
+    task = need(task, dict, where, "a task")
+    data = need(task.get("data"), dict, where, "its data")
+    doc = doc_id(kinds, data.get("doc_id"), where.inside("data.doc_id"), base.texts if base else None)
+    where = at.inside(f"task {n} ({doc})")
+    annotations = need(task.get("annotations", []), list, where, "its annotations")
+    done = [a for a in (need(a, dict, where, "an annotation") for a in annotations) if not a.get("was_cancelled")]
+    chosen = choice.pick(done, where)
+    if chosen is None:
+        notes.append(f"{doc}: no annotation in the task{_unreviewed(task)}; its records are left as they are")
+        return
+    bundle.add_document(doc, data.get("text"), where, base.texts if base else None)
+    where = where.inside(f"annotation {shown(chosen.get('id'))}")
+    results = need(chosen.get("result"), list, where, "its result")
+    for layer, record, rid in _records(results, doc, bundle.texts[doc], kinds, convert, counters, where):
+        bundle.layers[layer].append(record)
+        missing = incomplete(kinds, layer, record)
+        if missing:
+            notes.append(f"{doc}: {layer} {record['id']} {shown(record['text'])} (task {n}, region {shown(rid)}): "
+                         f"complete {', '.join(missing)}")
 
 
 def _unreviewed(task: dict) -> str:
@@ -332,42 +340,50 @@ def _unreviewed(task: dict) -> str:
 
 
 def _records(results: list, doc: str, text: str, kinds, convert: Units, counters: dict, at: At):
-    """(layer, record, region id) of one annotation's results; every result is used or refused."""
+    """(layer, record, region id) of one annotation's results; every result is used or refused. A
+    refused region is left out, and so are the attributes and relations that name it (its refusal
+    says what is wrong; they would only say it is missing); then every refusal is raised together."""
     regions, attributes_, relations = {}, [], []
+    refusals, refused = Refusals(), set()
     for n, r in enumerate(results, start=1):
         where = at.inside(f"result {n}")
-        r = need(r, dict, where, "a result")
-        kind = r.get("type")
-        if kind == "labels":
-            rid = need(r.get("id"), str, where, "a region id")
-            if rid in regions:
-                raise where.refuse("ZN602", f"region id {shown(rid)} appears twice")
-            regions[rid] = _region_span(r, text, convert, where.inside(f"region {shown(rid)}"))
-        elif kind in ATTRIBUTE_RESULTS:
-            attributes_.append((r, where))
-        elif kind == "relation":
-            relations.append((r, where))
-        else:
-            raise where.refuse("ZN602", f"a result of type {shown(kind)}: zoomnews reads labels, {', '.join(ATTRIBUTE_RESULTS)} "
-                                        "and relation results")
-    fields = _fields(attributes_, regions, kinds)
-    links = _links(relations, regions, at)
+        with refusals.each():
+            r = need(r, dict, where, "a result")
+            kind = r.get("type")
+            if kind == "labels":
+                rid = need(r.get("id"), str, where, "a region id")
+                if rid in regions:
+                    raise where.refuse("ZN602", f"region id {shown(rid)} appears twice")
+                refused.add(rid)
+                regions[rid] = _region_span(r, text, convert, where.inside(f"region {shown(rid)}"))
+                refused.discard(rid)
+            elif kind in ATTRIBUTE_RESULTS:
+                attributes_.append((r, where))
+            elif kind == "relation":
+                relations.append((r, where))
+            else:
+                raise where.refuse("ZN602", f"a result of type {shown(kind)}: zoomnews reads labels, {', '.join(ATTRIBUTE_RESULTS)} "
+                                            "and relation results")
+    fields = _fields(attributes_, regions, kinds, refused, refusals)
+    links = _links(relations, regions, at, refused, refusals)
     for rid, (layer, start, end, name) in regions.items():
         if layer in SPAN_PARTS:
             continue  # read through the quotation's relation (_links refused an unlinked one)
         where = at.inside(f"region {shown(rid)}")
-        ident = rid.split("/", 1)[1] if rid.startswith(f"{layer}/") else new_id(counters, layer, doc)
-        record = {"doc_id": doc, "id": record_id(kinds, layer, ident, where), "start": start, "end": end,
-                  "text": text[start:end], LABEL_FIELD[layer]: label(kinds, layer, name, where)}
-        for field in kinds[layer].fields:
-            if field not in record and not field.startswith(SPAN_PARTS):
-                record[field] = fields.get(rid, {}).get(field)
-        if layer == "quote":
-            for part in SPAN_PARTS:
-                linked = regions.get(links.get((rid, part)))
-                s, e = (linked[1], linked[2]) if linked else (None, None)
-                record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if linked else None})
-        yield layer, {name: record.get(name) for name in kinds[layer].fields}, rid
+        with refusals.each():
+            ident = rid.split("/", 1)[1] if rid.startswith(f"{layer}/") else new_id(counters, layer, doc)
+            record = {"doc_id": doc, "id": record_id(kinds, layer, ident, where), "start": start, "end": end,
+                      "text": text[start:end], LABEL_FIELD[layer]: label(kinds, layer, name, where)}
+            for field in kinds[layer].fields:
+                if field not in record and not field.startswith(SPAN_PARTS):
+                    record[field] = fields.get(rid, {}).get(field)
+            if layer == "quote":
+                for part in SPAN_PARTS:
+                    linked = regions.get(links.get((rid, part)))
+                    s, e = (linked[1], linked[2]) if linked else (None, None)
+                    record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if linked else None})
+            yield layer, {name: record.get(name) for name in kinds[layer].fields}, rid
+    refusals.raise_any()
 
 
 def incomplete(kinds, layer: str, record: dict) -> list[str]:
@@ -405,56 +421,76 @@ def _region_span(r: dict, text: str, convert: Units, at: At) -> tuple[str, int, 
     return layer, start, end, labels[0]
 
 
-def _fields(results: list, regions: dict, kinds) -> dict[str, dict]:
+def _fields(results: list, regions: dict, kinds, refused: set[str], refusals: Refusals) -> dict[str, dict]:
     """Region id -> {field: value} from the per-region text areas and choices (`layer.field`): each for
     a region of the annotation, of its own layer (ZN606, naming the region and field), for a field
-    that layer has and a note may set, once, with one value."""
+    that layer has and a note may set, once, with one value. Those of a `refused` region are left out."""
     fields: dict[str, dict] = {}
     for r, where in results:
-        from_name = need(r.get("from_name"), str, where, "its from_name")
-        rid = r.get("id")
-        if not isinstance(rid, str) or rid not in regions:
-            raise where.refuse("ZN606", f"a {r['type']} {shown(from_name)} for region {shown(rid)}, which is not in the annotation")
-        where = where.inside(f"region {shown(rid)}")
-        layer = regions[rid][0]
-        owner, _, name = from_name.partition(".")
-        if layer in SPAN_PARTS:
-            raise where.refuse("ZN606", f"field {shown(from_name)} on a {layer} region: a quotation's {layer} carries no attributes",
-                               field=name or None)
-        if owner != layer:
-            raise where.refuse("ZN606", f"field {shown(from_name)} belongs to the {shown(owner)} layer, not to this {layer} region "
-                                        f"({regions[rid][3]}): attributes belong to their record's layer", field=name or None)
-        name = settable(kinds, layer, name, where)
-        value = need(r.get("value"), dict, where, "its value")
-        key, other = ("text", "choices") if r["type"] == "textarea" else ("choices", "text")
-        if other in value:  # one of the two would be dropped without a word
-            raise where.refuse("ZN602", f"{from_name} is a {r['type']} result holding both {key} and {other}: one value per field", field=name)
-        texts = need(value.get(key), list, where, f"its {key}")
-        if len(texts) != 1 or not isinstance(texts[0], str):
-            raise where.refuse("ZN602", f"{from_name} holds one string, not {shown(texts)}", field=name)
-        if name in fields.get(rid, {}):
-            raise where.refuse("ZN602", f"{layer}.{name} appears twice for region {shown(rid)}", field=name)
-        fields.setdefault(rid, {})[name] = _value(texts[0], kinds[layer].schema["properties"][name], where)
+        if _names(r.get("id"), refused):
+            continue
+        with refusals.each():
+            _field(r, where, regions, kinds, fields)
     return fields
 
 
-def _links(relations: list, regions: dict, at: At) -> dict[tuple[str, str], str]:
-    """(quotation region id, "cue"|"source") -> the linked region id; every cue/source region is linked."""
-    links = {}
+def _field(r: dict, where: At, regions: dict, kinds, fields: dict[str, dict]) -> None:
+    """One attribute result into `fields` (see _fields), or its refusal."""
+    from_name = need(r.get("from_name"), str, where, "its from_name")
+    rid = r.get("id")
+    if not isinstance(rid, str) or rid not in regions:
+        raise where.refuse("ZN606", f"a {r['type']} {shown(from_name)} for region {shown(rid)}, which is not in the annotation")
+    where = where.inside(f"region {shown(rid)}")
+    layer = regions[rid][0]
+    owner, _, name = from_name.partition(".")
+    if layer in SPAN_PARTS:
+        raise where.refuse("ZN606", f"field {shown(from_name)} on a {layer} region: a quotation's {layer} carries no attributes",
+                           field=name or None)
+    if owner != layer:
+        raise where.refuse("ZN606", f"field {shown(from_name)} belongs to the {shown(owner)} layer, not to this {layer} region "
+                                    f"({regions[rid][3]}): attributes belong to their record's layer", field=name or None)
+    name = settable(kinds, layer, name, where)
+    value = need(r.get("value"), dict, where, "its value")
+    key, other = ("text", "choices") if r["type"] == "textarea" else ("choices", "text")
+    if other in value:  # one of the two would be dropped without a word
+        raise where.refuse("ZN602", f"{from_name} is a {r['type']} result holding both {key} and {other}: one value per field", field=name)
+    texts = need(value.get(key), list, where, f"its {key}")
+    if len(texts) != 1 or not isinstance(texts[0], str):
+        raise where.refuse("ZN602", f"{from_name} holds one string, not {shown(texts)}", field=name)
+    if name in fields.get(rid, {}):
+        raise where.refuse("ZN602", f"{layer}.{name} appears twice for region {shown(rid)}", field=name)
+    fields.setdefault(rid, {})[name] = _value(texts[0], kinds[layer].schema["properties"][name], where)
+
+
+def _names(rid, refused: set[str]) -> bool:
+    """Whether a result names a refused region (a region id is a string; anything else names none)."""
+    return isinstance(rid, str) and rid in refused
+
+
+def _links(relations: list, regions: dict, at: At, refused: set[str], refusals: Refusals) -> dict[tuple[str, str], str]:
+    """(quotation region id, "cue"|"source") -> the linked region id; every cue/source region is
+    linked (by a relation read, or by one refused: its refusal speaks for the region too). A relation
+    to or from a `refused` region is left out."""
+    links, meant = {}, set()
     for r, where in relations:
-        kind = need(r.get("labels"), list, where, "its labels")
-        source, target = r.get("from_id"), r.get("to_id")
-        if len(kind) != 1 or kind[0] not in SPAN_PARTS:
-            raise where.refuse("ZN602", f"a relation labelled {shown(kind)}: zoomnews reads cue and source relations")
-        if not isinstance(source, str) or regions.get(source, ("",))[0] != "quote":
-            raise where.refuse("ZN602", f"a {kind[0]} relation from {shown(source)}, which is not a quote region")
-        if not isinstance(target, str) or regions.get(target, ("",))[0] != kind[0]:
-            raise where.refuse("ZN602", f"a {kind[0]} relation to {shown(target)}, which is not a {kind[0]} region")
-        if (source, kind[0]) in links:
-            raise where.refuse("ZN602", f"quotation {shown(source)} has two {kind[0]} relations")
-        links[(source, kind[0])] = target
-    unlinked = sorted(set(rid for rid, region in regions.items() if region[0] in SPAN_PARTS) - set(links.values()))
-    if unlinked:
-        part = regions[unlinked[0]][0]
-        raise at.inside(f"region {shown(unlinked[0])}").refuse("ZN602", f"a {part} region linked to no quotation by a {part} relation")
+        if _names(r.get("from_id"), refused) or _names(r.get("to_id"), refused):
+            continue
+        if isinstance(r.get("to_id"), str):
+            meant.add(r["to_id"])
+        with refusals.each():
+            kind = need(r.get("labels"), list, where, "its labels")
+            source, target = r.get("from_id"), r.get("to_id")
+            if len(kind) != 1 or kind[0] not in SPAN_PARTS:
+                raise where.refuse("ZN602", f"a relation labelled {shown(kind)}: zoomnews reads cue and source relations")
+            if not isinstance(source, str) or regions.get(source, ("",))[0] != "quote":
+                raise where.refuse("ZN602", f"a {kind[0]} relation from {shown(source)}, which is not a quote region")
+            if not isinstance(target, str) or regions.get(target, ("",))[0] != kind[0]:
+                raise where.refuse("ZN602", f"a {kind[0]} relation to {shown(target)}, which is not a {kind[0]} region")
+            if (source, kind[0]) in links:
+                raise where.refuse("ZN602", f"quotation {shown(source)} has two {kind[0]} relations")
+            links[(source, kind[0])] = target
+    for rid in sorted(set(rid for rid, region in regions.items() if region[0] in SPAN_PARTS) - meant):
+        part = regions[rid][0]
+        with refusals.each():
+            raise at.inside(f"region {shown(rid)}").refuse("ZN602", f"a {part} region linked to no quotation by a {part} relation")
     return links
