@@ -258,14 +258,15 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
         tables = {"document": streams["document"].take_until(boundary)}
         registered = pc.drop_null(tables["document"].column("doc_id"))  # the documents up to `boundary` (for ZN307, see FormCheck)
         tables.update({name: stream.take_until(boundary, registered) for name, stream in streams.items() if name != "document"})
-        raws, found = read_raws(sorted(_needed(tables, in_block, index)), present)
-        return in_block, tables, raws, found
+        needed = _needed(tables, in_block, index)
+        raws, found = read_raws(sorted(needed), present)
+        return in_block, tables, raws, found, needed
 
     starts = list(range(lo, hi, block_size)) or [lo]
     done = lo
-    for in_block, tables, raws, found in _prefetched(fetch, starts, threads):
+    for in_block, tables, raws, found, needed in _prefetched(fetch, starts, threads):
         problems.extend(found)
-        checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index)
+        checked, texts, sha256 = _checked_documents(tables, raws, in_block, unreadable_raw, index, needed)
         problems.extend(checked)
         if consumer is not None and not problems and not any(stream.reader.problems for stream in streams.values()):
             sink = sink or consumer.open(names, lo, hi, kinds, index)
@@ -610,8 +611,9 @@ def check_documents(tables: dict[str, pa.Table], raws: dict[str, bytes], present
     return _checked_documents(tables, raws, present, unreadable_raw, index)[0]
 
 
-def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[list[Problem], dict[str, str], dict[str, str]]:
-    """check_documents, and the texts and sha256 of the raw files it decoded."""
+def _checked_documents(tables, raws, present, unreadable_raw, index, needed: set[str] | None = None) -> tuple[list[Problem], dict[str, str], dict[str, str]]:
+    """check_documents, and the texts and sha256 of the raw files it decoded. `needed`: _needed's
+    answer for these tables, when the caller has it already."""
     from zoomnews.checks.rules import Block, raw_changed, run_rules
     from zoomnews.checks.span_arrays import Documents
 
@@ -621,10 +623,11 @@ def _checked_documents(tables, raws, present, unreadable_raw, index) -> tuple[li
         registered.setdefault(doc_id, line)
     articles = {}
     # every article that names its document and index (its date None when that failed level 2: one mistake, one problem)
-    for row in _usable(tables["article"], ("doc_id", "article_index")).select(["doc_id", "article_index", "published"]).to_pylist():
-        articles.setdefault((row["doc_id"], row["article_index"]), row["published"])
+    usable = _usable(tables["article"], ("doc_id", "article_index"))
+    for doc_id, article_index, published in zip(*(usable.column(name).to_pylist() for name in ("doc_id", "article_index", "published"))):
+        articles.setdefault((doc_id, article_index), published)
     problems = _raw_registration(index.sources["document"], registered, present, unreadable_raw)
-    needed = _needed(tables, present, index)
+    needed = _needed(tables, present, index) if needed is None else needed
     texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
     problems.extend(found)
     # A raw file that is not the one registered (ZN402) is not the text the spans were made on: they

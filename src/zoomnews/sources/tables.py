@@ -492,7 +492,7 @@ def _check_arrow_rows(table: pa.Table, schema: Schema) -> tuple[pa.Table, list[P
         column = table.column(name)
         if column.null_count and not nullable(node):
             flagged |= pc.is_null(column).to_numpy(zero_copy_only=False)
-        rejected = invalid_values(column.combine_chunks(), node, schema.kind.schema.get("$schema"))
+        rejected = invalid_values(column, node, schema.kind.schema.get("$schema"))
         if rejected:
             if pa.types.is_nested(column.type):
                 bad = {_key(v) for v in rejected}
@@ -525,6 +525,7 @@ def invalid_values(column, node: dict, schema_uri: str | None) -> list:
     is decided over the whole column first; only a failing column is looked at value by value."""
     if _vector_ok(column, node):
         return []
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column  # (proved clean in bulk, the usual case, it is never copied)
     from zoomnews.sources.schemas import reference_validator
 
     subschema = {"$schema": schema_uri, **node}
