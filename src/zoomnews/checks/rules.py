@@ -422,20 +422,27 @@ def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
             problem = spans.problem(i, "ZN302", f"{prefix}text {_shown(stored)} but text[{spans.start[i]}:{spans.end[i]}] is {_shown(actual)}"
                                                 + _first_difference(stored, actual), field=f"{prefix}text")
             whole = block.documents.text(spans.doc[i], 0, int(block.documents.length(spans.doc[i:i + 1])[0]))
-            flags.append((row, replace(problem, suggestion=_where_the_text_is(whole, stored, int(spans.start[i]), int(spans.end[i]), prefix))))
+            start, end = int(spans.start[i]), int(spans.end[i])
+            suggestion = _where_the_text_is(whole, stored, start, end, prefix, lambda: block.documents.holding(stored, start, end))
+            flags.append((row, replace(problem, suggestion=suggestion)))
     return flags
 
 
-def _where_the_text_is(document: str, stored: str, start: int, end: int, prefix: str) -> str | None:
-    """The offsets the stored text has in the document, nearest the span's own: one mistaken offset
-    (the text begins at start, or ends at end) is named alone; else the text's nearest occurrence.
-    A contributor then fixes the offsets, not the text (which would leave the span too long)."""
+def _where_the_text_is(document: str, stored: str, start: int, end: int, prefix: str, elsewhere=lambda: []) -> str | None:
+    """Where the stored text is, nearest the span's own offsets: one mistaken offset (the text begins
+    at start, or ends at end) is named alone; else another document holding it at these very offsets
+    (`elsewhere()`: their doc_ids; a record whose doc_id changed), else the text's nearest occurrence
+    in its document. A contributor then fixes the offsets or the doc_id, not the text (which would
+    leave the span too long, or in the wrong document)."""
     if not stored:
         return None
     if document.startswith(stored, start):
         return f"The text is at text[{start}:{start + len(stored)}]: did you mean {prefix}end={start + len(stored)}?"
     if end - len(stored) >= 0 and document.startswith(stored, end - len(stored)):
         return f"The text is at text[{end - len(stored)}:{end}]: did you mean {prefix}start={end - len(stored)}?"
+    holding = elsewhere()
+    if holding:
+        return f"The text is text[{start}:{end}] of {', '.join(holding[:3])}{' …' if len(holding) > 3 else ''}: did you mean doc_id={holding[0]!r}?"
     found, at = None, document.find(stored)
     while at >= 0:
         if found is None or abs(at - start) < abs(found - start):

@@ -96,6 +96,21 @@ class Documents:
     def length(self, doc: np.ndarray) -> np.ndarray:
         return np.where(doc >= 0, self.base[doc + 1] - self.base[doc], -1)
 
+    def holding(self, text: str, start: int, end: int) -> list[str]:
+        """The doc_ids of the documents whose text[start:end] is `text` (compared in Arrow, as ZN302 compares)."""
+        if end - start != len(text) or start < 0:
+            return []
+        docs = np.flatnonzero(np.diff(self.base) >= end)
+        first = self.utf8_at[self.base[docs] + start]
+        lengths = self.utf8_at[self.base[docs] + end] - first
+        fits = lengths <= STRING_VIEW_WINDOW
+        docs, first, lengths = docs[fits], first[fits], lengths[fits]
+        if not len(docs):
+            return []
+        same = pc.equal(string_views(self.utf8, first, lengths), pa.scalar(text, pa.string_view()))
+        names = sorted(self.index, key=self.index.__getitem__)
+        return [names[int(d)] for d in docs[pc.fill_null(same, False).to_numpy(zero_copy_only=False)]]
+
     def text(self, doc: int, start: int, end: int) -> str:
         """Document `doc`'s text[start:end] (clipped to the document)."""
         lo, hi = self.base[doc], self.base[doc + 1]
