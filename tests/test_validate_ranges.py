@@ -138,3 +138,38 @@ def test_document_ranges_tile_the_documents(documents, jobs, align, head_start):
     assert all(0 <= lo - before <= head_start for (lo, _), (before, _) in zip(ranges, even))  # cuts move right, by at most the head start
     if len(ranges) > 1 and head_start >= 2 * align * jobs and documents >= 4 * align * jobs * jobs:
         assert ranges[0][1] > even[0][1]  # room enough: the first range is longer than an even cut
+
+
+class KilledInItsRange:
+    """A consumer whose range in a worker process ends the process with SIGKILL (the kernel's
+    out-of-memory killer, or a user's kill -9), the first time a block passes there."""
+
+    align = 1
+
+    def open(self, names, lo, hi, kinds, index):
+        import os
+        import signal
+
+        if lo > 0:  # (not this process's range)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self
+
+    def add(self, block):
+        pass
+
+    def close(self):
+        return None
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_a_worker_killed_in_its_range_is_a_coded_problem_not_a_traceback(corpus, monkeypatch, early):
+    """Fault injection: the worker checking the second range is killed. validate (and build, whose
+    writer is the consumer) stops with ZN910 naming the documents it was checking."""
+    from zoomnews.errors import ZoomnewsError
+
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(validation, "EARLY_FROM_BYTES", 0 if early else validation.EARLY_FROM_BYTES)
+    with pytest.raises(ZoomnewsError) as error:
+        validate_repo(corpus, releases=False, jobs=2, block_documents=7, consumer=KilledInItsRange())
+    [problem] = error.value.problems
+    assert problem.code == "ZN910" and "stopped before it finished" in problem.message and "--jobs 1" in problem.message

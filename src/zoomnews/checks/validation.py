@@ -302,6 +302,7 @@ def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: i
     The workers get this process's raw listing (`present`): every range is cut from the same one."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     owned = pool is None
     pool = pool or ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"))
@@ -311,10 +312,16 @@ def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: i
             parts = [here(*ranges[0])]
         except CannotCut:
             parts = [None]
-        for (_, hi), part in zip(ranges[1:], others):
-            parts.append(part)
-            if progress is not None:  # workers cannot call back: a range at a time, in document order
-                progress(hi, ranges[-1][1])
+        try:
+            for (_, hi), part in zip(ranges[1:], others):
+                parts.append(part)
+                if progress is not None:  # workers cannot call back: a range at a time, in document order
+                    progress(hi, ranges[-1][1])
+        except BrokenProcessPool:  # a worker killed (by a signal, or the kernel out of memory)
+            lo, hi = ranges[len(parts)]
+            raise ZoomnewsError(Problem("validate", None, "ZN910", f"the process checking documents {lo + 1}-{hi} of {ranges[-1][1]} stopped "
+                                                                   "before it finished (killed, or out of memory?); nothing was written: run again, "
+                                                                   "or with --jobs 1")) from None
     finally:
         if owned:
             pool.shutdown(cancel_futures=True)
