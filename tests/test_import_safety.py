@@ -529,6 +529,28 @@ def test_label_studio_every_refused_region_is_named_in_one_run(shared_repo, expo
     assert told == [("ZN601", False, True, True), ("ZN601", True, False, False), ("ZN602", True, False, False)], [str(p) for p in problems]
 
 
+def test_doccano_every_refused_line_and_label_is_named_in_one_run(shared_repo, export):
+    """Two bad labels of one line and a bad line (its text changed): three problems in one run."""
+    folder = export(DC)
+    file = folder / "doccano.jsonl"
+    lines = file.read_text(encoding="utf-8").split("\n")
+    first, other = (next(i for i, line in enumerate(lines) if f'"doc_id": "{d}"' in line) for d in (DOC, OTHER))
+    record = json.loads(lines[first])
+    record["label"][0][1] = 56.7
+    record["label"][2] = ["not", "a label"]
+    lines[first] = json.dumps(record)
+    record = json.loads(lines[other])
+    record["text"] = record["text"] + "!"
+    lines[other] = json.dumps(record)
+    file.write_text("\n".join(lines), encoding="utf-8")
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, DC, folder)
+    assert snapshot(shared_repo) == before
+    assert sorted((p.code, p.line) for p in error.value.problems) == sorted([("ZN601", first + 1), ("ZN602", first + 1), ("ZN603", other + 1)]), \
+        [str(p) for p in error.value.problems]
+
+
 def two_annotations(folder: Path) -> tuple[dict, str, str]:
     """DOC's task with a second annotation (id 99, updated later) relabelling the first entity, and a
     cancelled one; returns the first annotation, the entity's id and its label in the second."""

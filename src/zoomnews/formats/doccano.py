@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoomnews.formats.common import (CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, Units, doc_id, label,
+from zoomnews.formats.common import (CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, Refusals, Units, doc_id, label,
                                      need, numbered_lines, parse_json, parse_span_type, read_text_file, restore, shown,
                                      span_type)
 
@@ -49,27 +49,32 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
 
 
 def read_spans(path: Path, units: str, kinds, known=None):
-    """(texts, spans, quote parts) of a doccano file, each line checked (ZN601/ZN602 with its line)."""
+    """(texts, spans, quote parts) of a doccano file, each line checked (ZN601/ZN602 with its line);
+    every refused line and label is named in one run (then nothing is imported)."""
     convert = Units(units)
     file = path / FILE if path.is_dir() else path
     texts, spans, parts = Bundle({}), [], []
+    refusals = Refusals()
     for number, line in numbered_lines(read_text_file(file)):
         if not line.strip():
             continue
         at = At(str(file), number)
-        task = need(parse_json(line, at), dict, at, "a doccano line")
-        doc = doc_id(kinds, task.get("doc_id"), at.inside("doc_id"), known)
-        texts.add_document(doc, task.get("text"), at, known)
-        text = texts.texts[doc]
-        for item in need(task.get("label"), list, at, "its label list"):
-            if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):
-                raise at.refuse("ZN602", f"a label is [start, end, type], not {shown(item)}")
-            start, end = convert.span(text, item[0], item[1], at.inside(f"label {shown(item)}"))
-            layer, name = parse_span_type(item[2])
-            if layer in SPAN_PARTS:
-                parts.append((layer, doc, start, end))
-            else:
-                spans.append((layer, doc, start, end, label(kinds, layer, name, at)))
+        with refusals.each():
+            task = need(parse_json(line, at), dict, at, "a doccano line")
+            doc = doc_id(kinds, task.get("doc_id"), at.inside("doc_id"), known)
+            texts.add_document(doc, task.get("text"), at, known)
+            text = texts.texts[doc]
+            for item in need(task.get("label"), list, at, "its label list"):
+                with refusals.each():
+                    if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):
+                        raise at.refuse("ZN602", f"a label is [start, end, type], not {shown(item)}")
+                    start, end = convert.span(text, item[0], item[1], at.inside(f"label {shown(item)}"))
+                    layer, name = parse_span_type(item[2])
+                    if layer in SPAN_PARTS:
+                        parts.append((layer, doc, start, end))
+                    else:
+                        spans.append((layer, doc, start, end, label(kinds, layer, name, at)))
+    refusals.raise_any()
     return texts.texts, spans, parts
 
 
