@@ -43,7 +43,8 @@ def codepoints(strings) -> tuple[np.ndarray, np.ndarray, bytes]:
     np.cumsum(lengths, out=offsets[1:])
     if not len(array):
         return np.zeros(0, dtype=np.uint32), offsets, b""
-    utf8 = array.buffers()[2].to_pybytes()
+    value_offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    utf8 = array.buffers()[2].to_pybytes()[value_offsets[0]: value_offsets[-1]]  # (a buffer may hold more than its values)
     return np.frombuffer(utf8.decode("utf-8").encode("utf-32-le"), dtype=np.uint32), offsets, utf8
 
 
