@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from strategies import KINDS
 from zoomnews.sources.canonical import canonical_text
@@ -536,6 +536,7 @@ def test_a_lost_article_is_one_problem_per_file_not_one_per_span(repo_copy, inde
 
 
 @given(st.text("ab ", max_size=30), st.text("ab", min_size=1, max_size=3), st.integers(0, 32), st.integers(0, 32), st.booleans())
+@example("ab  ab", "ab", 2, 3, False)  # two places as near: the earlier one
 def test_a_wrong_text_is_told_where_its_text_is(document, stored, start, end, moved):
     """ZN302's suggestion, against a brute-force oracle: an offset that alone is wrong (the text
     starts at start, or ends at end) is named alone; else another document holding the text at these
