@@ -118,9 +118,9 @@ def read_ann(ann: Path, text: str) -> Ann:
     read.refused, so that what names it is not refused again."""
     read, at = Ann(), At(str(ann))
     lines = list(numbered_lines(read_text_file(ann)))
-    if any(line.endswith("\r") for _, line in lines):  # else the \r ends the last field: a T line's text would not match the .txt
-        number = next(number for number, line in lines if line.endswith("\r"))
-        raise at.on(number).refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
+    crlf = next((number for number, line in lines if line.endswith("\r")), None)
+    if crlf is not None:  # else the \r ends the last field: a T line's text would not match the .txt
+        raise at.on(crlf).refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
     for number, line in lines:
         with read.refusals.each():
             _read_line(read, number, line, text, at.on(number))
