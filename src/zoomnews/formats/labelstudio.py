@@ -298,9 +298,8 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT,
     for n, task in enumerate(tasks, start=1):
         with refusals.each():
             _read_task(n, task, at, kinds, convert, counters, choice, bundle, notes, base)
-    with refusals.each():
-        choice.check(at)
     refusals.raise_any()
+    choice.check(at)  # (after: an --annotation ID of a refused task is not also "not in the file")
     return bundle, notes
 
 
