@@ -1050,3 +1050,87 @@ def test_cli_in_a_real_process_prints_no_traceback(shared_repo, export):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "ZN602" in done.stderr and f"{DOC}.ann:1" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_conll_every_refused_line_and_document_is_named_in_one_run(shared_repo, export):
+    """CoNLL stopped at its first refusal. Two bad tags in one document and a token that is not the
+    next one in another are three problems in one run; the document with the bad tags is not also
+    aligned with its text (each token after a refused one would be "not the next token")."""
+    folder = export(CONLL)
+    file = folder / "ner.conll"
+    lines = file.read_text(encoding="utf-8").split("\n")
+    def section(doc):  # the lines of a document's tokens
+        start = lines.index(f"# doc_id = {doc}")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# doc_id = ")), len(lines))
+        return [i for i in range(start + 1, end) if "\t" in lines[i] and not lines[i].startswith("-DOCSTART-")]
+
+    tagged = [i for i in section(DOC) if lines[i].endswith("\tB-ORG")][:2]
+    assert len(tagged) == 2
+    for i in tagged:
+        lines[i] = lines[i].replace("\tB-ORG", "\tB-ORGANISATION")
+    token = section(OTHER)[0]
+    lines[token] = "Zoomy" + lines[token][lines[token].index("\t"):]
+    file.write_text("\n".join(lines), encoding="utf-8")
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, CONLL, folder)
+    assert snapshot(shared_repo) == before
+    assert sorted((p.code, p.line) for p in error.value.problems) == sorted([("ZN602", tagged[0] + 1), ("ZN602", tagged[1] + 1), ("ZN601", token + 1)]), \
+        [str(p) for p in error.value.problems]
+
+
+def test_conll_tokens_before_any_document_are_one_refusal(shared_repo, export):
+    """A file whose `# doc_id` lines were cut off is one refusal on its first line, not one per line."""
+    folder = export(CONLL)
+    (folder / "ner.conll").write_text("Zoom\tB-ORG\nsays\tO\nso\tO\n", encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, CONLL, folder)
+    assert [(p.code, p.line) for p in error.value.problems] == [("ZN602", 1)], [str(p) for p in error.value.problems]
+
+
+def test_xmi_every_refused_file_and_annotation_is_named_in_one_run(shared_repo, export):
+    """XMI stopped at its first refusal. Two entities with unknown labels in one file and a file
+    that is not XML are three problems in one run, each naming its file."""
+    folder = export(XMI)
+    first = folder / f"{DOC}.xmi"
+    text = first.read_text(encoding="utf-8")
+    assert text.count('label="ORG"') >= 2
+    first.write_text(text.replace('label="ORG"', 'label="NOT_A_LABEL"', 2), encoding="utf-8")
+    (folder / f"{OTHER}.xmi").write_text("not XML at all", encoding="utf-8")
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, XMI, folder)
+    assert snapshot(shared_repo) == before
+    told = sorted((Path(p.file).name, p.code, "NOT_A_LABEL" in p.message) for p in error.value.problems)
+    assert told == sorted([(f"{DOC}.xmi", "ZN602", True), (f"{DOC}.xmi", "ZN602", True), (f"{OTHER}.xmi", "ZN602", False)]), \
+        [str(p) for p in error.value.problems]
+
+
+def test_spacy_every_refused_doc_is_named_in_one_run(shared_repo, export):
+    """spaCy stopped at its first refused Doc: a negative offset in one Doc and a record moved to
+    another document in a second are two problems in one run."""
+    from spacy.tokens import DocBin
+
+    from zoomnews.formats.spacy import _vocab
+
+    folder = export(SPACY)
+    docs = list(DocBin().from_disk(folder / "corpus.spacy").get_docs(_vocab()))
+    out, refused_docs = DocBin(store_user_data=True), []
+    for n, doc in enumerate(docs, start=1):
+        stored = json.loads(json.dumps(doc.user_data["zoomnews"]))
+        if stored["doc_id"] == DOC:
+            stored["entity"][0]["start"] = -5
+            refused_docs.append(n)
+        elif stored["doc_id"] == OTHER:
+            stored["entity"][0]["doc_id"] = DOC
+            refused_docs.append(n)
+        doc.user_data["zoomnews"] = stored
+        out.add(doc)
+    (folder / "corpus.spacy").write_bytes(out.to_bytes())
+    before = snapshot(shared_repo)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, SPACY, folder)
+    assert snapshot(shared_repo) == before
+    told = sorted((p.code, next(n for n in refused_docs if f"Doc {n}" in str(p))) for p in error.value.problems)
+    assert sorted(code for code, _ in told) == ["ZN601", "ZN606"] and sorted(n for _, n in told) == sorted(refused_docs), \
+        [str(p) for p in error.value.problems]

@@ -102,14 +102,3 @@ def test_string_views_are_the_slices_they_point_at(texts_, data, window):
     expected = [joined[a:b] for a, b in pairs]
     assert views.to_pylist() == expected
     assert pc.all(pc.equal(views, pa.array(expected, type=pa.string()).cast(pa.string_view()))).as_py() in (True, None)
-
-
-@given(st.lists(st.text("ab😀é", max_size=8), min_size=1, max_size=5), st.integers(0, 8), st.integers(0, 8), st.integers(0, 4))
-def test_documents_holding_a_text_at_offsets_is_brute_force(texts_, start, end, which):
-    """Documents.holding (ZN302's "did you mean doc_id=…?") against a brute-force oracle."""
-    from zoomnews.checks.span_arrays import Documents
-
-    texts = {f"d{k}": text for k, text in enumerate(texts_)}
-    wanted = texts[f"d{which % len(texts_)}"][start:end] if start <= end else "x"
-    expected = sorted(d for d, text in texts.items() if end <= len(text) and start <= end and text[start:end] == wanted)
-    assert sorted(Documents.of(texts).holding(wanted, start, end)) == expected

@@ -376,10 +376,12 @@ def with_texts(layers: dict[str, list[dict]], text: str, doc_id: str) -> dict[st
 
 @st.composite
 def cases(draw, new_documents=st.lists(st.sampled_from(SYNTHETIC_IDS), max_size=3, unique=True), new_texts=texts(),
-          replaced_documents: int = 2, most_of_each_kind=st.sampled_from([1, 2]), mistakes_in_all=st.just(0)) -> Case:
+          replaced_documents: int = 2, most_of_each_kind=st.sampled_from([1, 2]), mistakes_in_all=st.just(0),
+          moved_records=st.just(0)) -> Case:
     """New documents and/or replaced layers of up to `replaced_documents` of the checkout's
     documents: clean layers, then mistakes, up to `most_of_each_kind` of each kind per document
-    and so many more on documents drawn at random."""
+    and so many more on documents drawn at random, then `moved_records` spans copied, text and
+    offsets, into another document (a record whose doc_id changed: its text is another document's)."""
     known = checkout()
     new_ids = draw(new_documents)
     replaced = draw(st.lists(st.sampled_from(sorted(known["texts"])), min_size=0 if new_ids else 1, max_size=replaced_documents, unique=True))
@@ -398,6 +400,16 @@ def cases(draw, new_documents=st.lists(st.sampled_from(SYNTHETIC_IDS), max_size=
     for _ in range(draw(mistakes_in_all)):
         doc_id = draw(st.sampled_from(sorted(texts_of)))
         draw(mistake(layers_of[doc_id], texts_of[doc_id], articles_of[doc_id]))
+    for _ in range(draw(moved_records) if len(texts_of) > 1 else 0):
+        was, now = draw(st.lists(st.sampled_from(sorted(texts_of)), min_size=2, max_size=2, unique=True))
+        name = draw(st.sampled_from(SPAN_LAYERS))
+        inside = [x for x in layers_of[was][name] if 0 <= x["start"] < x["end"] <= len(texts_of[was])]
+        if inside:
+            span = draw(st.sampled_from(inside))
+            moved = {**span, "text": texts_of[was][span["start"]:span["end"]]}
+            if "article_index" in span:
+                moved["article_index"] = min(span["article_index"], articles_of[now] - 1)
+            layers_of[now][name].append(moved)
     return Case(texts={d: texts_of[d] for d in new_ids}, articles={d: articles_of[d] for d in new_ids},
                 layers={d: with_texts(layers, texts_of[d], d) for d, layers in layers_of.items()})
 
@@ -703,7 +715,8 @@ def test_a_timex_across_two_zones_is_reported():
 # path (the Arrow fast path did), where the block size would not be tested at all.
 nearly_clean_cases = cases(new_documents=st.lists(st.sampled_from(SYNTHETIC_IDS), min_size=3, max_size=4, unique=True),
                            new_texts=texts([c for c in SPACES if c >= " "]), replaced_documents=0,
-                           most_of_each_kind=st.just(0), mistakes_in_all=st.sampled_from([1, 2, 3, 0]))
+                           most_of_each_kind=st.just(0), mistakes_in_all=st.sampled_from([1, 2, 3, 0]),
+                           moved_records=st.sampled_from([0, 1]))
 
 
 def last_document_has_a_gap() -> Case:

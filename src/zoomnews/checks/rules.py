@@ -412,7 +412,7 @@ def text_matches(spans: Spans, documents: Documents) -> np.ndarray:
       "Recompute the offsets from the text (code points, not bytes or UTF-16 units).",
       kinds=spans, reads=("doc_id", "start", "end", "text", "cue_start", "cue_end", "cue_text", "source_start", "source_end", "source_text"), excludes=blames_its_span)
 def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
-    flags = []
+    flags, wholes = [], {}
     for prefix in _prefixes(kind):
         spans = block.spans(kind, rows, prefix)
         matches = text_matches(spans, block.documents)
@@ -421,37 +421,34 @@ def text_mismatch(block: Block, kind: str, rows: np.ndarray) -> Flags:
             stored, actual = spans.texts[i], block.documents.text(spans.doc[i], spans.start[i], spans.end[i])
             problem = spans.problem(i, "ZN302", f"{prefix}text {_shown(stored)} but text[{spans.start[i]}:{spans.end[i]}] is {_shown(actual)}"
                                                 + _first_difference(stored, actual), field=f"{prefix}text")
-            whole = block.documents.text(spans.doc[i], 0, int(block.documents.length(spans.doc[i:i + 1])[0]))
-            start, end = int(spans.start[i]), int(spans.end[i])
-            suggestion = _where_the_text_is(whole, stored, start, end, prefix, lambda: block.documents.holding(stored, start, end))
+            doc, start, end = int(spans.doc[i]), int(spans.start[i]), int(spans.end[i])
+            if doc not in wholes:  # (a shifted document has every span flagged: its text is made once)
+                wholes[doc] = block.documents.text(doc, 0, int(block.documents.lengths[doc]))
+            suggestion = _where_the_text_is(wholes[doc], stored, start, end, prefix)
             flags.append((row, replace(problem, suggestion=suggestion)))
     return flags
 
 
-def _where_the_text_is(document: str, stored: str, start: int, end: int, prefix: str, elsewhere=lambda: []) -> str | None:
-    """Where the stored text is, nearest the span's own offsets: one mistaken offset (the text begins
-    at start, or ends at end) is named alone; else another document holding it at these very offsets
-    (`elsewhere()`: their doc_ids; a record whose doc_id changed), else the text's nearest occurrence
-    in its document. A contributor then fixes the offsets or the doc_id, not the text (which would
-    leave the span too long, or in the wrong document)."""
+def _where_the_text_is(document: str, stored: str, start: int, end: int, prefix: str) -> str | None:
+    """Where the stored text is in its document, nearest the span's own offsets: one mistaken offset
+    (the text begins at start, or ends at end) is named alone, else the text's nearest occurrence. A
+    contributor then fixes the offsets, not the text (which would leave the span too long). Other
+    documents are not searched: a block holds only some of them, and the report must not depend on
+    the block size or on --jobs (a record moved to another document is told by its other problems,
+    such as a ZN303 on its id, or by its text's nearest place)."""
     if not stored:
         return None
     if document.startswith(stored, start):
         return f"The text is at text[{start}:{start + len(stored)}]: did you mean {prefix}end={start + len(stored)}?"
     if end - len(stored) >= 0 and document.startswith(stored, end - len(stored)):
         return f"The text is at text[{end - len(stored)}:{end}]: did you mean {prefix}start={end - len(stored)}?"
-    holding = elsewhere()
-    if holding:
-        return f"The text is text[{start}:{end}] of {', '.join(holding[:3])}{' …' if len(holding) > 3 else ''}: did you mean doc_id={holding[0]!r}?"
-    found, at = None, document.find(stored)
-    while at >= 0:
-        if found is None or abs(at - start) < abs(found - start):
-            found = at
-        if at > start:
-            break  # later ones are further away
-        at = document.find(stored, at + 1)
-    if found is None:
+    # the last occurrence at or before start and the first after it: the nearest is one of them (a
+    # tie goes to the earlier); searched outward, not from the document's beginning every time
+    at = max(start, 0)
+    places = [p for p in (document.rfind(stored, 0, at + len(stored)), document.find(stored, at + 1)) if p >= 0]
+    if not places:
         return None
+    found = min(places, key=lambda p: (abs(p - start), p))
     return f"The text is at text[{found}:{found + len(stored)}], the nearest place: did you mean {prefix}start={found}, {prefix}end={found + len(stored)}?"
 
 

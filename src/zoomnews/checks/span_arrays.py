@@ -9,7 +9,7 @@ the stored texts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -58,14 +58,12 @@ def string_views(utf8: bytes, starts: np.ndarray, lengths: np.ndarray) -> pa.Arr
     characters and at most STRING_VIEW_WINDOW bytes long."""
     # a view is four little-endian 32-bit words: the length, then either the bytes themselves (up to
     # 12, zero after the end) or the first 4 bytes, the data buffer and the offset in it
-    padded = utf8 + bytes(STRING_VIEW_INLINE)
-    words_at = np.ndarray((len(padded) - 3,), dtype="<u4", buffer=padded, strides=(1,))  # the 4 bytes from each position on
     long = lengths > STRING_VIEW_INLINE
     window = starts // STRING_VIEW_WINDOW  # buffer k holds the bytes from k * WINDOW on, two windows long
     views = np.empty((len(starts), 4), dtype="<u4")
     views[:, 0] = lengths
     for k in range(3):
-        word = words_at[starts + 4 * k]
+        word = _words_at(utf8, starts + 4 * k)
         kept = np.clip(lengths - 4 * k, 0, 4).astype(np.uint64)  # the word's bytes inside the slice
         views[:, 1 + k] = word & ((np.uint64(1) << (np.uint64(8) * kept)) - np.uint64(1)).astype("<u4")
         if k == 0:
@@ -75,6 +73,24 @@ def string_views(utf8: bytes, starts: np.ndarray, lengths: np.ndarray) -> pa.Arr
     whole = pa.py_buffer(utf8)
     buffers = [whole.slice(k, min(2 * STRING_VIEW_WINDOW, len(utf8) - k)) for k in range(0, max(1, len(utf8)), STRING_VIEW_WINDOW)]
     return pa.Array.from_buffers(pa.string_view(), len(starts), [None, pa.py_buffer(views), *buffers])
+
+
+def _words_at(utf8: bytes, at: np.ndarray) -> np.ndarray:
+    """The 4 bytes from each position in `at` on, as a little-endian word, zeros past the end. Read in
+    place: only the last 16 bytes are copied (with zeros after them), not the whole run per call
+    (ZN302's suggestion asks once per mismatched span)."""
+    size = len(utf8)
+    inside = np.ndarray((max(size - 3, 0),), dtype="<u4", buffer=utf8, strides=(1,))  # the words that end inside
+    tail_from = max(size - 16, 0)
+    tail = utf8[tail_from:] + bytes(STRING_VIEW_INLINE + 4)
+    tail_words = np.ndarray((len(tail) - 3,), dtype="<u4", buffer=tail, strides=(1,))
+    near_end = at > size - 4
+    if not near_end.any():
+        return inside[at]
+    words = np.empty(len(at), dtype="<u4")
+    words[~near_end] = inside[at[~near_end]]
+    words[near_end] = tail_words[at[near_end] - tail_from]
+    return words
 
 
 @dataclass
@@ -97,25 +113,14 @@ class Documents:
     def length(self, doc: np.ndarray) -> np.ndarray:
         return np.where(doc >= 0, self.base[doc + 1] - self.base[doc], -1)
 
-    def holding(self, text: str, start: int, end: int) -> list[str]:
-        """The doc_ids of the documents whose text[start:end] is `text` (compared in Arrow, as ZN302 compares)."""
-        if end - start != len(text) or start < 0:
-            return []
-        docs = np.flatnonzero(np.diff(self.base) >= end)
-        first = self.utf8_at[self.base[docs] + start]
-        lengths = self.utf8_at[self.base[docs] + end] - first
-        fits = lengths <= STRING_VIEW_WINDOW
-        docs, first, lengths = docs[fits], first[fits], lengths[fits]
-        if not len(docs):
-            return []
-        same = pc.equal(string_views(self.utf8, first, lengths), pa.scalar(text, pa.string_view()))
-        names = sorted(self.index, key=self.index.__getitem__)
-        return [names[int(d)] for d in docs[pc.fill_null(same, False).to_numpy(zero_copy_only=False)]]
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.base)
 
     def text(self, doc: int, start: int, end: int) -> str:
         """Document `doc`'s text[start:end] (clipped to the document)."""
         lo, hi = self.base[doc], self.base[doc + 1]
-        return "".join(map(chr, self.points[min(hi, lo + max(start, 0)):min(hi, lo + max(end, 0))]))
+        return self.utf8[self.utf8_at[min(hi, lo + max(start, 0))]:self.utf8_at[min(hi, lo + max(end, 0))]].decode("utf-8")
 
 
 @dataclass

@@ -342,14 +342,13 @@ def _early_workers(repo: CorpusRepo, jobs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from zoomnews.repo import SCHEMA_DIR
-    from zoomnews.sources.schemas import SOURCE_PATH
+    from zoomnews.sources.schemas import declared_source
 
+    source = declared_source(repo.root, "document")
     try:  # (whatever is wrong here, reading it later says so)
-        source = json.loads((repo.root / SCHEMA_DIR / "document.schema.json").read_bytes())["x-zoomnews"]["source"]
-        if not SOURCE_PATH.fullmatch(source) or os.stat(repo.root / source, follow_symlinks=False).st_size < EARLY_FROM_BYTES:
+        if source is None or os.stat(repo.root / source, follow_symlinks=False).st_size < EARLY_FROM_BYTES:
             return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except OSError:
         return None
     pool = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("spawn"))
     for _ in range(jobs - 1):

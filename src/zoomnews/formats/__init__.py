@@ -15,9 +15,10 @@ Import never loses a record silently. Everything in the tool's export must be un
 field or value that is not (a float offset, an unknown label, a note that would move a record, a
 DOCTYPE in XML…) refuses the whole import with a coded problem naming the file and line (ZN601,
 ZN602, ZN606; ZN605 for a Label Studio task with several annotations and no --annotation choice),
-and nothing is written. brat, Label Studio and doccano imports name every refused item in one run
-(each .ann file and line; each task, region, attribute and relation; each line and label), leaving out
-what only names a refused span; XMI, CoNLL and spaCy stop at the first. Lossy formats take ids and attributes back from the corpus records with the
+and nothing is written. Every import names every refused item in one run (brat: each .ann file and
+line; Label Studio: each task, region, attribute and relation; doccano: each line and label; XMI:
+each file and annotation; CoNLL: each line and document; spaCy: each Doc), leaving out what only
+names a refused item (a relation to a refused span, the tokens after a refused CoNLL line). Lossy formats take ids and attributes back from the corpus records with the
 same layer and offsets, and report every span that needs completing. An import that would remove
 existing records lists them and needs `allow_removal` (ZN604); the result counts each layer's
 records before and after, added, removed and changed. The carried layers are written together and

@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, check_records, doc_id, label, need, ner_layer,
+from zoomnews.formats.common import (LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Refusals, check_records, doc_id, label, need, ner_layer,
                                      plain, read_file, restore, shown)
 from zoomnews.formats.doccano import NEW_DEFAULTS
 from zoomnews.sources.schemas import LAYER_NAMES
@@ -128,19 +128,21 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     by_text: dict[str, list[str]] = {}
     for name, text in (base.texts if base else {}).items():
         by_text.setdefault(text, []).append(name)
-    spans, parts = [], []
+    spans, parts, refusals = [], [], Refusals()
     for n, doc in enumerate(docs, start=1):
-        where = at.inside(f"Doc {n}")
-        stored = _stored(doc, kinds, base, where)
-        name = stored["doc_id"] if stored else _by_text(doc, by_text, where)
-        texts.add_document(name, doc.text, where, base.texts if base else None)
-        # what spaCy cannot hold (ids, attributes, quotation links) comes from the stored records, else
-        # from the base (the corpus on import, nothing when scoring), for the spans that are still there
-        for layer in SPAN_KINDS:
-            known.layers[layer] += stored[layer] if stored else base.records(layer, name)
-        edited = _spans(doc, name, stored, known, kinds, where)
-        spans += [(layer, name, start, end, label) for layer, start, end, label in edited if layer in SPAN_KINDS]
-        parts += [(part, name, start, end) for part, start, end, _ in edited if part in SPAN_PARTS]
+        with refusals.each():  # (each refused Doc is named; then nothing is imported)
+            where = at.inside(f"Doc {n}")
+            stored = _stored(doc, kinds, base, where)
+            name = stored["doc_id"] if stored else _by_text(doc, by_text, where)
+            texts.add_document(name, doc.text, where, base.texts if base else None)
+            # what spaCy cannot hold (ids, attributes, quotation links) comes from the stored records, else
+            # from the base (the corpus on import, nothing when scoring), for the spans that are still there
+            for layer in SPAN_KINDS:
+                known.layers[layer] += stored[layer] if stored else base.records(layer, name)
+            edited = _spans(doc, name, stored, known, kinds, where)
+            spans += [(layer, name, start, end, label) for layer, start, end, label in edited if layer in SPAN_KINDS]
+            parts += [(part, name, start, end) for part, start, end, _ in edited if part in SPAN_PARTS]
+    refusals.raise_any()
     known.texts = dict(texts.texts)
     return restore(sorted(spans), sorted(parts), texts.texts, known, NEW_DEFAULTS)
 

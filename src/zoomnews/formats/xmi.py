@@ -23,7 +23,7 @@ from io import BytesIO
 from pathlib import Path
 
 from zoomnews.errors import ZoomnewsError
-from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, doc_id, label, new_id,
+from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Refusals, doc_id, label, new_id,
                                      next_ids, read_file, shown)
 
 CARRIES = SPAN_KINDS
@@ -117,13 +117,16 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     _same_types(ts, typesystem(repo), At(str(file)))
     bundle, notes = Bundle({}), []
     counters = next_ids(base) if base else {}
+    refusals = Refusals()
     for xmi in sorted(path.glob("*.xmi")):
-        at = At(str(xmi))
-        data = safe_xml(xmi)
-        cas = _cassis(lambda: load_cas_from_xmi(BytesIO(data), typesystem=ts), at)
-        _one_view(cas, data, at)
-        for layer, record in _records(cas, xmi, kinds, base, bundle, counters, at):
-            bundle.layers[layer].append(record)
+        with refusals.each():
+            at = At(str(xmi))
+            data = safe_xml(xmi)
+            cas = _cassis(lambda: load_cas_from_xmi(BytesIO(data), typesystem=ts), at)
+            _one_view(cas, data, at)
+            for layer, record in _records(cas, xmi, kinds, base, bundle, counters, at, refusals):
+                bundle.layers[layer].append(record)
+    refusals.raise_any()
     return bundle, notes
 
 
@@ -204,8 +207,9 @@ def _same_types(theirs, ours, at: At) -> None:
                 raise at.refuse("ZN602", f"{name}.{feature} is not a {range_name} feature")
 
 
-def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At):
-    """(layer, record) of one CAS's annotations."""
+def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At, refusals: Refusals) -> list[tuple[str, dict]]:
+    """(layer, record) of one CAS's annotations; each refused annotation goes to `refusals` and the
+    rest are read on (a refused document refuses the file)."""
     documents = list(cas.select(DOCUMENT))
     if len(documents) > 1:
         raise at.refuse("ZN602", f"{len(documents)} {DOCUMENT} annotations; a CAS holds one document")
@@ -213,21 +217,29 @@ def _records(cas, xmi: Path, kinds, base, bundle: Bundle, counters: dict, at: At
     bundle.add_document(doc, cas.sofa_string, at, base.texts if base else None)
     text = bundle.texts[doc]
     members = {part: {id(a) for a in cas.select(name)} for part, name in PART_TYPE.items()}
+    records = []
     for layer in SPAN_KINDS:
         for a in cas.select(TYPE[layer]):
-            where = at.inside(f"{TYPE[layer]} {shown(a.get('id'))}")
-            start, end = CODEPOINTS.span(text, a.begin, a.end, where)
-            record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end]}
-            for name in _fields(kinds[layer]):
-                record[name] = a.get(_feature(name))
-            label(kinds, layer, record[LABEL_FIELD[layer]], where)
-            if record["id"] is None:  # drawn in INCEpTION: a new record
-                record["id"] = new_id(counters, layer, doc)
-            if layer == "quote":
-                for part in SPAN_PARTS:
-                    linked = a.get(part)
-                    if linked is not None and id(linked) not in members[part]:  # cassis converts the offsets of view members only
-                        raise where.refuse("ZN602", f"its {part} is not a {PART_TYPE[part]} annotation of the document")
-                    s, e = CODEPOINTS.span(text, linked.begin, linked.end, where.inside(part)) if linked is not None else (None, None)
-                    record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if linked is not None else None})
-            yield layer, {name: record.get(name) for name in kinds[layer].fields}
+            with refusals.each():
+                records.append((layer, _record(a, layer, doc, text, kinds, members, counters, at)))
+    return records
+
+
+def _record(a, layer: str, doc: str, text: str, kinds, members: dict, counters: dict, at: At) -> dict:
+    """One annotation's record, or its refusal."""
+    where = at.inside(f"{TYPE[layer]} {shown(a.get('id'))}")
+    start, end = CODEPOINTS.span(text, a.begin, a.end, where)
+    record = {"doc_id": doc, "start": start, "end": end, "text": text[start:end]}
+    for name in _fields(kinds[layer]):
+        record[name] = a.get(_feature(name))
+    label(kinds, layer, record[LABEL_FIELD[layer]], where)
+    if record["id"] is None:  # drawn in INCEpTION: a new record
+        record["id"] = new_id(counters, layer, doc)
+    if layer == "quote":
+        for part in SPAN_PARTS:
+            linked = a.get(part)
+            if linked is not None and id(linked) not in members[part]:  # cassis converts the offsets of view members only
+                raise where.refuse("ZN602", f"its {part} is not a {PART_TYPE[part]} annotation of the document")
+            s, e = CODEPOINTS.span(text, linked.begin, linked.end, where.inside(part)) if linked is not None else (None, None)
+            record.update({f"{part}_start": s, f"{part}_end": e, f"{part}_text": text[s:e] if linked is not None else None})
+    return {name: record.get(name) for name in kinds[layer].fields}

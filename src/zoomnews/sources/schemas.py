@@ -169,6 +169,24 @@ def zoomnews_block_problem(schema: dict) -> str | None:
     return None
 
 
+def declared_source(root: Path, kind_name: str) -> str | None:
+    """The source file `kind_name`'s schema declares, for a guess made before the schemas load (how
+    big the corpus is): read like load_schema reads it (never a FIFO waited on, never through a
+    link), but not checked against the metaschema. None when it cannot be read or its x-zoomnews
+    block is wrong: loading it later reports why."""
+    from zoomnews.safeio import read_bytes
+    from zoomnews.sources.jsonl import unsafe_path
+
+    path = root / SCHEMA_DIR / f"{kind_name}.schema.json"
+    try:
+        if unsafe_path(path, root):
+            return None
+        schema = json.loads(read_bytes(path, follow=False).decode("utf-8"))
+    except (OSError, ValueError, RecursionError, ZoomnewsError):
+        return None
+    return None if zoomnews_block_problem(schema) else schema["x-zoomnews"]["source"]
+
+
 def column_problem(schema: dict) -> str | None:
     """What keeps a record schema's properties from being columns, or None: the record is closed
     (additionalProperties false, every required name a property), and each property's values take
