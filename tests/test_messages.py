@@ -579,3 +579,23 @@ def test_an_end_typed_too_far_is_told_the_right_end(repo_copy):
     record = json.loads(lines_of(repo_copy, "annotations/zones.jsonl")[line - 1])
     assert (problem.code, problem.line, problem.field) == ("ZN302", line, "text")
     assert problem.suggestion.endswith(f"did you mean end={record['end'] - 3}?")
+
+
+@pytest.mark.parametrize("relative, above", [("annotations/zones.jsonl", True), ("annotations/zones.jsonl", False),
+                                             (ENTITIES, True), (ENTITIES, False)])
+def test_a_span_pasted_with_a_new_id_is_the_one_named(repo_copy, relative, above):
+    """A span copied with a new id (the next free number, as a tool gives it) is named by ZN305,
+    wherever it was pasted: above its original, ZN305 named the original (line order decided), and
+    deleting the line it named would have dropped the original id. z10 also comes after z9 (number
+    order, not string order)."""
+    lines = lines_of(repo_copy, relative)
+    i = 3
+    original = json.loads(lines[i])
+    prefix = original["id"][0]
+    newest = max(int(json.loads(line)["id"][1:]) for line in lines if json.loads(line)["doc_id"] == original["doc_id"])
+    copy = {**original, "id": f"{prefix}{max(newest + 1, 10)}"}
+    lines.insert(i if above else i + 1, json.dumps(copy, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+    write_lines(repo_copy, relative, lines)
+    pasted = (i if above else i + 1) + 1
+    overlaps = [(p.line, p.message) for p in validate_repo(repo_copy, releases=False).problems if p.code == "ZN305"]
+    assert len(overlaps) == 1 and overlaps[0][0] == pasted and overlaps[0][1].startswith(copy["id"]), overlaps

@@ -520,15 +520,16 @@ def overlapping_pairs(w: Written, layer: str) -> list[tuple[Span, Span]]:
 
 def expected_overlaps(w: Written) -> set:
     """ZN305 as the library reports it. Spans are taken in order of start, the longer first, then
-    line (so a span too long that shares its start with a span it covers comes first); a span clashes
-    when it starts before an earlier good span of its document ends, and is named against the
-    earlier span ending last (the later of two ending together). An earlier span named against by two
-    or more clashing spans is the one flagged (too long), and the rest are looked at again without
-    it; once there is none, each clashing span is flagged (identical spans: the later line)."""
+    id in number order, then line (so a span too long that shares its start with a span it covers
+    comes first); a span clashes when it starts before an earlier good span of its document ends,
+    and is named against the earlier span ending last (the later of two ending together). An earlier
+    span named against by two or more clashing spans is the one flagged (too long), and the rest are
+    looked at again without it; once there is none, each clashing span is flagged (identical spans:
+    the later id, a copy pasted with a new id, wherever its line)."""
     flagged = set()
     for layer in FLAT_LAYERS:
         for spans in w.good_spans(layer).values():
-            left = sorted(spans, key=lambda s: (s.start, -s.end, s.line))
+            left = sorted(spans, key=lambda s: (s.start, -s.end, int(s.record["id"][1:]), s.line))
             while True:
                 against = {}  # position of a clashing span -> position of the earlier span it is named against
                 for i, later in enumerate(left):

@@ -489,11 +489,16 @@ def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
     has ended, named against the earlier span reaching furthest. When two or more spans start inside
     one earlier span, that span is the likelier mistake (too long, it covers its neighbours): it is
     named once, with them (and with the span it starts inside, if any), and left out while the rest
-    are looked at again (one mistake, one problem)."""
+    are looked at again (one mistake, one problem). Of two identical spans, the one with the later id
+    (in number order: the newer) is named, wherever its line is: a copy pasted above its original
+    with a new id is the one to delete, not the original."""
     spans = block.spans(kind, rows)
     keep = np.flatnonzero(spans.doc >= 0)
     gstart, gend = spans.global_start(block.documents)[keep], spans.global_end(block.documents)[keep]
     order = np.lexsort((-gend, gstart))
+    same = (gstart[order][1:] == gstart[order][:-1]) & (gend[order][1:] == gend[order][:-1])
+    if same.any():
+        order = np.lexsort((_id_ranks(spans.ids.pick(keep).arrow), -gend, gstart))
     keep, gstart, gend = keep[order], gstart[order], gend[order]
     flags = []
     while True:
@@ -518,6 +523,15 @@ def overlaps(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 COVERED_SHOWN = 5  # spans a too-long span's ZN305 names (it counts the rest)
+
+
+def _id_ranks(ids: pa.Array) -> np.ndarray:
+    """Each id's rank in number order (a letter, then a number without leading zeros, as the schemas
+    have them: shorter first, then as strings, so z9 before z10)."""
+    by_number = pc.sort_indices(pa.table({"length": pc.utf8_length(ids), "id": ids}), sort_keys=[("length", "ascending"), ("id", "ascending")])
+    ranks = np.empty(len(ids), dtype=np.int64)
+    ranks[by_number.to_numpy()] = np.arange(len(ids))
+    return ranks
 
 
 def _clashes(gstart: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
