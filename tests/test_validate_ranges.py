@@ -5,7 +5,7 @@ the mistakes and wherever they fall, the cut included."""
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from conftest import synthetic_corpus
 from zoomnews import CorpusRepo
@@ -173,3 +173,70 @@ def test_a_worker_killed_in_its_range_is_a_coded_problem_not_a_traceback(corpus,
         validate_repo(corpus, releases=False, jobs=2, block_documents=7, consumer=KilledInItsRange())
     [problem] = error.value.problems
     assert problem.code == "ZN910" and "stopped before it finished" in problem.message and "--jobs 1" in problem.message
+
+
+STREAMED = ["corpus/articles.jsonl", "annotations/zones.jsonl", "annotations/entities.jsonl", "annotations/timexes.jsonl", "annotations/quotes.jsonl"]
+
+
+@st.composite
+def typos(draw):
+    """1-3 rows whose doc_id got a typo (a character dropped, doubled or added: the row then sorts
+    before, after or among its neighbours), maybe one typo twice, in any streamed file."""
+    edits = []
+    for _ in range(draw(st.integers(1, 3))):
+        relative, where = draw(st.sampled_from(STREAMED)), draw(st.floats(0, 1))
+        at, how = draw(st.integers(6, 12)), draw(st.sampled_from(["drop", "double", "a", "z", "0"]))
+        edits.append((relative, where, at, how))
+    return edits, draw(st.booleans())
+
+
+def mistype(doc_id: str, at: int, how: str) -> str:
+    at = min(at, len(doc_id) - 1)
+    if how == "drop":
+        return doc_id[:at] + doc_id[at + 1:]
+    if how == "double":
+        return doc_id[:at] + doc_id[at] + doc_id[at:]
+    return doc_id[:at] + how + doc_id[at:]
+
+
+@settings(max_examples=12, deadline=None)
+@given(typos())
+# one typo on the first and the last article, in the two ranges: a repeated key of no document (ZN303) is
+# not looked for across blocks, and ZN401 names each row
+@example(([("corpus/articles.jsonl", 0.0, 6, "drop"), ("corpus/articles.jsonl", 1.0, 6, "drop")], True))
+# a typo where cut_at's bisection looks: taken for where the file is, it cut the file in the wrong place
+@example(([("corpus/articles.jsonl", 0.0, 6, "drop"), ("corpus/articles.jsonl", 0.7922391800713096, 6, "drop")], True))
+def test_a_mistyped_doc_id_is_streamed_past_not_read_whole(synthetic, edits_and_repeat):
+    """A row whose doc_id is no document's, out of order, made validate read every file whole (at
+    100k documents: twice the time, four times the memory). It is now held back and checked with
+    the next block: the report is the one the whole-file pass gives, for every block size and with
+    --jobs 2, and no file is read whole."""
+    import shutil
+
+    from strategies import scratch_dir
+
+    edits, repeat = edits_and_repeat
+    repo = CorpusRepo(shutil.copytree(synthetic, scratch_dir("typo-") / "repo"))
+    names = {p.name[:-4] for p in repo.raw_dir.iterdir()}
+    first_typo = None
+    for relative, where, at, how in edits:
+        lines = lines_of(repo, relative)
+        i = min(int(where * len(lines)), len(lines) - 1)
+        record = json.loads(lines[i])
+        typo = first_typo if repeat and first_typo else mistype(record["doc_id"], at, how)
+        if typo in names:
+            continue
+        first_typo = first_typo or typo
+        record["doc_id"] = typo
+        lines[i] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        repo.path(relative).write_text("".join(lines), encoding="utf-8")
+    expected = validation._validate(repo, 1, 1000, whole=True).problems
+    whole = []
+    passes = validation._validate
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validation, "_validate", lambda *a, **k: whole.append(k.get("whole", a[3] if len(a) > 3 else None)) or passes(*a, **k))
+        for jobs, block in [(1, 1), (1, 7), (1, 1000)]:
+            assert validate_repo(repo, releases=False, jobs=jobs, block_documents=block).problems == expected, (jobs, block)
+        patch.setattr(validation, "PARALLEL_FROM", 0)
+        assert validate_repo(repo, releases=False, jobs=2, block_documents=7).problems == expected
+    assert not any(whole), "a file was read whole"

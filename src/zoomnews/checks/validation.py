@@ -14,7 +14,8 @@ merge over them:
 4. Canonical form (ZN307) per file, from what each reader saw; the agreement passes
    (annotations/agreement/<pass>/) by the same rules (agreement_problems); then the releases (level 5).
 A file that is not sorted by doc_id cannot be merged as it streams: validate then reads every file
-whole and sorts the rows by doc_id (reporting the order, ZN307), with the same report.
+whole and sorts the rows by doc_id (reporting the order, ZN307), with the same report. Not for a row
+whose doc_id is no document's (a typo): it is held back and checked with the next block (LayerStream).
 A check never sees a row whose fields it reads failed level 2, nor one an earlier excluding check
 flagged: one mistake, one problem. The report is the same for every block size (tests).
 """
@@ -246,7 +247,8 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     upto = names[hi - 1] if hi < len(names) else None  # ...up to this one (None: no limit)
     streams = {"document": LayerStream(repo, kinds["document"], threads, whole, after, upto)}  # the register first: the others' order needs it
     registered = pc.drop_null(streams["document"].buffer.column("doc_id")) if whole else None  # (whole: every row is at hand)
-    streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered)
+    known = KnownDocuments(repo, kinds["document"], present)
+    streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered, known)
                     for name in document_kinds(kinds) if name != "document"})
     sink = None  # opened at the first block that passes (build's first one waits there for its schemas, not before checking)
     problems: list[Problem] = []
@@ -450,18 +452,52 @@ def _usable_doc_ids(table: pa.Table) -> list[str]:
     return table.filter(pa.array(usable_rows(table, ("doc_id",)))).column("doc_id").to_pylist()
 
 
+class KnownDocuments:
+    """The doc_ids registered anywhere in the corpus or with a raw file, read (the whole register)
+    only when first asked: only a file out of order asks (see LayerStream.strays)."""
+
+    def __init__(self, repo: CorpusRepo, register_kind, present):
+        self.repo, self.register_kind, self.present = repo, register_kind, present
+        self.doc_ids: pa.Array | None = None
+        self.registered: set[str] | None = None
+
+    def __call__(self) -> pa.Array:
+        if self.doc_ids is None:
+            from zoomnews.sources.tables import read_source_table
+
+            register = pc.drop_null(read_source_table(self.repo, self.register_kind).table.column("doc_id"))
+            self.registered = set(register.to_pylist())
+            self.doc_ids = pc.unique(pa.chunked_array([*register.chunks, pa.array(list(self.present.doc_ids), type=pa.string())]))
+        return self.doc_ids
+
+    def __contains__(self, doc_id: str) -> bool:
+        if doc_id in self.present:
+            return True
+        self()
+        return doc_id in self.registered
+
+
 class LayerStream:
     """A doc_id-keyed source file, handed over a range of doc_ids at a time (sorted: the file is read
     only as far as the range needs). With `after`/`upto`, only the lines of doc_ids in (after, upto]
     are read (the file is cut at those documents, see cut_at). With `whole`, the file is read at once
-    and its rows sorted by doc_id (then line), for a file that is not sorted."""
+    and its rows sorted by doc_id (then line), for a file that is not sorted.
+
+    A row out of order whose doc_id is no document's (not registered, no raw file: a mistyped doc_id)
+    is a stray: it is held back and handed over with the next rows (it can only be ZN401 and the
+    checks of its own fields, in whichever block), so one typo does not make the whole corpus be read
+    at once (at 100k documents: twice the time and four times the memory). `known` gives the doc_ids
+    that are some document's (KnownDocuments); without it, any row out of order is NotSorted."""
 
     def __init__(self, repo: CorpusRepo, kind, threads: bool, whole: bool, after: str | None = None, upto: str | None = None,
-                 known: pa.Array | None = None):
+                 known: pa.Array | None = None, documents: KnownDocuments | None = None):
         from zoomnews.sources.jsonl import open_source
         from zoomnews.sources.tables import FormCheck, Schema, SourceReader
 
         self.kind, self.whole = kind, whole
+        self.after, self.upto, self.documents = after, upto, documents
+        self.strays: list[pa.Table] = []
+        self.handed: pa.Array | None = None  # the doc_ids of the rows last handed over
         self.reader = SourceReader(kind, Schema(kind, threads))
         self.form = FormCheck(kind)
         self.empty = self.reader.schema.empty()
@@ -471,8 +507,8 @@ class LayerStream:
         path = repo.path(kind.source)
         start, stop = 0, None
         if (after is not None or upto is not None) and path.is_file():
-            start = cut_at(path, after) if after is not None else 0
-            stop = cut_at(path, upto) if upto is not None else None
+            start = cut_at(path, after, documents) if after is not None else 0
+            stop = cut_at(path, upto, documents) if upto is not None else None
             self.reader.lines = count_lines(path, start)
             self.reader.at_start = start == 0
         chunks, problems = open_source(path, kind.source, repo.root, READ_BYTES, start, stop)
@@ -497,12 +533,46 @@ class LayerStream:
         table = table.filter(pc.is_valid(table.column("doc_id")))
         if not table.num_rows:
             return
-        doc_id = table.column("doc_id")
-        if (self.last_doc is not None and doc_id[0].as_py() < self.last_doc) or (
-                table.num_rows > 1 and pc.any(pc.less(doc_id.slice(1), doc_id.slice(0, table.num_rows - 1))).as_py()):
-            raise NotSorted(self.kind.source)
-        self.last_doc = doc_id[table.num_rows - 1].as_py()
+        if not self._fits(table.column("doc_id"), self.last_doc):
+            table = self._hold_strays(table)
+            if not table.num_rows:
+                return
+        self.last_doc = table.column("doc_id")[table.num_rows - 1].as_py()
         self.buffer = pa.concat_tables([self.buffer, table]) if self.buffer.num_rows else table
+
+    def _fits(self, doc_ids, last: str | None) -> bool:
+        """Whether rows with these doc_ids (in file order) may follow `last`: in order, and inside the
+        range (a row outside it means the file is out of order where it was cut)."""
+        return _in_order(doc_ids, last) and (self.after is None or doc_ids[0].as_py() > self.after) and (
+            self.upto is None or doc_ids[len(doc_ids) - 1].as_py() <= self.upto)
+
+    def _hold_strays(self, table: pa.Table) -> pa.Table:
+        """`table` (which breaks the order) without its strays, held back with those of the rows
+        not yet handed over; NotSorted when what is left is still out of order."""
+        if self.documents is None:
+            raise NotSorted(self.kind.source)
+        known = self.documents()
+
+        def apart(rows: pa.Table) -> pa.Table:
+            some = pc.is_in(rows.column("doc_id"), value_set=known)
+            if pc.all(some).as_py():
+                return rows
+            self.strays.append(rows.filter(pc.invert(some)))
+            return rows.filter(some)
+
+        self.buffer = apart(self.buffer)
+        table = apart(table)
+        if self.buffer.num_rows:
+            last = self.buffer.column("doc_id")[self.buffer.num_rows - 1].as_py()
+        else:  # (the row that set the order may have been a stray handed over already)
+            handed = pc.filter(self.handed, pc.is_in(self.handed, value_set=known)) if self.handed is not None else None
+            if handed is not None and not len(handed) and self.last_doc is not None:
+                raise NotSorted(self.kind.source)
+            last = handed[len(handed) - 1].as_py() if handed is not None else self.last_doc
+        if table.num_rows and not self._fits(table.column("doc_id"), last):
+            raise NotSorted(self.kind.source)
+        self.last_doc = last
+        return table
 
     def take_until(self, boundary: str | None, known: pa.Array | None = None) -> pa.Table:
         """The rows whose doc_id is at most `boundary` (None: every row left), in file order; `known`:
@@ -514,9 +584,24 @@ class LayerStream:
         else:
             n = int(pc.sum(pc.less_equal(self.buffer.column("doc_id"), boundary)).as_py() or 0) if self.buffer.num_rows else 0
             head, self.buffer = self.buffer.slice(0, n), self.buffer.slice(n)
+        if head.num_rows:
+            self.handed = head.column("doc_id").combine_chunks()
+        if self.strays:  # (in file order among the block's rows)
+            from zoomnews.sources.tables import LINE
+
+            head = pa.concat_tables([head, *self.strays])
+            head, self.strays = head.take(pc.sort_indices(head.column(LINE))), []
         if not self.whole:
             self.form.feed(head, known)
         return head.combine_chunks()
+
+
+def _in_order(doc_ids, last: str | None) -> bool:
+    """Whether doc_ids (in file order) never decrease, from `last` on."""
+    n = len(doc_ids)
+    if last is not None and doc_ids[0].as_py() < last:
+        return False
+    return n < 2 or not pc.any(pc.less(doc_ids.slice(1), doc_ids.slice(0, n - 1))).as_py()
 
 
 _DOC_ID = re.compile(rb'\{"doc_id": ("(?:[^"\\]|\\.)*")')
@@ -547,15 +632,19 @@ def _line_doc_id(f, offset: int, size: int) -> tuple[int, str | None]:
         raise CannotCut(offset) from None
 
 
-def cut_at(path, doc_id: str) -> int:
+def cut_at(path, doc_id: str, documents=None) -> int:
     """The byte offset of the first line whose doc_id sorts after `doc_id` (the file is sorted by
-    doc_id): a bisection over byte positions, a few kilobytes read per step."""
+    doc_id): a bisection over byte positions, a few kilobytes read per step. With `documents` (the
+    doc_ids that are some document's), a line naming no document (a stray: see LayerStream) is
+    passed over, not taken for where the file is."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         lo, hi = 0, size
         while lo < hi:  # the smallest position whose next line is past doc_id
             mid = (lo + hi) // 2
-            _, found = _line_doc_id(f, mid, size)
+            at, found = _line_doc_id(f, mid, size)
+            while found is not None and documents is not None and found not in documents:
+                at, found = _line_doc_id(f, at + 1, size)
             if found is None or found > doc_id:
                 hi = mid
             else:
