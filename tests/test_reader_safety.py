@@ -607,3 +607,14 @@ def test_fuzzed_bytes(source, data):
         values = data.draw(st.lists(st.builds(_json_text, JSON, st.booleans()), max_size=4))
         path.write_bytes(original + "".join(v + "\n" for v in values).encode("utf-8", "surrogatepass"))
     check_validate_and_fmt(repo)
+
+
+@pytest.mark.parametrize("first", ["null", "null\nnull", "true", "[]", "1", '"x"', " {}"])
+@pytest.mark.parametrize("relative", ["annotations/registry/entities.jsonl", "corpus/documents.jsonl", ENTITIES])
+def test_a_file_starting_with_a_value_that_is_no_object_is_named_not_a_crash(repo_copy, relative, first):
+    """pyarrow's JSON reader with an explicit schema kills the interpreter (SIGSEGV, exit 139, no
+    report) on a block that starts with `null`: a line that does not start an object never reaches it."""
+    path = repo_copy.path(relative)
+    path.write_text(first + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_cli("validate", repo_copy.root, "--max", 100000, "--jobs", 1)
+    assert_refused(result, "ZN103" if first.strip() != "{}" else "ZN201", relative)

@@ -68,6 +68,9 @@ MISTAKES = {
     "no final newline": lambda repo: repo.path("corpus/articles.jsonl").write_bytes(repo.path("corpus/articles.jsonl").read_bytes()[:-1]),
     "a document's file unsorted": lambda repo: swap(repo, "corpus/documents.jsonl", 3),
     "broken JSON at the cut": lambda repo: insert(repo, "annotations/entities.jsonl", at_the_cut(repo, "annotations/entities.jsonl"), "{broken\n"),
+    # each range opens every file: what is wrong with a whole file was said once per range
+    "a layer missing, another a folder": lambda repo: (repo.path("annotations/quotes.jsonl").unlink(), repo.path("annotations/timexes.jsonl").unlink(),
+                                                       repo.path("annotations/timexes.jsonl").mkdir()),
 }
 
 
@@ -240,3 +243,22 @@ def test_a_mistyped_doc_id_is_streamed_past_not_read_whole(synthetic, edits_and_
         patch.setattr(validation, "PARALLEL_FROM", 0)
         assert validate_repo(repo, releases=False, jobs=2, block_documents=7).problems == expected
     assert not any(whole), "a file was read whole"
+
+
+def test_a_stray_last_in_a_read_does_not_stop_the_stream(corpus, monkeypatch):
+    """A row naming no document that sorts after every other (zzzz…), last in what one read of its
+    file brought: in order there, it was kept, and being above every block's last doc_id it stopped
+    the stream until the last block, which then got every later row (ZN306 and ZN404 for documents
+    that were fine, with blocks of one document). Found by a tester."""
+    relative, read = "annotations/zones.jsonl", 4096
+    lines = lines_of(corpus, relative)
+    ends = [sum(len(line.encode("utf-8")) for line in lines[:k + 1]) for k in range(len(lines))]
+    k = max(i for i, end in enumerate(ends) if end <= read)
+    record = json.loads(lines[k])
+    record["doc_id"] = "z" * len(record["doc_id"])  # (the same length: the line still ends the read)
+    lines[k] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    corpus.path(relative).write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(validation, "READ_BYTES", read)
+    expected = [(relative, None, "ZN306"), (relative, k + 1, "ZN401")]  # (the zone's document has a gap where it was)
+    for block in (1, 1000):
+        assert [(p.file, p.line, p.code) for p in validate_repo(corpus, releases=False, block_documents=block).problems] == expected, block

@@ -287,7 +287,8 @@ def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     """A file's reading problems and its ZN307, from the summaries of its ranges (in file order)."""
     from zoomnews.sources.tables import form_problem
 
-    problems = [p for part in parts for p in part.problems]
+    problems = list({(p.code, p.message): p for part in parts for p in part.problems if p.line is None}.values())  # (each range opened the file)
+    problems += [p for part in parts for p in part.problems if p.line is not None]
     carriage = [p for p in problems if p.code == "ZN108"]
     problems = [p for p in problems if p.code != "ZN108"] + sorted(carriage, key=lambda p: p.line or 0)[:1]  # once per file
     lines = [n for part in parts for n in part.noncanonical] + [part.first for part in parts if part.first is not None]
@@ -533,7 +534,10 @@ class LayerStream:
         table = table.filter(pc.is_valid(table.column("doc_id")))
         if not table.num_rows:
             return
-        if not self._fits(table.column("doc_id"), self.last_doc):
+        doc_ids = table.column("doc_id")
+        # (a stray last in what was read would stop take_until early: above every boundary, it looks
+        # like the next range of documents, so it is held back even when it is in order)
+        if not self._fits(doc_ids, self.last_doc) or (self.documents is not None and doc_ids[len(doc_ids) - 1].as_py() not in self.documents):
             table = self._hold_strays(table)
             if not table.num_rows:
                 return
