@@ -402,7 +402,8 @@ def _arrow_parse(block, starts, ends, numbers, schema, arrow_rows, python_lines,
     piece = block[starts[lo]: ends[hi - 1] + 1]
     # A blank line Arrow would skip (the rows would not line up) and invalid UTF-8 (its reader does not
     # check it) are kept from Arrow, and so is a line that does not start an object: pyarrow's reader
-    # with an explicit schema crashes the interpreter (SIGSEGV) on a block that starts with `null`.
+    # with an explicit schema crashes the interpreter (SIGSEGV) on a block that starts with `null`
+    # (arrow::json::HandlerBase::Null, apache/arrow#47409, still in 26.0.1).
     # A surrogate escape (ZN115) is not canonical: its line goes to the per-record reader whatever
     # Arrow made of it.
     doubtful = (bool(np.any(np.frombuffer(block, dtype=np.uint8)[starts[lo:hi]] != ord("{")))  # (a blank line starts with its LF)
