@@ -78,7 +78,7 @@ def string_views(utf8: bytes, starts: np.ndarray, lengths: np.ndarray) -> pa.Arr
 def _words_at(utf8: bytes, at: np.ndarray) -> np.ndarray:
     """The 4 bytes from each position in `at` on, as a little-endian word, zeros past the end. Read in
     place: only the last 16 bytes are copied (with zeros after them), not the block's whole run of
-    texts three times a block (once per word of a view)."""
+    texts on every call."""
     size = len(utf8)
     inside = np.ndarray((max(size - 3, 0),), dtype="<u4", buffer=utf8, strides=(1,))  # the words that end inside
     tail_from = max(size - 16, 0)
