@@ -79,3 +79,17 @@ def test_spark_sees_raw_text_problems(repo_copy, spark):
     expected = validate_repo(repo_copy)
     assert {"ZN105", "ZN107"} <= {p.code for p in expected.problems}
     assert validate_with_spark(repo_copy, spark).problems == expected.problems
+
+
+@pytest.mark.parametrize("unread", [
+    [("annotations/registry/statements.jsonl", "missing"), ("annotations/zones.jsonl", "a folder"), ("corpus/articles.jsonl", "a link")],
+    [("corpus/raw", "missing"), ("corpus/documents.jsonl", "a folder")]])
+def test_spark_skips_what_an_unread_source_would_be_needed_for(repo_copy, spark, tmp_path, unread):
+    """Sources that cannot be read at all are one problem each, in Spark as in validate."""
+    from test_messages import make_unread
+
+    for relative, way in unread:
+        make_unread(repo_copy, relative, way, tmp_path / "elsewhere")
+    expected = validate_repo(repo_copy, releases=False)
+    assert sorted(p.file for p in expected.problems) == sorted(relative for relative, _ in unread)
+    assert validate_with_spark(repo_copy, spark, releases=False).problems == expected.problems

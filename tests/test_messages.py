@@ -599,3 +599,64 @@ def test_a_span_pasted_with_a_new_id_is_the_one_named(repo_copy, relative, above
     pasted = (i if above else i + 1) + 1
     overlaps = [(p.line, p.message) for p in validate_repo(repo_copy, releases=False).problems if p.code == "ZN305"]
     assert len(overlaps) == 1 and overlaps[0][0] == pasted and overlaps[0][1].startswith(copy["id"]), overlaps
+
+
+UNREAD_WAYS = {"missing": "ZN101", "a folder": "ZN114", "a link": "ZN111"}
+
+
+def make_unread(repo, relative: str, way: str, outside: Path) -> None:
+    """Leave the source `relative` unreadable: removed, a folder in its place, or a link to a copy of it."""
+    import shutil
+
+    path = repo.path(relative)
+    if way == "a link":
+        outside.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, outside / path.name)
+        path.symlink_to(outside / path.name)
+        return
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if way == "a folder":
+        path.mkdir()
+    elif way == "a file":
+        path.write_text("", encoding="utf-8")
+
+
+@pytest.mark.parametrize("way", sorted(UNREAD_WAYS))
+@pytest.mark.parametrize("relative", sorted(kind.source for kind in KINDS.values()))
+def test_an_unread_source_is_one_problem(repo_copy, tmp_path, relative, way):
+    """A source that cannot be read at all (missing, a folder, a link) is one problem, its own: its
+    records are unknown, not absent, so no check looks anything up in it. A missing registry gave a
+    ZN403 per reference (2,024 for the annotators), missing articles a ZN404 per article and file and
+    a ZN413 per document, a folder for zones.jsonl a ZN306 per document, a missing register a ZN105
+    per raw file."""
+    make_unread(repo_copy, relative, way, tmp_path / "elsewhere")
+    assert found(repo_copy) == [(relative, None, UNREAD_WAYS[way], None)]
+
+
+@pytest.mark.parametrize("way, code", [("missing", "ZN101"), ("a file", "ZN114"), ("a link", "ZN111")])
+def test_an_unread_raw_folder_is_one_problem(repo_copy, tmp_path, way, code):
+    """Not a ZN106 per registered document; the per-record reader (tools) says the same."""
+    from zoomnews.sources.corpus import read_corpus
+
+    make_unread(repo_copy, "corpus/raw", way, tmp_path / "elsewhere")
+    assert found(repo_copy) == [("corpus/raw", None, code, None)]
+    assert [(p.file, p.code) for p in read_corpus(repo_copy).problems] == [("corpus/raw", code)]
+
+
+def test_a_missing_raw_folder_is_no_problem_without_documents(repo_copy):
+    """git keeps no empty folder: a corpus with no document registered has no corpus/raw/ in a clone."""
+    for kind in KINDS.values():
+        if kind.source.startswith(("corpus/", "annotations/")):
+            repo_copy.path(kind.source).write_text("", encoding="utf-8")
+    make_unread(repo_copy, "annotations/agreement", "missing", None)
+    make_unread(repo_copy, "corpus/raw", "missing", None)
+    assert found(repo_copy) == []
+
+
+def test_an_unread_register_hides_no_raw_file_problem_from_the_tools(repo_copy):
+    """The per-record reader (tools) and validate share the raw registration rule."""
+    from zoomnews.sources.corpus import read_corpus
+
+    make_unread(repo_copy, "corpus/documents.jsonl", "missing", None)
+    repo_copy.raw_path("stray").write_text("unregistered", encoding="utf-8")
+    assert [(p.file, p.code) for p in read_corpus(repo_copy).problems] == [("corpus/documents.jsonl", "ZN101")]

@@ -23,7 +23,7 @@ class Check:
 
 _CHECKS = [
     # Level 1: files
-    Check("ZN101", 1, "file-missing", "Every source file and schema of the repository layout exists.",
+    Check("ZN101", 1, "file-missing", "Every source file and schema of the repository layout exists, and so does corpus/raw/ once a document is registered.",
           "Create the source file (an empty file is a valid, empty layer); restore a schema from git."),
     Check("ZN102", 1, "not-utf8", "Source files are UTF-8 without a byte-order mark.",
           "Re-save the file as UTF-8 without BOM."),
@@ -47,7 +47,7 @@ _CHECKS = [
           "Replace the link with the real file inside the repository."),
     Check("ZN112", 1, "unsafe-name", "Raw file names are <doc_id>.txt with a safe doc_id (a-z, 0-9, inner hyphens, at most 64 characters).",
           "Rename the file (and its doc_id) to a safe slug such as outlet-2020-08-03."),
-    Check("ZN114", 1, "not-regular-file", "Every file read is a regular file: not a FIFO, socket, device or folder.",
+    Check("ZN114", 1, "not-regular-file", "Every file read is a regular file: not a FIFO, socket, device or folder (and corpus/raw/ is a folder).",
           "Put the real file in place (a FIFO or device would make every reader wait forever)."),
     Check("ZN115", 1, "lone-surrogate", "Strings are Unicode text: no lone surrogate escapes (\\ud800-\\udfff), which UTF-8 cannot store.",
           "Write the intended character, or a proper surrogate pair (\\ud83d\\ude00) for one outside the BMP."),

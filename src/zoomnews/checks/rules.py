@@ -51,6 +51,10 @@ class Index:
     corpus_doc_ids: Container[str] = frozenset()  # every doc_id with a raw file (the raw listing itself: a document may name another)
     # an agreement pass annotates some of the documents: coverage (ZN306) is checked on those it has zones for
     partial: bool = False
+    # The sources (files, and the raw folder) that could not be read at all: missing, a link, not a
+    # regular file. Their records are unknown, not absent: a check that looks something up in one is
+    # not run (its `needs`), and the file's own problem (ZN101, ZN111, ZN114) stands for all it would say.
+    unread: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -141,20 +145,21 @@ class Rule:
     function: Callable[[Block, str, np.ndarray], Flags]
     scope: str  # "documents": per block of documents; "corpus": once, over the registries
     excludes: Blames | None
+    needs: tuple[str, ...] = ()  # the kinds whose records it looks up: not run when one's file is unread (Index.unread)
 
 
 RULES: list[Rule] = []
 
 
 def rule(code: str | Check, level: int = 0, title: str = "", text: str = "", hint: str = "", *, kinds, reads, scope: str = "documents",
-         excludes: Blames | None = None):
+         excludes: Blames | None = None, needs: tuple[str, ...] = ()):
     """Register the function below as check `code` (its catalogue entry is the other arguments, or
     `code` itself when it is a Check that two scopes share). `excludes`: which fields of a row it
-    flags are wrong, for the checks after it."""
+    flags are wrong, for the checks after it; `needs`: the kinds whose records it looks up."""
     check = code if isinstance(code, Check) else Check(code, level, title, text, hint)
 
     def register(function):
-        RULES.append(Rule(check, kinds if callable(kinds) else tuple(kinds), tuple(reads), function, scope, excludes))
+        RULES.append(Rule(check, kinds if callable(kinds) else tuple(kinds), tuple(reads), function, scope, excludes, tuple(needs)))
         return function
 
     return register
@@ -170,7 +175,7 @@ def run_rules(block: Block, scope: str) -> list[Problem]:
     """Every check of `scope` on the block, in order; flagged rows of excluding checks are skipped after."""
     problems = []
     for entry in RULES:
-        if entry.scope != scope:
+        if entry.scope != scope or any(block.index.sources[kind] in block.index.unread for kind in entry.needs):
             continue
         names = [k for k, t in block.tables.items() if entry.kinds(k, t)] if callable(entry.kinds) else entry.kinds
         for kind in names:
@@ -251,6 +256,8 @@ def registry_references(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 def _references(block: Block, kind: str, rows: np.ndarray, name: str, registry: str) -> Flags:
+    if block.index.sources[registry] in block.index.unread:
+        return []  # (its ZN101, ZN111 or ZN114 says it: not one ZN403 per reference)
     table = block.tables[kind]
     known = block.index.registries[registry]
     return [(int(i), block.problem(kind, int(i), "ZN403", f"{name} {table.column(name)[int(i)].as_py()!r} is not in {block.index.sources[registry]}", field=name))
@@ -280,7 +287,7 @@ def published_dates(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 @rule("ZN413", 4, "first-article", "Every document has its first article (article_index 0) in corpus/articles.jsonl: its title, authors and date are the document's.",
       "Add the article record with article_index 0 (zoomnews new-document writes a stub).",
-      kinds=("document",), reads=("doc_id",))
+      kinds=("document",), reads=("doc_id",), needs=("article",))
 def first_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
     table = block.tables[kind]
     known = {d for (d, a) in block.index.articles if a == 0}
@@ -304,7 +311,7 @@ def provenance_todo(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN401", 4, "unknown-doc", "A record's doc_id is registered in corpus/documents.jsonl.", "Fix the doc_id or register the document.",
-      kinds=refers_to_a_document, reads=("doc_id",), excludes=blames_fields("doc_id"))
+      kinds=refers_to_a_document, reads=("doc_id",), excludes=blames_fields("doc_id"), needs=("document",))
 def unknown_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
     """Not for a document whose raw file is there: its missing registration is one problem (ZN105 on
     the raw file), not one per record (a doc_id mistyped in corpus/documents.jsonl gave 278)."""
@@ -345,7 +352,7 @@ def derived_from_documents(block: Block, kind: str, rows: np.ndarray) -> Flags:
 
 
 @rule("ZN404", 4, "unknown-article", "A record's article_index names an article in corpus/articles.jsonl.", "Add the article record or fix the index.",
-      kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=blames_fields("article_index"))
+      kinds=("zone", "timex"), reads=("doc_id", "article_index"), excludes=blames_fields("article_index"), needs=("article",))
 def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
     """Once for each missing article a file names, on its first line: an article record lost or with a
     mistyped doc_id is one mistake, not one per span of the article (it was 66-90), and a registered
@@ -559,7 +566,7 @@ def _clashes(gstart: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 @rule("ZN306", 3, "zones-tiling", "Zones cover every non-blank character of a document.",
       "Add a zone for the uncovered text (page_furniture if nothing else fits).",
-      kinds=("zone",), reads=("doc_id", "start", "end", "text"))
+      kinds=("zone",), reads=("doc_id", "start", "end", "text"), needs=("zone",))
 def tiling(block: Block, kind: str, rows: np.ndarray) -> Flags:
     """Every non-blank character of every document of the block lies in a zone (overlaps are ZN305's).
     A document with a zone whose offsets or text failed an earlier check is not judged: that zone's
@@ -610,7 +617,8 @@ def _gaps(outside: np.ndarray, uncovered: np.ndarray) -> list[tuple[int, int]]:
 
 @rule("ZN405", 4, "article-mismatch", "A timex lies inside a zone of the same article_index.",
       "Fix the timex's article_index (it is resolved against that article's creation time).",
-      kinds=("timex",), reads=("doc_id", "id", "start", "end", "text", "article_index"), excludes=lambda problem, table: (problem.field,) if problem.field == "article_index" else ())
+      kinds=("timex",), reads=("doc_id", "id", "start", "end", "text", "article_index"), excludes=lambda problem, table: (problem.field,) if problem.field == "article_index" else (),
+      needs=("zone",))
 def timex_article(block: Block, kind: str, rows: np.ndarray) -> Flags:
     zones_table = block.tables["zone"]
     zone_fields = ("doc_id", "start", "end", "text", "article_index")

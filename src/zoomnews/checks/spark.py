@@ -98,8 +98,8 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.sources.tables import read_source_table
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.checks.span_arrays import Documents
-    from zoomnews.checks.validation import (Report, check_documents, document_kinds, raw_listing, registry_index, registry_kinds, sort_problems,
-                                            stray_sources)
+    from zoomnews.checks.validation import (Report, check_documents, document_kinds, know_raw_files, raw_listing, registry_index, registry_kinds,
+                                            sort_problems, stray_sources)
 
     kinds = load_kinds(repo)
     grouped, registries = document_kinds(kinds), registry_kinds(kinds)
@@ -109,6 +109,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     problems: list[Problem] = []
     tables: dict[str, pa.Table] = {}
     kind_of: dict[str, str] = {}
+    unread: set[str] = set()  # (see Index.unread)
     for name, kind in kinds.items():
         path = repo.path(kind.source)
         if unsafe_path(path, repo.root) is None and path.is_file() and not path.is_symlink():
@@ -117,6 +118,8 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
             source = read_source_table(repo, kind)
             problems.extend(source.problems)
             tables[name] = source.table
+            if source.unread:
+                unread.add(kind.source)
 
     # the registered doc_ids, the small index ZN307 needs (a row naming no document is left out of the order, see FormCheck)
     register = read_source_table(repo, kinds["document"]).table.column("doc_id")
@@ -143,11 +146,12 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         for name in registries:
             tables.setdefault(name, _narrow(small, kinds[name]))
         index = registry_index(kinds, tables)
+        index.unread = frozenset(unread)
         problems.extend(run_rules(Block({name: tables[name] for name in registries}, Documents.of({}), index), "corpus"))
-        present, raw_problems = raw_listing(repo)
+        present, raw_problems = raw_listing(repo, kinds)
         problems.extend(raw_problems)
         problems.extend(stray_sources(repo, kinds))
-        index.corpus_doc_ids = present
+        know_raw_files(index, present)
         unreadable_raw = {p.file for p in raw_problems}
 
         raw_paths = sorted(os.path.realpath(path) for path in present.values())

@@ -161,11 +161,11 @@ def _validate_with(repo: CorpusRepo, jobs: int, block_size: int, whole: bool, co
     for source in registries.values():
         problems.extend([*source.problems, *source.form_problems()])
     problems.extend(run_rules(Block({name: source.table for name, source in registries.items()}, Documents.of({}), index), "corpus"))
-    present, raw_problems = raw_listing(repo)
+    present, raw_problems = raw_listing(repo, kinds)
     problems.extend(raw_problems)
     if not partial:  # an agreement pass's folder is its own layout (agreement_problems)
         problems.extend(stray_sources(repo, kinds))
-    index.corpus_doc_ids = present  # the listing, not a copy: a set of 100k doc_ids was 8 MiB a process
+    know_raw_files(index, present)
     names = present.doc_ids  # sorted
     ranges = [(0, len(names))]
     if jobs > 1 and not whole and len(names) >= PARALLEL_FROM:
@@ -213,7 +213,9 @@ def read_registries(repo: CorpusRepo, kinds):
     from zoomnews.sources.tables import read_source_table
 
     registries = {name: read_source_table(repo, kinds[name]) for name in registry_kinds(kinds)}
-    return registries, registry_index(kinds, {name: source.table for name, source in registries.items()})
+    index = registry_index(kinds, {name: source.table for name, source in registries.items()})
+    index.unread = frozenset(source.kind.source for source in registries.values() if source.unread)
+    return registries, index
 
 
 @dataclass
@@ -250,6 +252,7 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     known = KnownDocuments(repo, kinds["document"], present)
     streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered, known)
                     for name in document_kinds(kinds) if name != "document"})
+    index = replace(index, unread=index.unread | {stream.kind.source for stream in streams.values() if stream.unread})
     sink = None  # opened at the first block that passes (build's first one waits there for its schemas, not before checking)
     problems: list[Problem] = []
 
@@ -412,7 +415,7 @@ def pyarrow_without_pandas() -> None:
 def _check_range_in_process(arguments) -> RangePart | None:
     root, lo, hi, block_size, consumer, present, unreadable = arguments
     repo, kinds, index = _READY.pop(root, None) or _range_setting(root)
-    index.corpus_doc_ids = present
+    know_raw_files(index, present)
     try:
         return check_range(repo, kinds, index, present, unreadable, lo, hi, block_size, False, False, consumer)
     except CannotCut:
@@ -514,6 +517,7 @@ class LayerStream:
             self.reader.at_start = start == 0
         chunks, problems = open_source(path, kind.source, repo.root, READ_BYTES, start, stop)
         self.reader.problems.extend(problems)
+        self.unread = chunks is None  # (see Index.unread)
         self.tables = self.reader.tables(chunks) if chunks is not None else iter(())
         self.done = False
         if whole:
@@ -715,6 +719,7 @@ def _checked_documents(tables, raws, present, unreadable_raw, index, needed: set
     answer for these tables, when the caller has it already."""
     from zoomnews.checks.rules import Block, raw_changed, run_rules
     from zoomnews.checks.span_arrays import Documents
+    from zoomnews.sources.corpus import raw_registration
 
     documents = _usable(tables["document"], ("doc_id",))
     registered: dict[str, int] = {}  # doc_id -> the line of its (first) registration
@@ -725,7 +730,7 @@ def _checked_documents(tables, raws, present, unreadable_raw, index, needed: set
     usable = _usable(tables["article"], ("doc_id", "article_index"))
     for doc_id, article_index, published in zip(*(usable.column(name).to_pylist() for name in ("doc_id", "article_index", "published"))):
         articles.setdefault((doc_id, article_index), published)
-    problems = _raw_registration(index.sources["document"], registered, present, unreadable_raw)
+    problems = raw_registration(index.sources["document"], registered, present, unreadable_raw, index.unread)
     needed = _needed(tables, present, index) if needed is None else needed
     texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
     problems.extend(found)
@@ -738,26 +743,26 @@ def _checked_documents(tables, raws, present, unreadable_raw, index, needed: set
     return problems, texts, sha256
 
 
-def raw_listing(repo: CorpusRepo):
+def raw_listing(repo: CorpusRepo, kinds):
+    """The raw files and the problems of listing them (see raw_files; a document may be registered
+    when its register has a byte)."""
     from zoomnews.sources.corpus import raw_files
 
-    return raw_files(repo)
+    register = repo.path(kinds["document"].source)
+    return raw_files(repo, registered=not register.is_file() or register.stat().st_size > 0)
+
+
+def know_raw_files(index, present) -> None:
+    """Give the index the raw listing (the listing itself, not a copy: a set of 100k doc_ids was 8 MiB
+    a process), and the raw folder as unread when it could not be listed."""
+    index.corpus_doc_ids = present
+    index.unread = index.unread | ({RAW_DIR} if not present.listed else frozenset())
 
 
 def stray_sources(repo: CorpusRepo, kinds) -> list[Problem]:
     from zoomnews.sources.corpus import stray_sources as strays
 
     return strays(repo, kinds)
-
-
-def _raw_registration(source: str, registered: dict[str, int], present: set[str], unreadable_raw: set[str]) -> list[Problem]:
-    """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file)."""
-    problems = [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
-                for stem in sorted(present - set(registered))]
-    for doc_id, line in registered.items():
-        if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in unreadable_raw:
-            problems.append(Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
-    return problems
 
 
 def read_raws(doc_ids: list[str], present: dict[str, str]) -> tuple[dict[str, bytes], list[Problem]]:

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +37,7 @@ class Corpus:
     problems: list[Problem] = field(default_factory=list)
     # the kinds whose every line is its record's canonical serialisation: only their order is left to check
     canonical_lines: set[str] = field(default_factory=set)
+    unread: set[str] = field(default_factory=set)  # the kinds whose source could not be read at all
 
     def rows(self, kind: str) -> list[dict]:
         return [r.data for r in self.records[kind]]
@@ -83,6 +84,8 @@ def read_corpus(repo: CorpusRepo, kinds: dict[str, Kind] | None = None) -> Corpu
         floats = reading.float_lines
         corpus.records[name] = [Record(kind.source, line, data, line in floats) for line, data in reading.records]
         corpus.problems.extend(reading.problems)
+        if reading.unread:
+            corpus.unread.add(name)
     _read_raw(corpus)
     return corpus
 
@@ -103,8 +106,8 @@ def check_doc_id(kinds: dict[str, Kind], doc_id: str, label: str = "--doc-id") -
         raise ZoomnewsError(Problem(label, None, "ZN112", f"{doc_id!r} is not a doc_id (lower-case letters, digits, inner hyphens, at most 64 characters); pass --doc-id"))
 
 
-def _raw_files(corpus: Corpus) -> dict[str, str]:
-    present, problems = raw_files(corpus.repo)
+def _raw_files(corpus: Corpus) -> RawFiles:
+    present, problems = raw_files(corpus.repo, registered=bool(corpus.records["document"]))
     corpus.problems.extend(problems)
     return present
 
@@ -141,10 +144,11 @@ class Names(Sequence):
 
 
 class RawFiles(Mapping):
-    """The raw files by doc_id (a path each, made when asked)."""
+    """The raw files by doc_id (a path each, made when asked). `listed`: False when the folder itself
+    could not be listed (missing, a link, not a folder), so no document's raw file is known."""
 
-    def __init__(self, folder: str, doc_ids: list[str]):
-        self.folder, self.doc_ids = folder, Names(doc_ids)
+    def __init__(self, folder: str, doc_ids: list[str], listed: bool = True):
+        self.folder, self.doc_ids, self.listed = folder, Names(doc_ids), listed
 
     def __getitem__(self, doc_id: str) -> str:
         if doc_id not in self.doc_ids:
@@ -207,15 +211,20 @@ def _shown(relative: str) -> str:
     return relative if relative.isprintable() else repr(relative)
 
 
-def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
+def raw_files(repo: CorpusRepo, registered: bool) -> tuple[RawFiles, list[Problem]]:
     """The raw files by doc_id (sorted), and the problems of the folder's entries: names that are not
-    a safe `<doc_id>.txt` are reported, not read; links and FIFOs too."""
+    a safe `<doc_id>.txt` are reported, not read; links and FIFOs too. A folder that cannot be listed
+    is one problem (a missing one only when documents are registered: git keeps no empty folder), not
+    one per document that has no raw file then (see `RawFiles.listed`). `registered`: whether any
+    document is (or may be) registered."""
     raw_dir, problems = repo.raw_dir, []
     unsafe = unsafe_path(raw_dir, repo.root)
     if unsafe:
-        return RawFiles(str(raw_dir), []), [Problem(RAW_DIR, None, "ZN111", unsafe)]
+        return RawFiles(str(raw_dir), [], listed=False), [Problem(RAW_DIR, None, "ZN111", unsafe)]
     if not raw_dir.is_dir():
-        return RawFiles(str(raw_dir), []), []
+        if os.path.lexists(raw_dir):
+            return RawFiles(str(raw_dir), [], listed=False), [Problem(RAW_DIR, None, "ZN114", "a file where the folder of raw texts belongs")]
+        return RawFiles(str(raw_dir), [], listed=False), [Problem(RAW_DIR, None, "ZN101", "folder is missing: no registered document has its raw text")] if registered else []
     present = []
     with os.scandir(raw_dir) as listing:  # directory entries know their type: no stat per file
         for entry in listing:
@@ -233,18 +242,32 @@ def raw_files(repo: CorpusRepo) -> tuple[RawFiles, list[Problem]]:
     return RawFiles(str(raw_dir), present), sorted(problems)
 
 
+def raw_registration(source: str, registered: dict[str, int], present: Collection[str], unreadable_raw: set[str], unread: Container[str]) -> list[Problem]:
+    """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file).
+    `registered`: doc_id -> the line of its (first) registration in `source`; `present`: the doc_ids
+    with a raw file; `unreadable_raw`: raw paths already reported; `unread`: the sources (the register
+    `source`, the raw folder RAW_DIR) that could not be read at all. Such a source is its own one
+    problem: no raw file is then unregistered, and no document without its raw file, one by one."""
+    problems = []
+    if source not in unread:
+        problems += [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
+                     for stem in sorted(set(present) - set(registered))]
+    if RAW_DIR not in unread:
+        problems += [Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id")
+                     for doc_id, line in registered.items() if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in unreadable_raw]
+    return problems
+
+
 def _read_raw(corpus: Corpus) -> None:
     registered = {r.data.get("doc_id"): r for r in corpus.records["document"] if isinstance(r.data.get("doc_id"), str)}
     present = _raw_files(corpus)
     reported = {p.file for p in corpus.problems}
-    for stem in sorted(set(present) - set(registered)):
-        corpus.problems.append(Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl"))
-    for doc_id, record in registered.items():
+    unread = {corpus.kinds[name].source for name in corpus.unread} | (set() if present.listed else {RAW_DIR})
+    corpus.problems += raw_registration(corpus.kinds["document"].source, {doc_id: record.line for doc_id, record in registered.items()},
+                                        present, reported, unread)
+    for doc_id in registered:
         path = present.get(doc_id)
-        if path is None and f"{RAW_DIR}/{doc_id}.txt" in reported:
-            continue
         if path is None:
-            corpus.problems.append(Problem(record.file, record.line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id"))
             continue
         try:
             data = read_bytes(path, f"{RAW_DIR}/{doc_id}.txt", follow=False)  # refuses a FIFO or link swapped in since the listing

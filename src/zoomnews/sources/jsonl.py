@@ -76,6 +76,7 @@ class Reading:
     problems: list[Problem] = field(default_factory=list)
     canonical: bool = False
     float_lines: set[int] = field(default_factory=set)
+    unread: bool = False  # the file could not be read at all (missing, a link, not a regular file): its records are unknown
 
 
 def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[tuple[int, dict]], list[Problem]]:
@@ -87,7 +88,7 @@ def read_jsonl(path: Path, label: str, root: Path | None = None) -> tuple[list[t
 def read_jsonl_canonical(path: Path, label: str, root: Path | None = None, fields: tuple[str, ...] | None = None) -> Reading:
     """The file read (read_source) and parsed (parse_jsonl)."""
     data, problems = read_source(path, label, root)
-    return parse_jsonl(data, label, fields) if data is not None else Reading(problems=problems)
+    return parse_jsonl(data, label, fields) if data is not None else Reading(problems=problems, unread=True)
 
 
 def read_source(path: Path, label: str, root: Path | None = None) -> tuple[bytes | None, list[Problem]]:

@@ -79,6 +79,7 @@ class SourceTable:
     noncanonical: list[int] = field(default_factory=list)
     missing_final_newline: bool = False
     lines: int = 0
+    unread: bool = False  # the file could not be read at all (missing, a link, not a regular file): its records are unknown
 
     @property
     def canonical_lines(self) -> bool:
@@ -267,7 +268,7 @@ def read_source_table(repo, kind, block_bytes: int | None = None, threads: bool 
     schema = Schema(kind, threads)
     data, problems = read_source(repo.path(kind.source), kind.source, repo.root)
     if data is None:
-        return SourceTable(kind, schema.empty(), problems)
+        return SourceTable(kind, schema.empty(), problems, unread=True)
     return parse_source(data, kind, schema, block_bytes or BLOCK_BYTES)
 
 
