@@ -34,7 +34,7 @@ _CHECKS = [
     Check("ZN105", 1, "raw-unregistered", "Every file in corpus/raw/ is registered in corpus/documents.jsonl.",
           "Register the file with a documents.jsonl record, or remove it."),
     Check("ZN106", 1, "raw-missing", "Every document in corpus/documents.jsonl has its raw file corpus/raw/<doc_id>.txt.",
-          "Add the raw capture or remove the record."),
+          "Add the raw capture, fix the doc_id (a mistyped one is named) or remove the record."),
     Check("ZN107", 1, "raw-not-utf8", "Raw texts are UTF-8 without a byte-order mark.",
           "Store the capture as UTF-8; keep every other byte as collected."),
     Check("ZN108", 1, "crlf", "Lines end with LF alone (no CR), in sources and raw texts.",

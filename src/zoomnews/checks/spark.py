@@ -98,6 +98,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.sources.tables import read_source_table
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.checks.span_arrays import Documents
+    from zoomnews.sources.corpus import misnamed_documents
     from zoomnews.checks.validation import (Report, check_documents, document_kinds, know_raw_files, raw_listing, registry_index, registry_kinds,
                                             sort_problems, stray_sources)
 
@@ -153,6 +154,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         problems.extend(stray_sources(repo, kinds))
         know_raw_files(index, present)
         unreadable_raw = {p.file for p in raw_problems}
+        index.misnamed = misnamed_documents(names, present, unreadable_raw)
 
         raw_paths = sorted(os.path.realpath(path) for path in present.values())
         doc_of = {path: doc_id for doc_id, path in ((d, os.path.realpath(p)) for d, p in present.items())}

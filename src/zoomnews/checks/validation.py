@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -252,7 +253,8 @@ def check_range(repo, kinds, index, present, unreadable_raw: set[str], lo: int, 
     known = KnownDocuments(repo, kinds["document"], present)
     streams.update({name: LayerStream(repo, kinds[name], threads, whole, after, upto, registered, known)
                     for name in document_kinds(kinds) if name != "document"})
-    index = replace(index, unread=index.unread | {stream.kind.source for stream in streams.values() if stream.unread})
+    index = replace(index, unread=index.unread | {stream.kind.source for stream in streams.values() if stream.unread},
+                    misnamed=Misnamed(known, unreadable_raw))
     sink = None  # opened at the first block that passes (build's first one waits there for its schemas, not before checking)
     problems: list[Problem] = []
 
@@ -479,6 +481,33 @@ class KnownDocuments:
             return True
         self()
         return doc_id in self.registered
+
+
+class Misnamed(Mapping):
+    """misnamed_documents over the whole corpus, worked out when first asked: only a block with a
+    registered document that has no raw file, or a raw file nobody registered, asks (and its process
+    then reads the whole register once, see KnownDocuments)."""
+
+    def __init__(self, known: KnownDocuments, unreadable_raw: set[str]):
+        self.known, self.unreadable_raw = known, unreadable_raw
+        self.pairs: dict[str, str] | None = None
+
+    def _pairs(self) -> dict[str, str]:
+        if self.pairs is None:
+            from zoomnews.sources.corpus import misnamed_documents
+
+            self.known()
+            self.pairs = misnamed_documents(self.known.registered, self.known.present, self.unreadable_raw)
+        return self.pairs
+
+    def __getitem__(self, doc_id: str) -> str:
+        return self._pairs()[doc_id]
+
+    def __iter__(self):
+        return iter(self._pairs())
+
+    def __len__(self) -> int:
+        return len(self._pairs())
 
 
 class LayerStream:
@@ -730,7 +759,7 @@ def _checked_documents(tables, raws, present, unreadable_raw, index, needed: set
     usable = _usable(tables["article"], ("doc_id", "article_index"))
     for doc_id, article_index, published in zip(*(usable.column(name).to_pylist() for name in ("doc_id", "article_index", "published"))):
         articles.setdefault((doc_id, article_index), published)
-    problems = raw_registration(index.sources["document"], registered, present, unreadable_raw, index.unread)
+    problems = raw_registration(index.sources["document"], registered, present, unreadable_raw, index.unread, index.misnamed)
     needed = _needed(tables, present, index) if needed is None else needed
     texts, sha256, found = decode_raws({doc_id: data for doc_id, data in raws.items() if doc_id in needed})
     problems.extend(found)

@@ -242,20 +242,53 @@ def raw_files(repo: CorpusRepo, registered: bool) -> tuple[RawFiles, list[Proble
     return RawFiles(str(raw_dir), present), sorted(problems)
 
 
-def raw_registration(source: str, registered: dict[str, int], present: Collection[str], unreadable_raw: set[str], unread: Container[str]) -> list[Problem]:
+def raw_registration(source: str, registered: dict[str, int], present: Collection[str], unreadable_raw: set[str], unread: Container[str],
+                     misnamed: Mapping[str, str]) -> list[Problem]:
     """ZN105 (a raw file nobody registered) and ZN106 (a registered document without its raw file).
     `registered`: doc_id -> the line of its (first) registration in `source`; `present`: the doc_ids
     with a raw file; `unreadable_raw`: raw paths already reported; `unread`: the sources (the register
     `source`, the raw folder RAW_DIR) that could not be read at all. Such a source is its own one
-    problem: no raw file is then unregistered, and no document without its raw file, one by one."""
+    problem: no raw file is then unregistered, and no document without its raw file, one by one.
+    `misnamed` (misnamed_documents, over the whole corpus): a doc_id mistyped in the register is one
+    ZN106 that names the raw file it meant, not also a ZN105 on that file."""
     problems = []
     if source not in unread:
+        unregistered = sorted(set(present) - set(registered))
+        meant = set(misnamed.values()) if unregistered else set()
         problems += [Problem(f"{RAW_DIR}/{stem}.txt", None, "ZN105", "raw file is not registered in corpus/documents.jsonl")
-                     for stem in sorted(set(present) - set(registered))]
+                     for stem in unregistered if stem not in meant]
     if RAW_DIR not in unread:
-        problems += [Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt", field="doc_id")
-                     for doc_id, line in registered.items() if doc_id not in present and f"{RAW_DIR}/{doc_id}.txt" not in unreadable_raw]
+        for doc_id, line in registered.items():
+            if doc_id in present or f"{RAW_DIR}/{doc_id}.txt" in unreadable_raw:
+                continue
+            stem = misnamed.get(doc_id)
+            problems.append(Problem(source, line, "ZN106", f"no raw file {RAW_DIR}/{doc_id}.txt" if stem is None else
+                                    f"no raw file {RAW_DIR}/{doc_id}.txt, and no document registers {RAW_DIR}/{stem}.txt: a mistyped doc_id?",
+                                    field="doc_id", suggestion=None if stem is None else f"Did you mean {stem!r}?"))
     return problems
+
+
+def misnamed_documents(registered: Collection[str], present: Collection[str], unreadable_raw: Container[str]) -> dict[str, str]:
+    """The registered doc_ids without a raw file, each paired with the raw file nobody registered whose
+    name is nearest to it (difflib's ratio at least MISNAMED_RATIO; one file per doc_id, the closest
+    pairs first, then in name order): doc_id -> that file's doc_id. Over the whole corpus, so that
+    every block (and Spark) pairs alike; empty when there are too many of either to compare."""
+    import difflib
+
+    unraw = sorted(d for d in registered if d not in present and f"{RAW_DIR}/{d}.txt" not in unreadable_raw)
+    unregistered = sorted(set(present) - set(registered)) if unraw else []
+    if not unraw or not unregistered or len(unraw) * len(unregistered) > MISNAMED_COMPARED:
+        return {}
+    scored = sorted((-difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in unraw for b in unregistered)
+    pairs: dict[str, str] = {}
+    for score, a, b in scored:
+        if -score >= MISNAMED_RATIO and a not in pairs and b not in pairs.values():
+            pairs[a] = b
+    return pairs
+
+
+MISNAMED_RATIO = 0.8  # `crn-2020-08-30` for `crn-2020-08-03`: 0.93; two outlets' documents of one day: below
+MISNAMED_COMPARED = 100_000  # pairs of names compared at most (a register renamed whole is no typo)
 
 
 def _read_raw(corpus: Corpus) -> None:
@@ -264,7 +297,7 @@ def _read_raw(corpus: Corpus) -> None:
     reported = {p.file for p in corpus.problems}
     unread = {corpus.kinds[name].source for name in corpus.unread} | (set() if present.listed else {RAW_DIR})
     corpus.problems += raw_registration(corpus.kinds["document"].source, {doc_id: record.line for doc_id, record in registered.items()},
-                                        present, reported, unread)
+                                        present, reported, unread, misnamed_documents(registered, present, reported))
     for doc_id in registered:
         path = present.get(doc_id)
         if path is None:
