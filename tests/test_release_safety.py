@@ -311,6 +311,25 @@ def test_a_journal_is_reported_and_blocks_writers(repo_copy):
     assert (repo_copy.releases_dir / ".journal.json").exists() and "9.9.9" not in repo_copy.released_versions()
 
 
+@pytest.mark.parametrize("named", ["annotations/quotes.jsonl", "corpus/raw/crn-2020-08-03.txt", "schema/entity.schema.json", "releases/1.1.0/manifest.json", "src/x.py"])
+@pytest.mark.parametrize("before", [None, "replaced\n"])
+def test_recover_touches_only_the_files_a_release_writes(repo_copy, named, before):
+    """A journal naming any other file (hand-made, or from another tool) is refused: --recover once
+    deleted annotations/quotes.jsonl for a journal that named it with no text before."""
+    path = repo_copy.path(named)
+    existed = path.exists()
+    original = path.read_bytes() if existed else None
+    entry = {"before_sha256": None, "before": before, "after": original.decode("utf-8") if existed else "x"}
+    journal = {"journal": 1, "command": "release", "pid": 1, "started": "2026-01-01T00:00:00+00:00", "version": "9.9.9",
+               "release_dir": "releases/9.9.9", "manifest_sha256": "0" * 64, "files": {named: entry}}
+    repo_copy.journal_path.write_text(json.dumps(journal), encoding="utf-8")
+    out = CliRunner().invoke(main, ["release", str(repo_copy.root), "--recover"])
+    assert out.exit_code == 1 and "ZN508" in out.output and "no release writes" in out.output and "Traceback" not in out.output, out.output
+    assert (path.read_bytes() if path.exists() else None) == original
+    [problem] = validate_repo(repo_copy).problems
+    assert problem.code == "ZN508" and "by hand" in problem.message and "--recover" not in problem.message
+
+
 # --- verified loads ---------------------------------------------------------------------------------
 
 def test_a_flipped_bit_is_refused_by_load_and_restoring_it_loads_again(repo_copy, monkeypatch):

@@ -77,7 +77,7 @@ _CHECKS = [
     Check("ZN507", 5, "release-ledger", "releases/RELEASES.lock (tracked in git) lists every release with its manifest's sha256, and every listed release exists with that manifest.",
           "Released versions are immutable: restore the release (or the ledger) from version control."),
     Check("ZN508", 5, "release-interrupted", "No release is half-done: an interrupted `zoomnews release` leaves a journal that names its step.",
-          "Run `zoomnews release --recover`: it finishes the release when its files are complete, else rolls back to the previous state."),
+          "Run `zoomnews release --recover`: it finishes the release when its files are complete, else rolls back to the previous state (a journal it cannot read or trust is removed by hand, after restoring what `git status` shows)."),
     # Level 9: refused operations
     Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
           "Cut a new version with `zoomnews release --bump patch|minor|major`."),

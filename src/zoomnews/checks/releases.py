@@ -49,7 +49,7 @@ def check_journal(repo) -> list[Problem]:
     holder = lock_holder(repo)
     if holder:
         return [Problem(label, None, "ZN508", f"a release is being written right now (releases/.lock held by {holder}); validate again when it is done")]
-    return [Problem(label, None, "ZN508", f"{journal_summary(repo)}; run `zoomnews release --recover` to finish it or roll it back")]
+    return [Problem(label, None, "ZN508", journal_summary(repo))]
 
 
 def ledger_entries(repo) -> tuple[dict[str, str] | None, list[Problem]]:

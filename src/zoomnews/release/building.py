@@ -59,6 +59,10 @@ JOURNAL_FORMAT = 1
 LOCK_LABEL = f"{RELEASES_DIR}/{LOCK}"
 JOURNAL_LABEL = f"{RELEASES_DIR}/{JOURNAL}"
 LEDGER_LABEL = f"{RELEASES_DIR}/{LEDGER}"
+# The files outside its folder a release writes (`zoomnews release`: the changelog and the version in
+# pyproject.toml too), and so the only ones --recover ever restores or removes: a journal naming any
+# other file (hand-made, or from another tool) is refused, never obeyed.
+JOURNALLED_FILES = frozenset({LEDGER_LABEL, "README.md", "CHANGELOG.md", "pyproject.toml"})
 RECOVER = "run `zoomnews release --recover`"
 
 
@@ -153,17 +157,18 @@ def lock_holder(repo: CorpusRepo) -> str | None:
 def refuse_interrupted(repo: CorpusRepo) -> None:
     """ZN508 when an interrupted release's journal is present: nothing may be released on top of it."""
     if os.path.lexists(repo.journal_path):
-        what = journal_summary(repo)
-        raise ZoomnewsError(Problem(JOURNAL_LABEL, None, "ZN508", f"{what}; {RECOVER} first"))
+        raise ZoomnewsError(Problem(JOURNAL_LABEL, None, "ZN508", journal_summary(repo, "first")))
 
 
-def journal_summary(repo: CorpusRepo) -> str:
+def journal_summary(repo: CorpusRepo, then: str = "to finish it or roll it back") -> str:
+    """What to say of a journal left by a release: to run --recover (`then`), or, for one --recover
+    refuses, what to do by hand."""
     try:
         journal = read_journal(repo)
     except ZoomnewsError as e:
         return e.problems[0].message
     return (f"release {journal['version']} (`zoomnews {journal['command']}`, pid {journal['pid']}, started {journal['started']}) "
-            f"was interrupted")
+            f"was interrupted; {RECOVER} {then}")
 
 
 def clean_leftovers(repo: CorpusRepo, names: tuple[str, ...] = ()) -> None:
@@ -334,6 +339,8 @@ def _journal(repo, command: str, version: str, tmp: Path, manifest_sha256: str, 
     for relative, change in changes.items():
         before = _current(repo, relative)
         files[relative] = (before, change(before))
+    if not set(files) <= JOURNALLED_FILES:
+        raise ValueError(f"a release writes only {sorted(JOURNALLED_FILES)}, not {sorted(set(files) - JOURNALLED_FILES)}")
     return {
         "journal": JOURNAL_FORMAT,
         "command": command,
@@ -357,9 +364,14 @@ def read_journal(repo: CorpusRepo) -> dict | None:
         journal = json.loads(data.decode("utf-8"))
         ok = (journal["journal"] == JOURNAL_FORMAT and SEMVER.match(journal["version"]) and isinstance(journal["files"], dict)
               and all(isinstance(e["after"], str) and (e["before"] is None or isinstance(e["before"], str)) for e in journal["files"].values())
-              and all(not Path(r).is_absolute() and ".." not in Path(r).parts for r in journal["files"]))
+              and all(isinstance(r, str) for r in journal["files"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         ok = False
+    foreign = sorted(r for r in journal["files"] if r not in JOURNALLED_FILES) if ok else []
+    if foreign:
+        raise ZoomnewsError(Problem(JOURNAL_LABEL, None, "ZN508",
+                                    f"the journal names {', '.join(map(repr, foreign[:3]))}, which no release writes: zoomnews will not "
+                                    "touch it; check `git status`, restore the changed files and remove the journal by hand"))
     if not ok:
         raise ZoomnewsError(Problem(JOURNAL_LABEL, None, "ZN508",
                                     "an interrupted release left a journal zoomnews cannot read; check `git status`, "
