@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import signal
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
@@ -80,6 +82,67 @@ def environment_problem(error: OSError, label: str | Path | None = None) -> Prob
 
 def unsafe(label: str | Path, message: str) -> ZoomnewsError:
     return ZoomnewsError(Problem(str(label), None, "ZN909", message))
+
+
+# --- one writer at a time -----------------------------------------------------------------------
+
+_WRITING: dict[str, int] = {}  # repository roots this process holds -> depth
+
+
+@contextmanager
+def writing(root: str | Path, command: str) -> Iterator[None]:
+    """Hold the repository while `command` reads and rewrites it: a second zoomnews command that
+    would write it meanwhile (import, accept, fmt, new-document, docs, build, release) is refused
+    (ZN912) instead of overwriting the first one's changes with what it read before them (two imports
+    at once kept only one's). The lock is flock(2) on the repository folder itself: nothing is
+    created, a killed holder lets go, and nobody waits. Re-entrant within a process."""
+    key = os.path.realpath(root)
+    if key in _WRITING:
+        _WRITING[key] += 1
+        try:
+            yield
+        finally:
+            _WRITING[key] -= 1
+        return
+    try:
+        fd = os.open(key, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise ZoomnewsError(environment_problem(e, root)) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ZoomnewsError(Problem(str(root), None, "ZN912", f"another zoomnews command is writing this repository: `zoomnews {command}` did not start")) from None
+        _WRITING[key] = 1
+        try:
+            yield
+        finally:
+            del _WRITING[key]
+    finally:
+        os.close(fd)  # lets go of the lock
+
+
+def holds_repository(command: str):
+    """Run the function below (whose first argument is the repository) under `writing`, unless it is
+    called with write=False or check=True (a dry run reads only)."""
+    def decorate(function):
+        import functools
+        import inspect
+
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def held(*args, **kwargs):
+            arguments = signature.bind(*args, **kwargs)
+            if not arguments.arguments.get("write", True) or arguments.arguments.get("check", False):
+                return function(*args, **kwargs)
+            repo = arguments.arguments[next(iter(signature.parameters))]
+            with writing(repo.root, command):
+                return function(*args, **kwargs)
+
+        return held
+
+    return decorate
 
 
 # --- confinement --------------------------------------------------------------------------------

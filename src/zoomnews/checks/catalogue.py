@@ -93,6 +93,8 @@ _CHECKS = [
           "Free disk space, or fix permissions or the read-only mount (or what stopped the process it names), and run the command again: nothing was half-written."),
     Check("ZN911", 9, "release-locked", "One release at a time: `zoomnews release` holds releases/.lock while it writes.",
           "Wait for the other release to finish (the message names its process)."),
+    Check("ZN912", 9, "repository-busy", "One command writes a repository at a time: import, accept, fmt, new-document, docs, build and release hold it while they read and rewrite it.",
+          "Wait for the other command to finish and run this one again: it wrote nothing."),
     Check("ZN601", 6, "import-offset", "An imported offset lies inside the document text and on a character boundary in the format's unit.",
           "Check the format's offset unit (docs/annotation-tools.md); re-export from the tool without editing the text."),
     Check("ZN602", 6, "import-unreadable", "An import file is in the format named by --format.",

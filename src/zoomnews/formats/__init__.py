@@ -34,6 +34,7 @@ from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.formats.common import At, Bundle, bundle_from_corpus, bundle_from_repo, check_records, text_changed
+from zoomnews.safeio import holds_repository
 
 FORMATS = ("labelstudio", "brat", "doccano", "xmi", "conll", "spacy")
 LOSSLESS = ("labelstudio", "brat", "xmi", "spacy")
@@ -128,6 +129,7 @@ class ImportResult:
     removed: list[dict] = field(default_factory=list)  # {"layer", "doc_id", "id", "text"} of each record the import removes
 
 
+@holds_repository("import")
 def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: bool = True,
                   annotation: str | Iterable[str] = (), allow_removal: bool = False) -> ImportResult:
     """Replace the imported documents' records in annotations/ with those of the tool's export

@@ -200,6 +200,7 @@ def _unlink(path) -> None:
 
 # --- building -----------------------------------------------------------------------------------
 
+@safeio.holds_repository("build")
 def build_release(repo: CorpusRepo, version: str | None = None, shard_documents: int = SHARD_DOCUMENTS, jobs: int = 1, *,
                   card: bool = False, published: datetime.date | None = None,
                   changes: dict[str, Callable[[str | None], str]] | None = None, command: str = "build",
@@ -445,6 +446,7 @@ def release_complete(repo: CorpusRepo, journal: dict) -> bool:
     return sha256_bytes(data) == journal["manifest_sha256"] and not check_release(repo, version, manifest_validator(repo))
 
 
+@safeio.holds_repository("release --recover")
 def recover(repo: CorpusRepo) -> RecoverResult:
     """Finish or roll back an interrupted release (see the module's docstring)."""
     with release_lock(repo, "release --recover"):

@@ -29,6 +29,7 @@ from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.release.manifest import read_manifest
 from zoomnews.repo import SEMVER, CorpusRepo
 from zoomnews.sources.schemas import load_kinds
+from zoomnews.safeio import holds_repository
 
 BUMPS = ("patch", "minor", "major")
 CHANGELOG = "CHANGELOG.md"
@@ -229,6 +230,7 @@ def changelog_text(text: str | None, entry: str) -> str:
     return head.rstrip("\n") + "\n\n" + entry + (("\n## " + rest) if sep else "")
 
 
+@holds_repository("release")
 def release(repo: CorpusRepo, target: str, allow_unchanged: bool = False, date: datetime.date | None = None,
             progress=None) -> ReleaseResult:
     """Plan and build releases/<version>/, pointing pyproject, the README card and the CHANGELOG at

@@ -6,7 +6,7 @@ import os
 
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.sources.jsonl import iter_lines, parse_jsonl, read_source
-from zoomnews.safeio import encode, write_files
+from zoomnews.safeio import encode, holds_repository, write_files
 from zoomnews.sources.schemas import agreement_passes, load_kinds, pass_kinds
 from zoomnews.sources.corpus import canonical_key
 
@@ -15,6 +15,7 @@ def canonical_text(records: list[dict], kind) -> str:
     return "".join(iter_lines(sorted(records, key=canonical_key(kind)), kind.fields))
 
 
+@holds_repository("fmt")
 def format_repo(repo, check: bool = False) -> list[str]:
     """Rewrite every source file (the agreement passes' included) canonically; returns the files that were (or, with check, would be) changed.
 

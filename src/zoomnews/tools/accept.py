@@ -22,6 +22,7 @@ from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.repo import version_key
+from zoomnews.safeio import holds_repository
 
 PROVENANCE = ("annotator", "method", "guideline")
 
@@ -43,6 +44,7 @@ def method_of(record: dict, proposed: dict[tuple, dict]) -> str:
     return "rule" if same else "corrected"
 
 
+@holds_repository("accept")
 def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: bool = True, allow_removal: bool = False,
                        annotation=()) -> AcceptResult:
     """Accept reviewed suggestions (`fmt` "records": a folder of layer files as `suggest` writes them;

@@ -112,6 +112,7 @@ def _texts(repo) -> dict[str, str]:
     return texts
 
 
+@safeio.holds_repository("docs")
 def refresh_docs(repo, write: bool = True) -> list[str]:
     """The documents whose generated blocks were (or, without write, would be) changed."""
     texts = _texts(repo)

@@ -15,7 +15,7 @@ from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.sources.canonical import canonical_text
 from zoomnews.sources.jsonl import read_jsonl
 from zoomnews.repo import RAW_DIR
-from zoomnews.safeio import read_bytes, write_files
+from zoomnews.safeio import holds_repository, read_bytes, write_files
 from zoomnews.sources.schemas import load_kinds
 from zoomnews.sources.corpus import check_doc_id, decode_raw
 
@@ -35,6 +35,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40].strip("-")
 
 
+@holds_repository("new-document")
 def new_document(repo, file: Path, outlet: str, url: str | None, published: str, title: str | None = None,
                  doc_id: str | None = None) -> Registered:
     """Register `file`: its bytes copied to corpus/raw/<doc_id>.txt and a record added to
