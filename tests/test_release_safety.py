@@ -365,3 +365,43 @@ def test_scaffold_replaces_only_what_it_made(tmp_path):
     (made.root / "corpus" / "scratch.txt").write_text("x", encoding="utf-8")
     again = scaffold(made.root, ROOT / "schema", version="2.0.0")
     assert again.dataset_version == "2.0.0" and not (made.root / "corpus" / "scratch.txt").exists()
+
+
+def _append(relative: str, data: bytes):
+    return lambda root: (root / relative).write_bytes((root / relative).read_bytes() + data)
+
+
+def _drop_version(root):
+    path = root / "pyproject.toml"
+    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if "dataset-version" not in line), encoding="utf-8")
+
+
+PROJECT_FILE_BREAKS = {  # name: (change, the problem, the commands that read the file and refuse)
+    "README not UTF-8": (_append("README.md", b"\xff"), ("README.md", "ZN102"), ("build", "release", "docs")),
+    "CHANGELOG not UTF-8": (_append("CHANGELOG.md", b"\xff"), ("CHANGELOG.md", "ZN102"), ("release",)),
+    "pyproject not TOML": (_append("pyproject.toml", b"garbage = = =\n"), ("pyproject.toml", "ZN509"), ("build", "release")),
+    "pyproject without dataset-version": (_drop_version, ("pyproject.toml", "ZN509"), ("build",)),  # (release sets it)
+    "card header not YAML": (lambda root: (root / "README.md").write_text("---\nconfigs: [\n---\n", encoding="utf-8"), ("README.md", "ZN502"),
+                             ("build", "release")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_FILE_BREAKS))
+def test_a_broken_project_file_is_a_coded_problem_for_every_command(repo_copy, name):
+    """The card, changelog and pyproject.toml are read by build, release and docs: each broken one
+    was a traceback (UnicodeDecodeError, TOMLDecodeError, KeyError); now a coded problem naming the
+    file, and nothing written."""
+    change, (file, code), refusing = PROJECT_FILE_BREAKS[name]
+    (repo_copy.root / "annotations/entities.jsonl").write_text(  # a change, so that release has something to release
+        "".join((repo_copy.root / "annotations/entities.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    change(repo_copy.root)
+    if file != "CHANGELOG.md":  # validate reads the card and pyproject.toml too
+        assert (file, code) in {(p.file, p.code) for p in validate_repo(repo_copy).problems}
+    before = tracked(repo_copy.root)
+    root = str(repo_copy.root)
+    for args in (["build", root, "--version", "9.9.9"], ["release", root, "--bump", "patch"], ["docs", "--repo", root]):
+        out = CliRunner().invoke(main, args)
+        assert "Traceback" not in out.output and (out.exception is None or isinstance(out.exception, SystemExit)), (args, out.output, out.exception)
+        if args[0] in refusing:
+            assert out.exit_code == 1 and code in out.output and file in out.output, (args, out.output)
+            assert tracked(repo_copy.root) == before, args

@@ -75,9 +75,24 @@ class CorpusRepo:
 
     @property
     def dataset_version(self) -> str:
-        """The version `build` writes: [tool.zoomnews] dataset-version in pyproject.toml."""
-        with open(self.root / "pyproject.toml", "rb") as f:
-            return tomllib.load(f)["tool"]["zoomnews"]["dataset-version"]
+        """The version `build` writes: [tool.zoomnews] dataset-version in pyproject.toml (ZN509 when
+        the file is not TOML or holds no such version; ZN101 when it is missing)."""
+        from zoomnews import safeio
+
+        try:
+            text = safeio.read_text(self.root / "pyproject.toml", "pyproject.toml")
+        except FileNotFoundError:
+            raise ZoomnewsError(Problem("pyproject.toml", None, "ZN101", "missing; it holds [tool.zoomnews] dataset-version")) from None
+        try:
+            version = tomllib.loads(text)["tool"]["zoomnews"]["dataset-version"]
+        except tomllib.TOMLDecodeError as e:
+            at = re.search(r"\(at line (\d+), column \d+\)", str(e))
+            raise ZoomnewsError(Problem("pyproject.toml", int(at.group(1)) if at else None, "ZN509", f"not TOML: {e}")) from None
+        except (KeyError, TypeError):
+            raise ZoomnewsError(Problem("pyproject.toml", None, "ZN509", "no [tool.zoomnews] dataset-version")) from None
+        if not isinstance(version, str) or not SEMVER.match(version):
+            raise ZoomnewsError(Problem("pyproject.toml", None, "ZN509", f"[tool.zoomnews] dataset-version {version!r} is not MAJOR.MINOR.PATCH"))
+        return version
 
     @property
     def ledger_path(self) -> Path:

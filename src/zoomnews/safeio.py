@@ -252,8 +252,14 @@ def _chunks(fd: int, shown: str, size: int, most: int, start: int, stop: int | N
 
 
 def read_text(path: str | Path, label: str | None = None, follow: bool = True) -> str:
-    """read_bytes, decoded as UTF-8 (invalid UTF-8 raises UnicodeDecodeError for the caller to place)."""
-    return read_bytes(path, label, follow).decode("utf-8")
+    """read_bytes, decoded as UTF-8 (invalid UTF-8 is ZN102, naming the line and byte)."""
+    data = read_bytes(path, label, follow)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        raise ZoomnewsError(Problem(str(label or path), data.count(b"\n", 0, e.start) + 1, "ZN102",
+                                    f"not UTF-8: invalid byte at byte {e.start - line_start} of the line")) from None
 
 
 # --- writing ------------------------------------------------------------------------------------

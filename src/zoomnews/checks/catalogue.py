@@ -78,6 +78,8 @@ _CHECKS = [
           "Released versions are immutable: restore the release (or the ledger) from version control."),
     Check("ZN508", 5, "release-interrupted", "No release is half-done: an interrupted `zoomnews release` leaves a journal that names its step.",
           "Run `zoomnews release --recover`: it finishes the release when its files are complete, else rolls back to the previous state (a journal it cannot read or trust is removed by hand, after restoring what `git status` shows)."),
+    Check("ZN509", 5, "dataset-version", "pyproject.toml is TOML whose [tool.zoomnews] dataset-version is MAJOR.MINOR.PATCH: the version `zoomnews build` writes.",
+          "Fix pyproject.toml (`zoomnews release` sets the version; restore the file from git if unsure)."),
     # Level 9: refused operations
     Check("ZN901", 9, "release-exists", "An existing release version is never overwritten with different content.",
           "Cut a new version with `zoomnews release --bump patch|minor|major`."),

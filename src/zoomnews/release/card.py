@@ -7,6 +7,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from zoomnews.errors import Problem, ZoomnewsError
+
 # `datasets` (and zoomnews.release.configs, which imports it) only where a card is written: `validate`
 # reads card_version and must not pay half a second to import it.
 
@@ -17,10 +19,21 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def split_card(text: str) -> tuple[dict, str]:
+    """The README's YAML header (the dataset card's metadata) and the text after it. A header that is
+    not closed or not a YAML mapping is ZN502: every reader of the card needs it."""
     if not text.startswith(FENCE):
         return {}, text
-    end = text.index("\n" + FENCE, len(FENCE) - 1)
-    return yaml.load(text[len(FENCE): end + 1], Loader=SAFE_LOADER) or {}, text[end + 1 + len(FENCE):]
+    end = text.find("\n" + FENCE, len(FENCE) - 1)
+    if end < 0:
+        raise ZoomnewsError(Problem("README.md", 1, "ZN502", f"the card's YAML header is not closed by a {FENCE.strip()} line"))
+    try:
+        header = yaml.load(text[len(FENCE): end + 1], Loader=SAFE_LOADER) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ZoomnewsError(Problem("README.md", mark.line + 2 if mark else 1, "ZN502", f"the card's YAML header is not YAML: {getattr(e, 'problem', None) or e}")) from None
+    if not isinstance(header, dict):
+        raise ZoomnewsError(Problem("README.md", 2, "ZN502", "the card's YAML header is not a mapping of fields"))
+    return header, text[end + 1 + len(FENCE):]
 
 
 def join_card(header: dict, body: str) -> str:
@@ -100,11 +113,15 @@ def point_card_at(repo, version: str) -> bool:
 
 def card_version(repo) -> str | None:
     """The release the README's default config points at."""
-    header, _ = split_card(repo.readme.read_text(encoding="utf-8")) if repo.readme.exists() else ({}, "")
-    for entry in header.get("configs", []):
-        path = entry["data_files"][0]["path"]
-        path = path[0] if isinstance(path, list) else path
-        parts = path.split("/")
+    header, _ = split_card(read_readme(repo))
+    configs = header.get("configs")
+    for entry in configs if isinstance(configs, list) else []:
+        try:
+            path = entry["data_files"][0]["path"]
+            path = path[0] if isinstance(path, list) else path
+            parts = path.split("/")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue  # (not a config pointing anywhere: ZN502 says the card points at no release)
         if len(parts) > 2 and parts[0] == "releases":
             return parts[1]
     return None

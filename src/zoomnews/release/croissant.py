@@ -56,7 +56,9 @@ RAI = {
 
 
 def _card(repo) -> dict:
-    header, _ = split_card(repo.readme.read_text(encoding="utf-8")) if repo.readme.exists() else ({}, "")
+    from zoomnews.release.card import read_readme
+
+    header, _ = split_card(read_readme(repo))
     return header
 
 
@@ -79,8 +81,12 @@ def _fields(mlc, config: str, features: dict) -> tuple[list, list[str]]:
 
 def release_date(repo, version: str) -> datetime.datetime | None:
     """The date CHANGELOG.md gives the release (`## 1.0.0 — 2026-11-24`): a source, so rebuilds agree."""
-    path = repo.root / "CHANGELOG.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    from zoomnews import safeio
+
+    try:
+        text = safeio.read_text(repo.root / "CHANGELOG.md", "CHANGELOG.md")
+    except FileNotFoundError:
+        text = ""
     match = re.search(rf"^## {re.escape(version)} — (\d{{4}}-\d{{2}}-\d{{2}})\s*$", text, re.MULTILINE)
     return datetime.datetime.fromisoformat(match.group(1)) if match else None
 

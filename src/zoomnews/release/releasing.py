@@ -189,8 +189,13 @@ def pyproject_text(text: str | None, version: str) -> str:
     """pyproject.toml's `text` with [tool.zoomnews] dataset-version set to `version` (comments and layout kept)."""
     if text is None:
         raise ZoomnewsError(Problem("pyproject.toml", None, "ZN101", "missing; it holds [tool.zoomnews] dataset-version"))
-    document = tomlkit.parse(text)
-    document["tool"]["zoomnews"]["dataset-version"] = version
+    try:
+        document = tomlkit.parse(text)
+        document["tool"]["zoomnews"]["dataset-version"] = version
+    except tomlkit.exceptions.ParseError as e:
+        raise ZoomnewsError(Problem("pyproject.toml", e.line, "ZN509", f"not TOML: {e}")) from None
+    except (tomlkit.exceptions.TOMLKitError, KeyError, TypeError):
+        raise ZoomnewsError(Problem("pyproject.toml", None, "ZN509", "no [tool.zoomnews] table to hold dataset-version")) from None
     return tomlkit.dumps(document)
 
 
