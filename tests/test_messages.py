@@ -702,3 +702,22 @@ def test_misnamed_documents_pairs_near_names_one_to_one(registered, present, unr
     for a, b in pairs.items():  # no free name was nearer to a paired one than its partner
         assert all(ratio(a, c) <= ratio(a, b) for c in unregistered - set(pairs.values()))
         assert all(ratio(c, b) <= ratio(a, b) for c in unraw - set(pairs))
+
+
+@pytest.mark.parametrize("change, told", [
+    (lambda lines: [lines[0], "null\n", *lines[1:]], (2, "ZN103", "a JSON null, not an object")),
+    (lambda lines: [lines[0], "[]\n", *lines[1:]], (2, "ZN103", "a JSON array, not an object")),
+    (lambda lines: [lines[0], '"zoom"\n', *lines[1:]], (2, "ZN103", "a JSON string, not an object")),
+    (lambda lines: [lines[0], lines[1][:len(lines[1]) // 2] + "\n", *lines[2:]], (2, "ZN103", "is never closed (a line cut short?)")),
+    (lambda lines: [*lines[:-1], lines[-1].rstrip("\n")], (None, "ZN307", "the file's last line has no newline at its end")),
+])
+def test_a_broken_line_is_told_in_json_terms(repo_copy, change, told):
+    """Messages name JSON's types (was: "a JSON NoneType", "a JSON list"), a cut line as cut (was:
+    "Unterminated string starting at at column 88"), and a missing final newline as such (was: "not in
+    canonical form (record order, key order or spacing)")."""
+    lines = lines_of(repo_copy, ENTITIES)
+    write_lines(repo_copy, ENTITIES, change(lines))
+    line, code, message = told
+    line = line or len(lines)
+    [problem] = validate_repo(repo_copy, releases=False).problems
+    assert (problem.line, problem.code) == (line, code) and message in problem.message, str(problem)

@@ -66,6 +66,10 @@ MISTAKES = {
     "CR in both ranges": lambda repo: (edit(repo, "annotations/quotes.jsonl", 1, lambda line: line.replace("\n", "\r\n")),
                                        edit(repo, "annotations/quotes.jsonl", -2, lambda line: line.replace("\n", "\r\n"))),
     "no final newline": lambda repo: repo.path("corpus/articles.jsonl").write_bytes(repo.path("corpus/articles.jsonl").read_bytes()[:-1]),
+    # a layer annotated only for the first range's documents: the last range reads none of it (and
+    # `--jobs 2` missed the missing newline, exit 0)
+    "no final newline in a file the last range has no line of": lambda repo: repo.path("annotations/quotes.jsonl").write_bytes(
+        b"".join(line.encode() for line in lines_of(repo, "annotations/quotes.jsonl")[:at_the_cut(repo, "annotations/quotes.jsonl")])[:-1]),
     "a document's file unsorted": lambda repo: swap(repo, "corpus/documents.jsonl", 3),
     "broken JSON at the cut": lambda repo: insert(repo, "annotations/entities.jsonl", at_the_cut(repo, "annotations/entities.jsonl"), "{broken\n"),
     # each range opens every file: what is wrong with a whole file was said once per range

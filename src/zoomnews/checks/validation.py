@@ -300,7 +300,10 @@ def _file_problems(kind, parts: list[FileSummary]) -> list[Problem]:
     for above, below in zip(parts, parts[1:]):
         if above.last is not None and below.head is not None and below.head[0] < above.last:
             lines.append(below.head[1])
-    return problems + form_problem(kind, lines, parts[-1].lines if parts[-1].missing_final_newline else None, problems)
+    # the range that read the file's last line (not always the last range: when every row belongs to
+    # earlier documents, the last range reads nothing and `--jobs 2` missed the missing newline)
+    unended = next((part.lines for part in parts if part.missing_final_newline), None)
+    return problems + form_problem(kind, lines, unended, problems)
 
 
 def _in_processes(repo: CorpusRepo, ranges: list[tuple[int, int]], block_size: int, here, consumer=None, progress=None, pool=None,

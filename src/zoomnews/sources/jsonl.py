@@ -170,7 +170,7 @@ def _strict_record(line: str, number: int, label: str, decoders: _Decoders, prob
         problems.append(Problem(label, number, "ZN103", _syntax_message(line, e)))
         return None
     if not isinstance(record, dict):
-        problems.append(Problem(label, number, "ZN103", f"a JSON {type(record).__name__}, not an object"))
+        problems.append(Problem(label, number, "ZN103", f"a JSON {JSON_TYPE_NAMES.get(type(record), type(record).__name__)}, not an object"))
         return None
     where = lone_surrogate(record) if SURROGATE_ESCAPE.search(line) else None
     if where is not None:
@@ -242,6 +242,9 @@ def unsafe_path(path: Path, root: Path) -> str | None:
     return None
 
 
+JSON_TYPE_NAMES = {type(None): "null", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
 def _syntax_message(line: str, error: Exception) -> str:
     """What is wrong with a line that is not JSON, said the way a contributor fixes it."""
     if not line.strip():
@@ -253,7 +256,9 @@ def _syntax_message(line: str, error: Exception) -> str:
             return f"not a JSON object: {what} after the record's closing brace, at column {error.colno}"
         if error.msg.startswith("Expecting property name") and line[:error.pos].rstrip().endswith(","):
             return f"not a JSON object: a comma before the closing brace, at column {error.colno}"
-        return f"not a JSON object: {error.msg} at column {error.colno}"
+        if error.msg.startswith("Unterminated string"):  # (json's own "Unterminated string starting at": the line was cut)
+            return f"not a JSON object: a string opened at column {error.colno} is never closed (a line cut short?)"
+        return f"not a JSON object: {error.msg}, at column {error.colno}"
     return f"not a JSON object: {_short(error)}"
 
 

@@ -158,6 +158,8 @@ def form_problem(kind, lines: list[int], unended: int | None, problems: list[Pro
     it lacks its newline; unless it could not be read at all (a last line cut short is one mistake:
     its ZN103 asks for the newline too)."""
     if unended is not None and not any(p.line == unended and p.code in UNREAD_LINE for p in problems):
+        if not lines:  # (the last line: any other line out of form comes first)
+            return [Problem(kind.source, unended, "ZN307", "not in canonical form: the file's last line has no newline at its end")]
         lines = [*lines, unended]
     return [Problem(kind.source, min(lines), "ZN307", "not in canonical form (record order, key order or spacing)")] if lines else []
 
