@@ -98,6 +98,8 @@ BREAKERS = {
     "ZN506": lambda r: manifest_edit(r, lambda m: {**m, "version": "1.2.3"}),
     "ZN507": lambda r: (r.release_dir(r.dataset_version) / "manifest.json").unlink(),
     "ZN508": lambda r: r.journal_path.write_text("{}", encoding="utf-8"),
+    "ZN509": lambda r: (r.root / "pyproject.toml").write_text((r.root / "pyproject.toml").read_text(encoding="utf-8").replace(
+        f'dataset-version = "{r.dataset_version}"', 'dataset-version = "1.2"'), encoding="utf-8"),
 }
 
 
@@ -144,7 +146,7 @@ def test_failing_fixture(repo_copy, code):
     codes = {p["code"] for p in problems} or {line.split()[2] for line in result.output.splitlines() if " ZN" in line}
     assert code in codes, result.output[:2000]
     for p in problems:
-        assert p["file"] and (p["file"].startswith(("corpus/", "annotations/", "schema/", "releases/", "README.md")))
+        assert p["file"] and (p["file"].startswith(("corpus/", "annotations/", "schema/", "releases/", "README.md", "pyproject.toml")))
 
 
 def test_explain_documents_every_code():

@@ -237,7 +237,7 @@ def test_a_mistyped_doc_id_is_streamed_past_not_read_whole(synthetic, edits_and_
         record["doc_id"] = typo
         lines[i] = json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n"
         repo.path(relative).write_text("".join(lines), encoding="utf-8")
-    expected = validation._validate(repo, 1, 1000, whole=True).problems
+    expected = validation.sort_problems(validation.one_per_mistake(validation._validate(repo, 1, 1000, whole=True).problems))
     whole = []
     passes = validation._validate
     with pytest.MonkeyPatch.context() as patch:
@@ -266,3 +266,41 @@ def test_a_stray_last_in_a_read_does_not_stop_the_stream(corpus, monkeypatch):
     expected = [(relative, None, "ZN306"), (relative, k + 1, "ZN401")]  # (the zone's document has a gap where it was)
     for block in (1, 1000):
         assert [(p.file, p.line, p.code) for p in validate_repo(corpus, releases=False, block_documents=block).problems] == expected, block
+
+
+@given(named=st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12).map(sorted),
+       strays=st.lists(st.tuples(st.integers(0, 12), st.integers(1, 5)), max_size=4),
+       doc_id=st.sampled_from(["", "a", "b", "c", "d", "e"]), padding=st.integers(0, 70_000))
+@example(named=["a", "c"], strays=[(1, 5)], doc_id="a", padding=70_000)  # a run of strays longer than a read
+def test_a_cut_passes_over_strays_as_the_brute_force_does(tmp_path_factory, named, strays, doc_id, padding):
+    """cut_at with strays (rows naming no document, held back by LayerStream) against a brute force:
+    a line's place is the doc_id of the first named line at or after it; the cut is at the first line
+    placed after `doc_id`. More than STRAYS_PASSED strays in a row: CannotCut (one range instead)."""
+    from zoomnews.checks.validation import CannotCut
+
+    lines = [(d, True) for d in named]
+    for at, run in sorted(strays, reverse=True):
+        lines[min(at, len(lines)):min(at, len(lines))] = [(f"x{k}", False) for k in range(run)]
+    text = "".join(json.dumps({"doc_id": d, "pad": "p" * (padding if not known else 3)}, separators=(", ", ": ")) + "\n" for d, known in lines)
+    path = tmp_path_factory.mktemp("cut") / "layer.jsonl"
+    path.write_text(text, encoding="utf-8")
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line.encode()))
+    place = [next((d for d, known in lines[i:] if known), None) for i in range(len(lines))]
+    expected = next((starts[i] for i in range(len(lines)) if place[i] is None or place[i] > doc_id), starts[-1])
+    longest, run = 0, 0
+    for _, known in lines:
+        run = 0 if known else run + 1
+        longest = max(longest, run)
+    documents = set(named)
+    original = validation.STRAYS_PASSED
+    validation.STRAYS_PASSED = 3
+    try:
+        got = cut_at(path, doc_id, documents)
+    except CannotCut:
+        assert longest > 3
+        return
+    finally:
+        validation.STRAYS_PASSED = original
+    assert got == expected

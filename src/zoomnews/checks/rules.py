@@ -372,15 +372,19 @@ def unknown_articles(block: Block, kind: str, rows: np.ndarray) -> Flags:
     for key, found in named.items():
         doc_id, index = key.split("\x00")
         told = index == "0" and doc_id in block.index.doc_ids  # ZN413 names it, on the document
-        lines = [int(table.column(LINE)[j].as_py()) for j in found[1:LINES_SHOWN + 1]]
-        rest = f" and {len(found) - 1 - len(lines)} more" if len(found) - 1 > len(lines) else ""
-        also = f" (so do line{'s' if len(found) > 2 else ''} {', '.join(map(str, lines))}{rest})" if lines else ""
+        also = so_do_lines([int(table.column(LINE)[j].as_py()) for j in found[1:LINES_SHOWN + 1]], len(found) - 1)
         flags.extend((j, None if told or j != found[0] else block.problem(
             kind, j, "ZN404", f"article {index} of {doc_id} is not in corpus/articles.jsonl{also}", field="article_index")) for j in found)
     return flags
 
 
-LINES_SHOWN = 5  # other lines a ZN404 names (it counts the rest)
+LINES_SHOWN = 5  # other lines a problem said once for several names (it counts the rest)
+
+
+def so_do_lines(shown: list[int], others: int) -> str:
+    """" (so do lines 39, 40 and 3 more)": the other lines a problem speaks for, the first few by number."""
+    rest = f" and {others - len(shown)} more" if others > len(shown) else ""
+    return f" (so do line{'s' if others > 1 else ''} {', '.join(map(str, shown))}{rest})" if shown else ""
 
 
 # ---------------------------------------------------------------- level 3: spans

@@ -99,8 +99,8 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
     from zoomnews.checks.rules import Block, run_rules
     from zoomnews.checks.span_arrays import Documents
     from zoomnews.sources.corpus import misnamed_documents
-    from zoomnews.checks.validation import (Report, check_documents, document_kinds, know_raw_files, raw_listing, registry_index, registry_kinds,
-                                            sort_problems, stray_sources)
+    from zoomnews.checks.validation import (Report, check_documents, document_kinds, know_raw_files, one_per_mistake, raw_listing, registry_index,
+                                            registry_kinds, sort_problems, stray_sources)
 
     kinds = load_kinds(repo)
     grouped, registries = document_kinds(kinds), registry_kinds(kinds)
@@ -191,4 +191,4 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
         from zoomnews.checks.releases import check_releases
 
         problems.extend(check_releases(repo))
-    return Report(sort_problems(problems), {name: counts.get(name, 0) for name in kinds})
+    return Report(sort_problems(one_per_mistake(problems)), {name: counts.get(name, 0) for name in kinds})
