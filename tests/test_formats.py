@@ -329,7 +329,8 @@ def test_spacy_edits_of_ents_and_span_groups_come_back_as_exactly_those_edits(sp
             span = doc[start: start + 1 + b % 3]
             layer = "entity" if view == "ents" else GROUP_LAYER[view]
             key = (layer, span.start_char, span.end_char)
-            if key in records or key in added or (view == "ents" and any(s.start < span.end and span.start < s.end for s, _ in spans)):
+            # (a span added where one was removed is that record relabelled: spaCy keeps no ids to tell them apart)
+            if key in records or key in added or key in touched or (view == "ents" and any(s.start < span.end and span.start < s.end for s, _ in spans)):
                 continue
             added[key] = choices[layer][b % len(choices[layer])]
             spans.append((doc.char_span(span.start_char, span.end_char, label=added[key]), None))

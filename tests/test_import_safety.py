@@ -328,6 +328,12 @@ MALFORMED = {
     "brat-unlinked-cue": (BRAT, ann(lambda lines: lines.pop(first(lines, "R1\t"))), "ZN602"),
     "brat-event-line": (BRAT, ann(lambda lines: lines.insert(0, "E1\tCue:T1")), "ZN602"),
     "brat-attribute-line": (BRAT, ann(lambda lines: lines.insert(0, "A1\tNegated T1")), "ZN602"),
+    # values the layer's schema rejects, set through a tool's note or attribute (they were written, and only validate said so)
+    "brat-note-article-index-text": (BRAT, ann(edit_note("article_index", "abc")), "ZN201"),
+    "ls-text-area-article-index-text": (LS, ls(lambda t: next(r for r in task_results(t) if r["from_name"] == "zone.article_index")["value"]
+                                               .__setitem__("text", ["abc"])), "ZN201"),
+    "xmi-method-not-in-schema": (XMI, xmi('method="manual"', 'method="yolo"'), "ZN201"),
+    "xmi-entity-id-a-path": (XMI, xmi('entity_id="china"', 'entity_id="../../x"'), "ZN201"),
     "brat-T-twice": (BRAT, ann(lambda lines: lines.insert(1, lines[0])), "ZN602"),
     "brat-ann-is-a-folder": (BRAT, make_dir(f"{DOC}.ann"), "ZN114"),
     "brat-txt-missing": (BRAT, lambda f: (f / f"{DOC}.txt").unlink(), "ZN602"),

@@ -444,6 +444,15 @@ def test_new_document_killed_leaves_each_file_old_or_new_and_validate_names_a_ha
         assert result.returncode < 0, result.stderr  # killed
         if files != old and files != new:
             assert not validate_repo(repo, releases=False).ok, f"step {step}: a half state passes validate"
+        # the same command again finishes what the killed one began (it was refused: ZN105 or ZN402),
+        # and clears the temporary files the kill left beside the files it writes
+        rerun = run_cli("new-document", capture, *NEW_DOC, "--repo", repo.root)
+        if files == new:  # killed after its last replacement: nothing left to do
+            assert rerun.returncode == 1 and "already registered, with these very bytes" in rerun.stderr, rerun.stderr
+            continue
+        assert rerun.returncode == 0 and new_document_files(repo) == new, f"step {step}: {rerun.stderr}"
+        assert not list((repo.root / "corpus").rglob(f"{safeio.TEMP_PREFIX}*")), f"step {step}"
+        assert validate_repo(repo, releases=False).problems == validate_repo(done, releases=False).problems
         shutil.rmtree(repo.root)
     else:
         raise AssertionError("new-document never finished")

@@ -342,9 +342,12 @@ def test_a_file_that_grows_while_read_is_read_to_its_new_end(tmp_path, size):
 
 
 def test_read_text_refuses_invalid_utf8(tmp_path):
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe")
-    with pytest.raises(UnicodeDecodeError):
-        safeio.read_text(tmp_path / "bad.txt")
+    """ZN102 naming the line and byte (a UnicodeDecodeError reached users as a traceback)."""
+    (tmp_path / "bad.txt").write_bytes(b"fine\nalso \xff\xfe\n")
+    with pytest.raises(ZoomnewsError) as error:
+        safeio.read_text(tmp_path / "bad.txt", "bad.txt")
+    [problem] = error.value.problems
+    assert (problem.file, problem.line, problem.code) == ("bad.txt", 2, "ZN102") and "byte 5 of the line" in problem.message
 
 
 # --- file modes ---------------------------------------------------------------------------------

@@ -372,6 +372,8 @@ def write_files(files: Mapping[Path, bytes | str], root: str | Path) -> None:
             fault_point(f"{current}: replaced")
         for folder in {target.parent for target in targets}:
             fsync_folder(folder)
+        if os.path.realpath(root) in _WRITING:
+            _clear_leftovers(targets)
     except BaseException as e:
         _put_back(backups)
         if isinstance(e, OSError):
@@ -384,6 +386,21 @@ def write_files(files: Mapping[Path, bytes | str], root: str | Path) -> None:
 
 
 _NEW = "new"  # _backup: there was no file to keep
+
+
+def _clear_leftovers(targets) -> None:
+    """Remove the temporary files (and hard-linked old bytes) that a killed write of these targets
+    left beside them. Only while this process holds the repository (`writing`): no other zoomnews
+    writer is at work there, so such a file is a leftover, never another's write in progress, and
+    the targets it belonged to are whole (old or new) already."""
+    for folder in {target.parent for target in targets}:
+        prefixes = tuple(f"{TEMP_PREFIX}{target.name[:40]}-" for target in targets if target.parent == folder)
+        try:
+            names = [entry.name for entry in os.scandir(folder) if entry.name.startswith(prefixes) and not entry.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for name in names:
+            _remove_quietly(folder / name)
 
 
 def _backup(target: Path) -> Path | str | None:

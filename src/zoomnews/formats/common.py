@@ -453,7 +453,12 @@ def check_records(bundle: Bundle, kinds, at: At) -> None:
     """The last gate before records are written, whatever the format: every record is plain JSON with
     exactly its layer's fields, belongs to a document of the import, has a valid id unique in its
     document and layer, a known label, and its spans (a quotation's cue and source too) are non-empty
-    integer code-point ranges whose stored text is the document's text there."""
+    integer code-point ranges whose stored text is the document's text there; and every value given
+    validates against its layer's JSON Schema (ZN201: an article_index "abc", a method "yolo" or an
+    entity_id "../../x" from a tool's note was written, and only validate said so)."""
+    from zoomnews.sources.tables import schema_problems
+
+    failing = []
     for layer in SPAN_KINDS:
         seen = set()
         for n, record in enumerate(bundle.layers[layer]):
@@ -475,6 +480,12 @@ def check_records(bundle: Bundle, kinds, at: At) -> None:
             if layer == "quote":
                 for part in SPAN_PARTS:
                     stored_span(record, f"{part}_", bundle.texts[doc], where.inside(part))
+            # (a value left empty, null, is not refused: a region drawn in the tool has no annotator or
+            # method yet; it is written, and validate and accept name what it lacks)
+            failing += [replace(p, file=where.file, line=where.line, message=f"{where.what}: {p.message}" if where.what else p.message)
+                        for p in schema_problems(kinds[layer], where.file, where.line, record)[0] if record.get(p.field) is not None]
+    if failing:
+        raise ZoomnewsError(failing)
 
 
 def stored_span(record: dict, prefix: str, text: str, at: At) -> None:

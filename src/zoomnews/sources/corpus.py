@@ -15,7 +15,7 @@ import numpy as np
 from zoomnews.errors import Problem, ZoomnewsError
 from zoomnews.sources.jsonl import read_jsonl_canonical, unsafe_path
 from zoomnews.repo import RAW_DIR, CorpusRepo
-from zoomnews.safeio import read_bytes
+from zoomnews.safeio import TEMP_PREFIX, read_bytes
 from zoomnews.sources.schemas import Kind, load_kinds
 
 
@@ -232,7 +232,9 @@ def raw_files(repo: CorpusRepo, registered: bool) -> tuple[RawFiles, list[Proble
             label = f"{RAW_DIR}/{name}"
             if not raw_name_ok(name):
                 label = f"{RAW_DIR}/{name!r}" if not name.isprintable() else label
-                problems.append(Problem(label, None, "ZN112", "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
+                problems.append(Problem(label, None, "ZN112", "a temporary file a killed zoomnews command left (the files it wrote are each old or new): remove it"
+                                        if name.startswith(TEMP_PREFIX) else
+                                        "raw file names are <doc_id>.txt: lower-case letters, digits and inner hyphens, at most 64 characters"))
             elif entry.is_symlink():
                 problems.append(Problem(label, None, "ZN111", "a symbolic link; zoomnews reads the real file only"))
             elif not entry.is_file(follow_symlinks=False):

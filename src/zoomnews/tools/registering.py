@@ -41,7 +41,8 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     """Register `file`: its bytes copied to corpus/raw/<doc_id>.txt and a record added to
     corpus/documents.jsonl and corpus/articles.jsonl, the three files written in one safeio.write_files
     call (all encoded first; an error leaves all three as they were, a kill leaves each old or new and
-    validate names a half state, e.g. a raw file not registered, ZN105)."""
+    validate names a half state, e.g. a raw file not registered, ZN105; the same command run again
+    finishes it, see _check_new)."""
     file = Path(file)
     data = _read_capture(file)
     text, problems = decode_raw(data, str(file))
@@ -54,7 +55,7 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     documents = _records(repo, kinds["document"])
     articles = _records(repo, kinds["article"])
     sha256 = hashlib.sha256(data).hexdigest()
-    _check_new(repo, doc_id, sha256, documents)
+    done = _check_new(repo, doc_id, sha256, data, documents, articles)
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     document = {
         "doc_id": doc_id, "source_file": file.name if kinds["document"].matches("source_file", file.name) else f"{doc_id}.txt",
@@ -74,10 +75,10 @@ def new_document(repo, file: Path, outlet: str, url: str | None, published: str,
     if wrong:
         raise ZoomnewsError(wrong)
     raw = f"{RAW_DIR}/{doc_id}.txt"
-    write_files({
+    write_files({  # (all three, also those a killed run wrote already: the same bytes again, and its leftovers cleared)
         Path(raw): data,
-        Path(kinds["document"].source): canonical_text(documents + [document], kinds["document"]),
-        Path(kinds["article"].source): canonical_text(articles + [article], kinds["article"]),
+        Path(kinds["document"].source): canonical_text(documents + ([] if "document" in done else [document]), kinds["document"]),
+        Path(kinds["article"].source): canonical_text(articles + ([] if "article" in done else [article]), kinds["article"]),
     }, repo.root)
     todo = [f"{source}: {doc_id}: {k}" for source, record in (("corpus/documents.jsonl", document), ("corpus/articles.jsonl", article))
             for k, v in record.items() if isinstance(v, str) and v.startswith(TODO)]
@@ -117,13 +118,36 @@ def _records(repo, kind) -> list[dict]:
     return [record for _, record in records]
 
 
-def _check_new(repo, doc_id: str, sha256: str, documents: list[dict]) -> None:
-    """Refuse a doc_id or a capture already in the corpus, and a raw file already in the doc_id's place."""
-    if any(record.get("doc_id") == doc_id for record in documents):
-        raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered; pass another --doc-id"))
-    if os.path.lexists(repo.raw_path(doc_id)):
-        raise ZoomnewsError(Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN105", "a raw file is already there, not registered; remove it or pass another --doc-id"))
+def _check_new(repo, doc_id: str, sha256: str, data: bytes, documents: list[dict], articles: list[dict]) -> set[str]:
+    """Refuse a doc_id or a capture already in the corpus, and a raw file already in the doc_id's place.
+    What a run with these very bytes left when it was killed (its three files are each old or new) is
+    not refused: the parts already there ("raw", "document", "article") are returned, and the rerun
+    writes the others."""
+    registered = next((record for record in documents if record.get("doc_id") == doc_id), None)
+    raw = repo.raw_path(doc_id)
+    done = set()
+    if registered is not None:
+        if registered.get("sha256") != sha256:
+            raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered, with other bytes",
+                                        suggestion="Pass another --doc-id."))
+        done.add("document")
+    if os.path.lexists(raw):
+        try:
+            same = read_bytes(raw, f"{RAW_DIR}/{doc_id}.txt", follow=False) == data  # (a link or FIFO is refused, not followed)
+        except (OSError, ZoomnewsError):
+            same = False
+        if not same:
+            raise ZoomnewsError(Problem(f"{RAW_DIR}/{doc_id}.txt", None, "ZN105", "a raw file is already there, not registered; remove it or pass another --doc-id"))
+        done.add("raw")
+    if any(record.get("doc_id") == doc_id and record.get("article_index") == 0 for record in articles):
+        done.add("article")
+    if done == {"document", "raw", "article"}:
+        raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"{doc_id} is already registered, with these very bytes",
+                                    suggestion="Nothing to register."))
     for record in documents:
-        if record.get("sha256") == sha256:
+        if record.get("sha256") == sha256 and record.get("doc_id") != doc_id:
             raise ZoomnewsError(Problem("corpus/documents.jsonl", None, "ZN402", f"this capture is already registered as {record.get('doc_id')}",
                                         suggestion="Nothing to register: the corpus has these very bytes."))
+    return done
+
+
