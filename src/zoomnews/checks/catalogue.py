@@ -90,7 +90,7 @@ _CHECKS = [
     Check("ZN904", 9, "not-a-repository", "The path is a zoomnews corpus repository (has schema/ and corpus/).",
           "Run from a checkout, or pass it with --repo DIR."),
     Check("ZN909", 9, "unsafe-output", "A command writes only inside its root, never through a symbolic link, and never over files it did not create: an --out folder is new, empty or its own earlier output with no file added or changed since, and never a source folder or the repository itself.",
-          "Choose a new --out folder outside corpus/, annotations/, schema/ and releases/."),
+          "For --out, choose a new folder outside corpus/, annotations/, schema/ and releases/; in the repository, put the real folder or file where the symbolic link is."),
     Check("ZN910", 9, "environment", "The file system lets the command read and write (space left, writable, permitted), and a process it starts runs to its end; a failure leaves every file as it was.",
           "Free disk space, or fix permissions or the read-only mount (or what stopped the process it names), and run the command again: nothing was half-written."),
     Check("ZN911", 9, "release-locked", "One release at a time: `zoomnews release` holds releases/.lock while it writes.",
