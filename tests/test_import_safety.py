@@ -357,6 +357,9 @@ MALFORMED = {
     # CoNLL
     "conll-not-utf8": (CONLL, write("ner.conll", b"# doc_id = x\n\xff\tO\n"), "ZN602"),
     "conll-truncated": (CONLL, cut("ner.conll"), "ZN602"),
+    # one problem for the file, not a ZN602 per line (`O\r` is no tag) or "a token line before any # doc_id"
+    "conll-crlf": (CONLL, lambda f: (f / "ner.conll").write_bytes((f / "ner.conll").read_bytes().replace(b"\n", b"\r\n")), "ZN602"),
+    "conll-bom": (CONLL, lambda f: (f / "ner.conll").write_bytes(b"\xef\xbb\xbf" + (f / "ner.conll").read_bytes()), "ZN602"),
     "conll-token-not-next": (CONLL, lambda f: replace_in(f / "ner.conll", "Zoom\tB-ORG", "Zoomy\tB-ORG"), "ZN601"),
     "conll-bad-tag": (CONLL, lambda f: replace_in(f / "ner.conll", "Zoom\tB-ORG", "Zoom\tB-ORGANISATION"), "ZN602"),
     "conll-three-columns": (CONLL, lambda f: replace_in(f / "ner.conll", "Zoom\tB-ORG", "Zoom\tB-ORG\tX"), "ZN602"),
@@ -378,7 +381,7 @@ MALFORMED = {
 
 LINES = {"ls-not-json": 1, "doccano-not-json": 1, "doccano-end-56.7": 2, "brat-no-readable-line": 1, "brat-malformed-T": 1,
          "brat-T-text-differs": 1, "brat-event-line": 1, "brat-ann-not-utf8": 1, "conll-not-utf8": 2, "conll-bad-tag": 4,
-         "conll-token-before-doc": 1, "xmi-not-xml": 1}  # where the format has lines, the refusal names the one at fault
+         "conll-token-before-doc": 1, "xmi-not-xml": 1, "conll-crlf": 1, "conll-bom": 1}  # where the format has lines, the refusal names the one at fault
 
 
 @pytest.mark.parametrize("case", MALFORMED)
@@ -1140,3 +1143,13 @@ def test_spacy_every_refused_doc_is_named_in_one_run(shared_repo, export):
     told = sorted((p.code, next(n for n in refused_docs if f"Doc {n}" in str(p))) for p in error.value.problems)
     assert sorted(code for code, _ in told) == ["ZN601", "ZN606"] and sorted(n for _, n in told) == sorted(refused_docs), \
         [str(p) for p in error.value.problems]
+
+
+@pytest.mark.parametrize("change, said", [(lambda data: data.replace(b"\n", b"\r\n"), "CRLF line endings"),
+                                          (lambda data: b"\xef\xbb\xbf" + data, "byte-order mark")])
+def test_conll_line_endings_or_a_bom_are_one_problem(shared_repo, export, change, said):
+    folder = export(CONLL)
+    (folder / "ner.conll").write_bytes(change((folder / "ner.conll").read_bytes()))
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(shared_repo, CONLL, folder)
+    assert len(error.value.problems) == 1 and said in error.value.problems[0].message, error.value

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoomnews.formats.common import (CODEPOINTS, CUE, LABEL_FIELD, SPAN_KINDS, SOURCE, SPAN_PARTS, At, Bundle, Refusals, attributes,
-                                     doc_id, label, need, new_id, next_ids, numbered_lines, parse_json, parse_span_type,
+                                     doc_id, label, need, new_id, next_ids, parse_json, parse_span_type, plain_lines,
                                      read_text_file, record_id, settable, shown, span_type)
 
 CARRIES = SPAN_KINDS
@@ -117,10 +117,7 @@ def read_ann(ann: Path, text: str) -> Ann:
     refused line is named (read.refusals) and the others read on; a refused T line's id is kept in
     read.refused, so that what names it is not refused again."""
     read, at = Ann(), At(str(ann))
-    lines = list(numbered_lines(read_text_file(ann)))
-    crlf = next((number for number, line in lines if line.endswith("\r")), None)
-    if crlf is not None:  # else the \r ends the last field: a T line's text would not match the .txt
-        raise at.on(crlf).refuse("ZN602", "CRLF line endings: brat's .ann lines end in LF alone; convert the file (dos2unix) and import again")
+    lines = plain_lines(ann, "brat's .ann")
     for number, line in lines:
         with read.refusals.each():
             _read_line(read, number, line, text, at.on(number))

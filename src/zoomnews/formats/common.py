@@ -334,6 +334,22 @@ def read_text_file(path: Path) -> str:
         raise At(str(path), data.count(b"\n", 0, e.start) + 1).refuse("ZN602", f"not UTF-8 (byte {e.start})") from None
 
 
+def plain_lines(path: Path, writes: str) -> list[tuple[int, str]]:
+    """The numbered lines of a line-based export (brat's .ann, CoNLL), refused whole (ZN602, once) when
+    its lines end in CRLF or it starts with a byte-order mark: else every line would be refused for
+    its last field (`O\r` is no tag) or its first (a BOM before `# doc_id`). `writes`: what the
+    tool writes, for the message."""
+    text = read_text_file(path)
+    at = At(str(path))
+    if text.startswith("\ufeff"):
+        raise at.on(1).refuse("ZN602", f"starts with a byte-order mark, which {writes} never writes: save it as UTF-8 without one and import again")
+    lines = list(numbered_lines(text))
+    crlf = next((number for number, line in lines if line.endswith("\r")), None)
+    if crlf is not None:
+        raise at.on(crlf).refuse("ZN602", f"CRLF line endings: {writes} lines end in LF alone; convert the file (dos2unix) and import again")
+    return lines
+
+
 def numbered_lines(text: str):
     """(line number, line) split at LF only: U+2028 and friends are characters inside a line (JSON
     strings may hold them raw), not line breaks as str.splitlines() would make them."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from zoomnews.formats.common import At, Bundle, Refusals, doc_id, ner_layer, numbered_lines, read_text_file, restore, shown, usable_span
+from zoomnews.formats.common import At, Bundle, Refusals, doc_id, ner_layer, plain_lines, restore, shown, usable_span
 from zoomnews.formats.doccano import NEW_DEFAULTS
 from zoomnews.release.views import TIMEX_TO_ONTONOTES, iob2_spans, ner_rows
 
@@ -48,7 +48,7 @@ def read_documents(file: Path, kinds, known, refusals: Refusals) -> dict[str, li
     seen: set[str] = set()
     current, name, at = None, None, At(str(file))
     types = {*kinds["entity"].schema["properties"]["label"]["enum"], *TIMEX_TO_ONTONOTES.values()}
-    for number, line in numbered_lines(read_text_file(file)):
+    for number, line in plain_lines(file, "CoNLL"):
         where, refused = at.on(number), len(refusals.problems)
         with refusals.each():
             if line.startswith(DOC_LINE):
