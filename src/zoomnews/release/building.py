@@ -364,8 +364,7 @@ def read_journal(repo: CorpusRepo) -> dict | None:
     try:
         journal = json.loads(data.decode("utf-8"))
         ok = (journal["journal"] == JOURNAL_FORMAT and SEMVER.match(journal["version"]) and isinstance(journal["files"], dict)
-              and all(isinstance(e["after"], str) and (e["before"] is None or isinstance(e["before"], str)) for e in journal["files"].values())
-              and all(isinstance(r, str) for r in journal["files"]))
+              and all(isinstance(e["after"], str) and (e["before"] is None or isinstance(e["before"], str)) for e in journal["files"].values()))
     except (ValueError, KeyError, TypeError, AttributeError):
         ok = False
     foreign = sorted(r for r in journal["files"] if r not in JOURNALLED_FILES) if ok else []
