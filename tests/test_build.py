@@ -1,14 +1,18 @@
 
+import json
+import os
 import shutil
 
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
+from zoomnews.release import building
 from zoomnews.release.building import build_release
 from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
 from zoomnews.release.manifest import read_manifest, sha256_file
+from zoomnews.release.shards import ENCODING, UNRECORDED_ENCODING
 
 
 def tree_digest(folder):
@@ -33,6 +37,69 @@ def test_rebuilding_an_existing_version_is_a_no_op(built_copy):
     before = tree_digest(built_copy.release_dir(built_copy.dataset_version))
     assert build_release(built_copy).status == "unchanged"
     assert tree_digest(built_copy.release_dir(built_copy.dataset_version)) == before
+
+
+def test_a_release_records_how_its_parquet_is_compressed(repo_copy):
+    release = build_release(repo_copy, version="9.0.0")
+    manifest = read_manifest(release.path)
+    assert manifest["parquet"] == ENCODING
+    codecs = {pq.ParquetFile(p).metadata.row_group(0).column(0).compression for p in release.path.rglob("*.parquet")
+              if pq.ParquetFile(p).metadata.num_row_groups}
+    assert codecs == {ENCODING["compression"].upper()}
+
+
+@pytest.mark.parametrize("level", [1, 9, 15])
+def test_a_rebuild_compresses_as_the_release_records(repo_copy, monkeypatch, level):
+    """A release written at another level (an older zoomnews, or the releases up to 1.2.0, whose
+    manifests record nothing) is rebuilt byte for byte: the rebuild reads the level from its manifest."""
+    with monkeypatch.context() as patched:
+        patched.setattr(building, "ENCODING", {"compression": "zstd", "compression_level": level})
+        written = build_release(repo_copy, version="9.0.0")
+    if level == UNRECORDED_ENCODING["compression_level"]:
+        assert "parquet" not in read_manifest(written.path)
+    before = tree_digest(written.path)
+    assert build_release(repo_copy, version="9.0.0").status == "unchanged"
+    assert tree_digest(written.path) == before
+
+
+@pytest.mark.parametrize("record", [{"compression": "zstd", "compression_level": "9"}, {"compression": "gzip", "compression_level": 9},
+                                    "zstd", None])
+def test_a_release_whose_manifest_is_not_a_manifest_is_not_rebuilt(repo_copy, record):
+    release = build_release(repo_copy, version="9.0.0")
+    manifest = read_manifest(release.path)
+    manifest["parquet"] = record
+    (release.path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as error:
+        build_release(repo_copy, version="9.0.0")
+    assert [p.code for p in error.value.problems] == ["ZN901"]
+
+
+@pytest.mark.parametrize("version", ["committed", "9.0.0"])
+def test_a_deleted_release_the_ledger_lists_is_built_again_byte_for_byte(repo_copy, version):
+    """The committed release's manifest records no compression level (level 9), a new one does."""
+    version = repo_copy.dataset_version if version == "committed" else build_release(repo_copy, version=version).version
+    before, ledger = tree_digest(repo_copy.release_dir(version)), repo_copy.ledger_path.read_bytes()
+    shutil.rmtree(repo_copy.release_dir(version))
+    assert build_release(repo_copy, version=version).status == "created"
+    assert tree_digest(repo_copy.release_dir(version)) == before
+    assert repo_copy.ledger_path.read_bytes() == ledger
+
+
+def test_a_deleted_release_the_ledger_lists_is_not_built_from_other_sources(repo_copy):
+    """Its version is released: the ledger keeps its manifest's sha256, and other content is refused
+    (it used to be built and the ledger's line rewritten)."""
+    version = repo_copy.dataset_version
+    ledger = repo_copy.ledger_path.read_bytes()
+    shutil.rmtree(repo_copy.release_dir(version))
+    path = repo_copy.path("corpus/articles.jsonl")
+    path.write_text(path.read_text(encoding="utf-8").replace("Dateline", "The dateline"), encoding="utf-8")
+    with pytest.raises(ZoomnewsError) as error:
+        build_release(repo_copy)
+    assert [(p.code, p.file) for p in error.value.problems] == [("ZN901", f"releases/{version}")]
+    assert "RELEASES.lock" in error.value.problems[0].message
+    assert repo_copy.ledger_path.read_bytes() == ledger
+    assert not os.path.lexists(repo_copy.release_dir(version))
+    assert not list(repo_copy.releases_dir.glob(".tmp-*")), "no temporary folder is left behind"
 
 
 def test_different_content_under_an_existing_version_is_refused(repo_copy):

@@ -18,7 +18,7 @@ from zoomnews.release.building import build_release
 from zoomnews.release.configs import CONFIGS, config_schemas, document_configs
 from zoomnews.release.manifest import read_manifest
 from zoomnews.sources.schemas import load_kinds
-from zoomnews.release.shards import ParquetFile
+from zoomnews.release.shards import ENCODING, ParquetFile
 
 DOCUMENTS = 23
 
@@ -37,13 +37,12 @@ def test_a_file_is_the_same_bytes_however_its_rows_arrive(sizes, row_group_rows)
     for size in sizes:
         pieces.append(pa.table({"n": range(start, start + size), "s": [str(i) * (i % 4) for i in range(size)]}, schema=schema))
         start += size
-    out = ParquetFile(folder / "pieces.parquet", schema, row_group_rows)
+    out = ParquetFile(folder / "pieces.parquet", schema, ENCODING, row_group_rows)
     for piece in pieces:
         out.add(piece)
     assert out.close() == start
     whole = pa.concat_tables(pieces).combine_chunks() if pieces else schema.empty_table()
-    with pq.ParquetWriter(folder / "whole.parquet", schema, compression="zstd", compression_level=9, use_dictionary=True,
-                          write_statistics=True) as writer:
+    with pq.ParquetWriter(folder / "whole.parquet", schema, **ENCODING, use_dictionary=True, write_statistics=True) as writer:
         for at in range(0, whole.num_rows, row_group_rows):
             writer.write_table(whole.slice(at, row_group_rows), row_group_size=row_group_rows)
     assert (folder / "pieces.parquet").read_bytes() == (folder / "whole.parquet").read_bytes()

@@ -48,11 +48,12 @@ from zoomnews.release.apart import Apart
 from zoomnews.release.croissant import CROISSANT, croissant_text
 from zoomnews.release.configs import CONFIGS, FLAT, SchemasApart, config_schemas, declared_features, document_configs, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, sha256_bytes
+from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, release_encoding, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
 from zoomnews.sources.schemas import load_kinds
-from zoomnews.release.shards import SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
+from zoomnews.release.shards import ENCODING, SHARD_DOCUMENTS, UNRECORDED_ENCODING, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
 from zoomnews.sources.tables import read_source_table
+from zoomnews.checks.releases import ledger_entries, manifest_validator
 from zoomnews.checks.validation import registry_kinds, validate_repo
 
 JOURNAL_FORMAT = 1
@@ -224,10 +225,22 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
                                         "remove it, or restore the release from version control"))
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
-        try:
-            return _build(repo, version, final, exists, shard_documents, jobs, card, published, changes or {}, command, progress)
-        except OSError as e:
-            raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
+        # a version the ledger lists whose folder is gone is built again only as the ledger recorded it
+        recorded = None if exists else (ledger_entries(repo)[0] or {}).get(version)
+        for encoding in [rebuild_encoding(repo, final)] if exists else [ENCODING] if recorded is None else [ENCODING, UNRECORDED_ENCODING]:
+            try:
+                return _build(repo, version, final, exists, encoding, recorded, shard_documents, jobs, card, published, changes or {}, command, progress)
+            except NotAsRecorded:
+                continue  # (compressed as the releases were before their manifests recorded it?)
+            except OSError as e:
+                raise ZoomnewsError(safeio.environment_problem(e, e.filename or repo.rel(final))) from None
+        raise ZoomnewsError(Problem(repo.rel(final), None, "ZN901",
+                                    f"release {version} is listed in releases/{LEDGER} and the sources now build another release; "
+                                    f"restore releases/{version} from version control"))
+
+
+class NotAsRecorded(Exception):
+    """The release built is not the one the ledger lists under its version."""
 
 
 # From this many bytes of source files, build does its heavy imports in processes of their own
@@ -248,7 +261,18 @@ def large(repo: CorpusRepo, kinds) -> bool:
     return size >= APART_FROM
 
 
-def _build(repo, version, final, exists, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:
+def rebuild_encoding(repo: CorpusRepo, final: Path) -> dict:
+    """How the release in `final` was compressed, so that rebuilding it writes its bytes again. A
+    manifest that cannot say (unreadable, or not of the manifest schema's shape) gives ENCODING: the
+    rebuild then differs from the release and is refused (ZN901), as any change to a release is."""
+    try:
+        manifest = json.loads(safeio.read_text(final / MANIFEST, repo.rel(final / MANIFEST), follow=False))
+    except (OSError, ValueError, ZoomnewsError):
+        return ENCODING
+    return release_encoding(manifest) if manifest_validator(repo).is_valid(manifest) else ENCODING
+
+
+def _build(repo, version, final, exists, encoding, recorded, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"{RELEASE_TEMP_PREFIX}{version}-", dir=repo.releases_dir))  # hidden: never a release
     stack = ExitStack()  # a process build started is stopped when build stops
     try:
@@ -257,7 +281,8 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         # away with `tmp` unless every check passes)
         kinds = load_kinds(repo)
         apart = large(repo, kinds)
-        writer = ShardWriter(tmp, stack.enter_context(SchemasApart(kinds)) if apart and "datasets" not in sys.modules else config_schemas(kinds), shard_documents)
+        writer = ShardWriter(tmp, stack.enter_context(SchemasApart(kinds)) if apart and "datasets" not in sys.modules else config_schemas(kinds),
+                             encoding, shard_documents)
         report = validate_repo(repo, releases=False, jobs=jobs, consumer=writer, progress=progress)
         schemas = writer.config_schemas()
         if report.problems:
@@ -271,10 +296,10 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         files = {config: [f"{config}/{shard_name(k, shard_count(report.counts['document'], shard_documents))}"
                           for k in range(shard_count(report.counts["document"], shard_documents))] for config in rows}
         for config, table in tables.items():
-            files[config] = write_table_shards(table, tmp, config)
+            files[config] = write_table_shards(table, tmp, config, encoding)
             rows[config] = table.num_rows
         spills = [o.aligned_quotes for o in outputs if o.aligned_quotes is not None]
-        files["statements"], aligned = write_statements(registries["registry_statement"], spills, schemas["statements"], tmp)
+        files["statements"], aligned = write_statements(registries["registry_statement"], spills, schemas["statements"], tmp, encoding)
         rows["statements"] = registries["registry_statement"].num_rows
         for spill in spills:
             os.unlink(spill)  # build's own scratch files, inside its temporary folder
@@ -282,12 +307,15 @@ def _build(repo, version, final, exists, shard_documents, jobs, card, published,
         _check_counts(report.counts, rows, aligned, (sum(o.ner_tally[0] for o in outputs), sum(o.ner_tally[1] for o in outputs)))
         raw_digests = RawDigests.of([o.raw_digests for o in outputs])
         del report, outputs, tables
-        manifest = make_manifest(repo, version, tmp, files, {config: declared_features(schemas[config]) for config in CONFIGS}, known=raw_digests)
+        manifest = make_manifest(repo, version, tmp, files, {config: declared_features(schemas[config]) for config in CONFIGS},
+                                 encoding, known=raw_digests)
         text, dataset_info = (croissant_process.result(str(repo.root), manifest, published, str(tmp) if card and not exists else None) if croissant_process
                               else (croissant_text(repo, manifest, published), None))
         croissant = safeio.encode(text, CROISSANT)
         manifest["metadata_files"] = [{"path": CROISSANT, "sha256": sha256_bytes(croissant), "bytes": len(croissant)}]
         manifest_bytes = safeio.encode(manifest_text(manifest), MANIFEST)
+        if recorded is not None and sha256_bytes(manifest_bytes) != recorded:
+            raise NotAsRecorded
         safeio.write_files({tmp / CROISSANT: croissant, tmp / MANIFEST: manifest_bytes}, repo.root)
         rows = {name: rows[name] for name in CONFIGS}
         if exists:

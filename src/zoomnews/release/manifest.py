@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zoomnews.release.shards import UNRECORDED_ENCODING
 from zoomnews.repo import RAW_DIR, SEMVER, version_key
 from zoomnews.sources.schemas import KINDS
 
@@ -129,8 +130,11 @@ def file_entry(folder: Path, relative: str) -> dict:
     return {"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict[str, dict], known: RawDigests | None = None) -> dict:
-    """`features`: config -> its features in Features.to_dict() form."""
+def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict[str, dict], encoding: dict,
+                  known: RawDigests | None = None) -> dict:
+    """`features`: config -> its features in Features.to_dict() form; `encoding`: how the Parquet
+    files were compressed (recorded unless it is UNRECORDED_ENCODING, which a manifest without the
+    record means)."""
     from importlib.metadata import version as installed  # `datasets` is not imported: build's process never needs it
 
     from zoomnews import __version__
@@ -151,8 +155,15 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
         "sources_sha256": sources_sha256(repo, known),
         "schema_fingerprint": features_fingerprint(features),
         "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": installed("datasets")},
+        **({} if encoding == UNRECORDED_ENCODING else {"parquet": encoding}),
         "configs": configs,
     }
+
+
+def release_encoding(manifest: dict) -> dict:
+    """How a release's Parquet files were compressed: what its manifest records, else the level the
+    releases used before it was recorded."""
+    return manifest.get("parquet", UNRECORDED_ENCODING)
 
 
 def read_manifest(release_dir: Path) -> dict:
