@@ -225,6 +225,24 @@ def test_an_export_made_with_text_areas_only_still_imports(tmp_path):
     assert imported.layers == bundle_from_repo(GOLD).layers and notes == []
 
 
+def test_an_export_as_label_studios_editor_saves_it_imports_unchanged(tmp_path):
+    """Label Studio's editor writes each per-region result from its region's own value (start, end and,
+    for text, the region's text) with the control's value added: a choices result holds the region's
+    text as a string beside its choices. Every such result of the gold export, so saved, reads the same."""
+    tasks, _ = exported(GOLD, tmp_path)
+    saved = 0
+    for task in tasks:
+        region_text = {r["id"]: r["value"]["text"] for r in task["annotations"][0]["result"] if r["type"] == "labels"}
+        for r in task["annotations"][0]["result"]:
+            if r["type"] == "choices":
+                r["value"] = {**r["value"], "text": region_text[r["id"]]}
+                saved += 1
+    assert saved
+    (tmp_path / "ls/tasks.json").write_text(json.dumps(tasks), encoding="utf-8")
+    imported, notes = read_import(GOLD, "labelstudio", tmp_path / "ls")
+    assert imported.layers == bundle_from_repo(GOLD).layers and notes == []
+
+
 def test_a_choice_changed_in_label_studio_comes_back_as_that_change(tmp_path):
     tasks, _ = exported(GOLD, tmp_path, doc_ids=["crn-2020-08-03"])
     result = tasks[0]["annotations"][0]["result"]

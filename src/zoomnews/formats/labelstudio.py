@@ -18,8 +18,9 @@ else ZN605. Every result must be understood: labels regions of a layer or a cue/
 or choice only for a field of its own region's layer (ZN606, naming the task, region and field),
 relations only from a quotation to its cue or source; a region's text must be the document's text
 at its offsets (ZN601: wrong --units?). Text areas and choices are read alike, so exports made with
-the older all-text-area config still import (a result holding both a text and choices is refused:
-one would be dropped). Every record left without a value its schema requires
+the older all-text-area config still import (a result holding both a text area's text, a list, and
+choices is refused: one would be dropped; a choices result's `text` string is its region's text,
+which Label Studio's editor copies into every per-region result). Every record left without a value its schema requires
 (or without the `entity_id` its type requires) is reported in the notes: "complete entity_id, method".
 """
 
@@ -451,7 +452,9 @@ def _field(r: dict, where: At, regions: dict, kinds, fields: dict[str, dict]) ->
     name = settable(kinds, layer, name, where)
     value = need(r.get("value"), dict, where, "its value")
     key, other = ("text", "choices") if r["type"] == "textarea" else ("choices", "text")
-    if other in value:  # one of the two would be dropped without a word
+    if r["type"] == "choices" and isinstance(value.get("text"), str):
+        pass  # the region's own text: Label Studio's editor copies the region's start, end and text into its per-region results
+    elif other in value:  # one of the two would be dropped without a word
         raise where.refuse("ZN602", f"{from_name} is a {r['type']} result holding both {key} and {other}: one value per field", field=name)
     texts = need(value.get(key), list, where, f"its {key}")
     if len(texts) != 1 or not isinstance(texts[0], str):
