@@ -415,3 +415,81 @@ def test_a_changed_text_is_refused_as_such_before_its_spans(repo_copy, tmp_path,
     with pytest.raises(ZoomnewsError) as e:
         read_import(repo_copy, fmt, out_dir)
     assert [p.code for p in e.value.problems] == ["ZN603"] and "from character" in e.value.problems[0].message, [str(p) for p in e.value.problems]
+
+
+# --- formats that keep no links: a quotation's cue and source stay where they were ---------------
+
+def _moved_cue_doccano(folder, cue):
+    """Every doccano label of `cue` (code points = UTF-16 units in this document) starts one character later."""
+    file = folder / "doccano.jsonl"
+    lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        for label in line["label"]:
+            if label[2] == "Cue" and (label[0], label[1]) == cue:
+                label[0] += 1
+    file.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+
+
+def _moved_cue_spacy(folder, cue):
+    docs = spacy_docs(folder / "corpus.spacy")
+    for doc in docs:
+        if doc.user_data["zoomnews"]["doc_id"] == DOC:
+            moved = lambda s: s[1:] if len(s) > 1 else doc[s.start:s.end + 1]  # a token less, or one more
+            doc.spans["cues"] = [doc.char_span(moved(s).start_char, moved(s).end_char, label=s.label_)
+                                 if (s.start_char, s.end_char) == cue else s for s in doc.spans["cues"]]
+    save_docs(docs, folder / "corpus.spacy")
+
+
+DOC = "crn-2020-08-03"
+
+
+@pytest.mark.parametrize("fmt, move", [("doccano", _moved_cue_doccano), ("spacy", _moved_cue_spacy)])
+def test_a_cue_moved_in_a_format_without_links_is_refused_naming_the_quotations(repo_copy, tmp_path, fmt, move):
+    """The quotation would lose its cue and the moved span be left out with only a note (exit 0)."""
+    quotes = [q for q in bundle_from_repo(repo_copy).records("quote", DOC) if q["cue_start"] is not None and q["text"].isascii()]
+    quote = quotes[0]
+    cue = (quote["cue_start"], quote["cue_end"])
+    sharing = sorted(q["id"] for q in quotes if (q["cue_start"], q["cue_end"]) == cue)
+    export_corpus(repo_copy, fmt, tmp_path / fmt, doc_ids=[DOC])
+    move(tmp_path / fmt, cue)
+    before = {p: p.read_bytes() for p in repo_copy.path("annotations").glob("*.jsonl")}
+    out = CliRunner().invoke(main, ["import", "--format", fmt, "--repo", str(repo_copy.root), str(tmp_path / fmt)])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "ZN602" in out.output and "is linked to no quotation" in out.output, out.output
+    assert all(f"{rid} (at {cue[0]}-{cue[1]}" in out.output for rid in sharing), out.output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def _cues_changed(folder, fmt, cue, added):
+    """The export with the cue spans at `cue` deleted, and a cue span added at `added` (None: none)."""
+    if fmt == "doccano":
+        file = folder / "doccano.jsonl"
+        line = json.loads(file.read_text(encoding="utf-8"))
+        line["label"] = [l for l in line["label"] if not (l[2] == "Cue" and (l[0], l[1]) == cue)] + ([[*added, "Cue"]] if added else [])
+        file.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        docs = spacy_docs(folder / "corpus.spacy")
+        doc = docs[0]
+        doc.spans["cues"] = ([s for s in doc.spans["cues"] if (s.start_char, s.end_char) != cue]
+                             + ([doc.char_span(*added, label="cue", alignment_mode="expand")] if added else []))
+        save_docs(docs, folder / "corpus.spacy")
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "spacy"])
+def test_a_cue_deleted_in_a_format_without_links_is_that_edit(repo_copy, tmp_path, fmt):
+    quote = next(q for q in bundle_from_repo(repo_copy).records("quote", DOC) if q["cue_start"] is not None)
+    export_corpus(repo_copy, fmt, tmp_path / fmt, doc_ids=[DOC])
+    _cues_changed(tmp_path / fmt, fmt, (quote["cue_start"], quote["cue_end"]), None)
+    imported, notes = read_import(repo_copy, fmt, tmp_path / fmt)
+    assert [(q["cue_start"], q["cue_end"], q["cue_text"]) for q in imported.records("quote", DOC) if q["id"] == quote["id"]] == [(None, None, None)]
+    assert notes == []
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "spacy"])
+def test_a_cue_of_no_quotation_is_noted_where_no_quotation_lost_one(repo_copy, tmp_path, fmt):
+    """(A cue drawn for a new quotation: these formats cannot link it.)"""
+    export_corpus(repo_copy, fmt, tmp_path / fmt, doc_ids=[DOC])
+    _cues_changed(tmp_path / fmt, fmt, None, (0, 4))
+    imported, notes = read_import(repo_copy, fmt, tmp_path / fmt)
+    assert imported.records("quote", DOC) == bundle_from_repo(repo_copy).records("quote", DOC)
+    assert any("cue span 0-4 'Zoom' is linked to no quotation; not imported" in note for note in notes), notes

@@ -179,10 +179,14 @@ def new_id(counters: dict, layer: str, doc_id: str) -> str:
 
 
 def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, str, int, int]], texts: dict[str, str],
-            base: Bundle | None, defaults: dict[str, dict]) -> tuple[Bundle, list[str]]:
+            base: Bundle | None, defaults: dict[str, dict], at: At) -> tuple[Bundle, list[str]]:
     """Records from bare spans (layer, doc_id, start, end, label) and quote parts (part, doc_id, start, end),
     with ids and attributes taken from `base` where a base record has the same layer, document and
-    offsets; spans with no such record get a new id and `defaults` (reported as needing completion)."""
+    offsets; spans with no such record get a new id and `defaults` (reported as needing completion).
+    These formats keep no links: a quotation keeps its cue and source where they were. A part linked to
+    no quotation is noted and left out (a new quotation's cue); but where a quotation of its document
+    lost its part of that kind, the part was moved, and the import is refused (ZN602, at `at`): it
+    used to import as the quotation losing its cue, with only a note about the span."""
     bundle = Bundle(dict(texts))
     notes: list[str] = []
     known = {}
@@ -212,9 +216,27 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
         bundle.layers[layer].append(record)
     linked = {(p, r["doc_id"], r[f"{p}_start"], r[f"{p}_end"]) for r in bundle.layers["quote"] for p in SPAN_PARTS
               if r[f"{p}_start"] is not None}
-    for part, doc_id, start, end in parts:
-        if (part, doc_id, start, end) not in linked:
-            notes.append(f"{doc_id}: {part} span {start}-{end} {texts[doc_id][start:end]!r} is linked to no quotation; not imported")
+    lost: dict[tuple[str, str], list[dict]] = {}  # (part, doc_id) -> the quotations that had such a part and lost it
+    for record in bundle.layers["quote"]:
+        old = known.get(("quote", record["doc_id"], record["start"], record["end"]))
+        for part in SPAN_PARTS:
+            if old and usable_span(old, f"{part}_") and record[f"{part}_start"] is None:
+                lost.setdefault((part, record["doc_id"]), []).append(old)
+    refusals = Refusals()
+    for part, doc_id, start, end in sorted(set(parts)):  # (a span given twice is one span)
+        if (part, doc_id, start, end) in linked:
+            continue
+        text = texts[doc_id]
+        if (part, doc_id) not in lost:
+            notes.append(f"{doc_id}: {part} span {start}-{end} {text[start:end]!r} is linked to no quotation; not imported")
+            continue
+        had = [f"{q['id']} (at {q[f'{part}_start']}-{q[f'{part}_end']} {shown(text[q[f'{part}_start']:q[f'{part}_end']])})" for q in lost[(part, doc_id)]]
+        with refusals.each():
+            raise at.inside(doc_id).refuse("ZN602", f"{part} span {shown(text[start:end])} at code points {start}-{end} is linked to no quotation, and "
+                                                    f"{' and '.join(had)} lost {'its' if len(had) == 1 else 'their'} {part}: this format keeps no links, so a quotation's {part} stays "
+                                                    f"where it was; put it back, or move it in Label Studio, brat or XMI (or in "
+                                                    f"annotations/quotes.jsonl)", field=f"{part}_start")
+    refusals.raise_any()
     return bundle, notes
 
 

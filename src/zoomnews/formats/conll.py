@@ -99,7 +99,7 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     refusals.raise_any()
     texts = {d: base.texts[d] for d in documents}
     partial = Bundle(base.texts, {"entity": base.layers["entity"], "timex": base.layers["timex"], "zone": [], "quote": []})
-    return restore(spans, [], texts, partial, NEW_DEFAULTS)
+    return restore(spans, [], texts, partial, NEW_DEFAULTS, At(str(path)))
 
 
 def _document_spans(file: str, doc: str, text: str, rows, base_types) -> list[tuple]:

@@ -82,4 +82,4 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
     from zoomnews.sources.schemas import load_kinds
 
     texts, spans, parts = read_spans(path, units, kinds or load_kinds(repo), base.texts if base else None)
-    return restore(spans, parts, texts, base, NEW_DEFAULTS)
+    return restore(spans, parts, texts, base, NEW_DEFAULTS, At(str(path / FILE if path.is_dir() else path)))

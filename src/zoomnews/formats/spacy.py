@@ -144,7 +144,7 @@ def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kin
             parts += [(part, name, start, end) for part, start, end, _ in edited if part in SPAN_PARTS]
     refusals.raise_any()
     known.texts = dict(texts.texts)
-    return restore(sorted(spans), sorted(parts), texts.texts, known, NEW_DEFAULTS)
+    return restore(sorted(spans), sorted(parts), texts.texts, known, NEW_DEFAULTS, at)
 
 
 def _stored(doc, kinds, base: Bundle | None, where: At) -> dict | None:
