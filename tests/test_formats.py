@@ -493,3 +493,19 @@ def test_a_cue_of_no_quotation_is_noted_where_no_quotation_lost_one(repo_copy, t
     imported, notes = read_import(repo_copy, fmt, tmp_path / fmt)
     assert imported.records("quote", DOC) == bundle_from_repo(repo_copy).records("quote", DOC)
     assert any("cue span 0-4 'Zoom' is linked to no quotation; not imported" in note for note in notes), notes
+
+
+@pytest.mark.parametrize("character", ["\x0c", "\x0b", "\x1f", "\x00"])
+def test_a_text_xml_cannot_carry_is_refused_by_the_xmi_export_alone(repo_copy, tmp_path, character):
+    """A raw capture may hold a form feed; XML 1.0 cannot, even escaped (lxml raised a traceback)."""
+    capture = tmp_path / "capture.txt"
+    capture.write_text(f"Zoom said\n{character} it would halt sales in China.", encoding="utf-8")
+    added = CliRunner().invoke(main, ["new-document", "--repo", str(repo_copy.root), str(capture), "--outlet", "FF News", "--published", "2020-08-09"])
+    assert added.exit_code == 0, added.output
+    out = CliRunner().invoke(main, ["export", "--format", "xmi", "--repo", str(repo_copy.root), str(tmp_path / "xmi")])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert f"corpus/raw/ff-news-2020-08-09.txt:2: L6 ZN607 ff-news-2020-08-09 holds {ascii(character)} at code point 10" in out.output, out.output
+    assert not (tmp_path / "xmi").exists()
+    for fmt in ("brat", "labelstudio", "doccano"):
+        assert CliRunner().invoke(main, ["export", "--format", fmt, "--repo", str(repo_copy.root), str(tmp_path / fmt)]).exit_code == 0
+    assert CliRunner().invoke(main, ["export", "--format", "xmi", "--repo", str(repo_copy.root), "--doc", "crn-2020-08-03", str(tmp_path / "xmi")]).exit_code == 0

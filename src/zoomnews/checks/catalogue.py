@@ -109,6 +109,8 @@ _CHECKS = [
           "Pick the annotation to import with --annotation, or delete the others in Label Studio."),
     Check("ZN606", 6, "import-attribute", "An imported attribute belongs to its record's layer and never sets doc_id, id offsets or text (those come from the span).",
           "Remove the attribute from the note/field; move the span in the tool instead."),
+    Check("ZN607", 6, "export-unwritable", "A document exported to XMI holds only characters XML 1.0 can carry (no C0 control but tab, LF and CR).",
+          "Export that document in another format (brat, Label Studio, doccano, CoNLL and spaCy carry any text), or leave it out with --doc."),
     Check("ZN905", 9, "version-released", "`release` never reuses a released version: releases are immutable.",
           "Choose the next version (`--bump patch|minor|major`)."),
     Check("ZN906", 9, "bump-too-small", "A release bumps at least as far as its changes need (policy: docs/releases.md).",

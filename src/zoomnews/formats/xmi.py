@@ -22,7 +22,8 @@ import warnings
 from io import BytesIO
 from pathlib import Path
 
-from zoomnews.errors import ZoomnewsError
+from zoomnews.errors import Problem, ZoomnewsError
+from zoomnews.repo import RAW_DIR
 from zoomnews.formats.common import (CODEPOINTS, LABEL_FIELD, SPAN_KINDS, SPAN_PARTS, At, Bundle, Refusals, doc_id, label, new_id,
                                      next_ids, read_file, shown)
 
@@ -34,6 +35,9 @@ TYPE = {"zone": "zoomnews.Zone", "entity": "zoomnews.Entity", "timex": "zoomnews
 PART_TYPE = {"cue": "zoomnews.Cue", "source": "zoomnews.Source"}
 DOCUMENT = "zoomnews.Document"
 SPAN_FIELDS = {"doc_id", "start", "end", "text"}
+# what XML 1.0 cannot hold, even escaped (its Char production): C0 controls but tab, LF and CR; lone
+# surrogates; U+FFFE and U+FFFF. A raw capture may hold a form feed; lxml refused it with a traceback.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 RENAMED = {"type": "category"}  # `type` is reserved by cassis (and shadows UIMA's own notion of type)
 
 
@@ -81,6 +85,11 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
 
     from zoomnews.sources.schemas import load_kinds
 
+    unwritable = [Problem(f"{RAW_DIR}/{doc_id}.txt", text.count("\n", 0, found.start()) + 1, "ZN607",
+                          f"{doc_id} holds {ascii(found.group())} at code point {found.start()}, which XML 1.0 (and so XMI) cannot carry")
+                  for doc_id, text in sorted(bundle.texts.items()) if (found := NOT_XML.search(text))]
+    if unwritable:
+        raise ZoomnewsError(unwritable)
     kinds = load_kinds(repo)
     ts = typesystem(repo)
     out.mkdir(parents=True, exist_ok=True)
