@@ -509,3 +509,15 @@ def test_a_text_xml_cannot_carry_is_refused_by_the_xmi_export_alone(repo_copy, t
     for fmt in ("brat", "labelstudio", "doccano"):
         assert CliRunner().invoke(main, ["export", "--format", fmt, "--repo", str(repo_copy.root), str(tmp_path / fmt)]).exit_code == 0
     assert CliRunner().invoke(main, ["export", "--format", "xmi", "--repo", str(repo_copy.root), "--doc", "crn-2020-08-03", str(tmp_path / "xmi")]).exit_code == 0
+
+
+def test_the_brat_configuration_offers_every_label_the_schemas_allow(repo_copy, tmp_path):
+    """Not only those the exported documents use: a new document is annotated from the start in brat."""
+    from zoomnews.formats.common import LABEL_FIELD, span_type
+    from zoomnews.sources.schemas import load_kinds
+
+    kinds = load_kinds(repo_copy)
+    export_corpus(repo_copy, "brat", tmp_path / "brat", doc_ids=["itpro-2020-08-04"])
+    conf = (tmp_path / "brat" / "annotation.conf").read_text(encoding="utf-8")
+    entities = conf.split("[entities]\n", 1)[1].split("\n\n", 1)[0].split("\n")
+    assert set(entities) == {span_type(layer, label) for layer in SPAN_KINDS for label in kinds[layer].schema["properties"][LABEL_FIELD[layer]]["enum"]} | {"Cue", "Source"}

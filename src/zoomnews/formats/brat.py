@@ -43,8 +43,13 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
+    from zoomnews.sources.schemas import load_kinds
+
+    kinds = load_kinds(repo)
     out.mkdir(parents=True, exist_ok=True)
-    types: dict[str, set[str]] = {layer: set() for layer in SPAN_KINDS}
+    # every label the schemas allow (not only those the exported documents use), so that an annotator
+    # can draw any of them in brat, on a new document too
+    types = {layer: {span_type(layer, label) for label in kinds[layer].schema["properties"][LABEL_FIELD[layer]]["enum"]} for layer in SPAN_KINDS}
     for doc_id, text in sorted(bundle.texts.items()):
         lines, t = [], 0
 
@@ -60,7 +65,6 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
         for layer in SPAN_KINDS:
             for r in bundle.records(layer, doc_id):
                 name = span_type(layer, r[LABEL_FIELD[layer]])
-                types[layer].add(name)
                 tid = span(name, r["start"], r["end"])
                 notes.append(f"#{len(notes) + 1}\tAnnotatorNotes {tid}\t{json.dumps({'id': r['id'], **attributes(layer, r)}, ensure_ascii=False)}")
                 if layer == "quote":
