@@ -13,6 +13,7 @@ from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import ZoomnewsError
 from zoomnews.release.manifest import read_manifest, sha256_file
 from zoomnews.release.shards import ENCODING, UNRECORDED_ENCODING
+from zoomnews.sources.canonical import format_repo
 
 
 def tree_digest(folder):
@@ -244,3 +245,21 @@ def test_the_card_a_large_build_writes_is_the_one_a_small_build_writes(tmp_path,
         built[name] = (repo.readme.read_bytes(), tree_digest(repo.release_dir(repo.dataset_version)))
     assert built["apart"] == built["in this process"]
     assert b"dataset_info:" in built["apart"][0]
+
+
+def test_an_entity_over_a_line_break_is_built_and_reported_in_the_ner_view(repo_copy):
+    """validate takes it; build stopped with a traceback (ner: tagged + left out != entities + timexes)."""
+    from zoomnews.release.views import CROSSES
+
+    text = repo_copy.path("corpus/raw/crn-2020-08-03.txt").read_text(encoding="utf-8")
+    start = text.index("partners.\n\nRemoving")  # (no span of the gold there)
+    end = start + len("partners.\n\nRemoving")
+    record = {"doc_id": "crn-2020-08-03", "id": "e99", "start": start, "end": end, "text": text[start:end], "label": "WORK_OF_ART",
+              "entity_id": None, "annotator": "a1", "method": "manual", "guideline": "1.0.0"}
+    with open(repo_copy.path("annotations/entities.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    format_repo(repo_copy)  # (canonical order, as `zoomnews fmt` writes it)
+    release = build_release(repo_copy, version="9.0.0")
+    ner = pq.read_table(release.path / "ner").to_pylist()
+    assert [(r["doc_id"], a) for r in ner for a in r["adjusted"] if a["id"] == "e99"] == [
+        ("crn-2020-08-03", {"layer": "entities", "id": "e99", "reason": CROSSES})]

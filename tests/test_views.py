@@ -9,7 +9,7 @@ from strategies import corpora, scratch_dir
 from test_tokenize_fast import CLUSTERS, cluster_bounds
 from zoomnews.sources.offsets import tokenize
 from zoomnews.sources.corpus import read_corpus
-from zoomnews.release.views import NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
+from zoomnews.release.views import LEFT_OUT, NER_TAGS, ONTONOTES, OVERLAP, TIMEX_TO_ONTONOTES, WIDENED, iob2_spans, ner_rows, view_rows
 
 
 def check_ner(corpus, rows):
@@ -33,7 +33,7 @@ def check_ner(corpus, rows):
             for first, last, label in iob2_spans(s["ner_tags"]):
                 tagged.append((doc_id, s["token_starts"][first], s["token_ends"][last - 1], label))
             for a in s["adjusted"]:
-                (left_out if a["reason"] == OVERLAP else widened).add((doc_id, a["layer"], a["id"]))
+                (left_out if a["reason"] in LEFT_OUT else widened).add((doc_id, a["layer"], a["id"]))
     # every gold span is tagged exactly where it is (or on the tokens covering it), or reported
     expected = Counter()
     for key, (start, end, label) in gold.items():
@@ -88,6 +88,23 @@ def test_misaligned_and_overlapping_spans_are_reported_not_dropped():
     assert [r["tokens"] for r in rows] == [["Zoom", "’s", "shares", "rose", "at", "ZoomInfo", "on", "Monday", "."], ["Then", "they", "fell", "."]]
     assert rows[0]["ner_tags"] == ["B-ORG", "O", "O", "O", "O", "B-ORG", "O", "B-DATE", "O"]
     assert rows[0]["adjusted"] == [{"layer": "entities", "id": "e2", "reason": WIDENED}, {"layer": "timexes", "id": "t1", "reason": OVERLAP}]
+
+
+def test_a_span_over_a_line_break_is_left_out_and_reported_with_the_sentence_it_starts_in():
+    """Sentences never cross a line (a paragraph); the span was dropped without a word, and build then
+    stopped with a traceback (its counts-in = counts-out check)."""
+    from zoomnews.release.configs import ner_tally
+    from zoomnews.release.views import CROSSES, view_tables
+
+    text = "Zoom met partners.\n\nRemoving them. Then China."
+    entities = [{"id": "e1", "start": 9, "end": 28, "label": "WORK_OF_ART"},  # "partners.\n\nRemoving"
+                {"id": "e2", "start": 0, "end": 4, "label": "ORG"}, {"id": "e3", "start": 40, "end": 45, "label": "GPE"}]
+    rows = ner_rows("d", text, entities, [])
+    assert [r["tokens"] for r in rows] == [["Zoom", "met", "partners", "."], ["Removing", "them", "."], ["Then", "China", "."]]
+    assert [r["adjusted"] for r in rows] == [[{"layer": "entities", "id": "e1", "reason": CROSSES}], [], []]
+    assert [r["ner_tags"] for r in rows] == [["B-ORG", "O", "O", "O"], ["O", "O", "O"], ["O", "B-GPE", "O"]]
+    ner, _ = view_tables({"d": text}, {"d": entities}, {"d": []}, {}, [])
+    assert ner_tally(ner) == (2, 1)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -19,7 +19,7 @@ from zoomnews.release.configs import table_from_rows
 from zoomnews.sources.corpus import read_corpus
 from zoomnews.release import views
 from zoomnews.release.features import ATTRIBUTION_FEATURES, NER_FEATURES
-from zoomnews.release.views import (CLOSERS, OPENERS, OVERLAP, SENTENCE_END, TIMEX_TO_ONTONOTES, WIDENED, Span,
+from zoomnews.release.views import (CLOSERS, CROSSES, OPENERS, OVERLAP, SENTENCE_END, TIMEX_TO_ONTONOTES, WIDENED, Span,
                             by_document, paragraphs, view_tables)
 
 
@@ -66,7 +66,12 @@ def ner_rows(doc_id: str, text: str, entities: list[dict], timexes: list[dict]) 
             s_start, s_end = tokens[0][0], tokens[-1][1]
             starts, ends = [a for a, _ in tokens], [b for _, b in tokens]
             tags, adjusted = ["O"] * len(tokens), []
-            for span in (s for s in in_paragraph if s_start <= s.start and s.end <= s_end):
+            for span in (s for s in candidates if s_start <= s.start < s_end):
+                if span.end > p_end:  # over the line break: in no sentence
+                    adjusted.append({"layer": span.layer, "id": span.id, "reason": CROSSES})
+                    continue
+                if span.end > s_end:
+                    continue
                 first, last = bisect_right(ends, span.start), bisect_left(starts, span.end)  # tokens overlapping the span
                 if first >= last:
                     continue

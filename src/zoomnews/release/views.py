@@ -7,8 +7,9 @@ Deterministic and documented (docs/configs.md):
 - NER tags are IOB2 over the OntoNotes 18 types: the 16 entity labels plus DATE and TIME from the
   timex layer (TIMEX3 DATE, DURATION and SET -> DATE; TIME -> TIME).
 - nothing is dropped silently: a span whose ends fall inside a token is widened to the tokens that
-  cover it, and a span overlapping one already tagged (IOB2 cannot nest) is left out of the tags;
-  both are listed in the sentence's `adjusted` column with the reason.
+  cover it, and a span overlapping one already tagged (IOB2 cannot nest) or running over a line break
+  (out of its sentence) is left out of the tags; each is listed in the `adjusted` column of the
+  sentence it starts in, with the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SENTENCE_END = {".", "!", "?"}
 CLOSERS = set("”’\"')]»")
 OPENERS = set("“‘\"'([«")
 WIDENED, OVERLAP = "widened to token boundaries", "overlaps a span already tagged (IOB2 cannot nest)"
+CROSSES = "crosses a line break (a sentence never does)"
+LEFT_OUT = (OVERLAP, CROSSES)  # the reasons a span is not tagged at all
 
 @dataclass(frozen=True)
 class Span:
@@ -195,6 +198,8 @@ def _view_tables(texts: dict[str, str], entities, timexes, quotes: dict, speaker
         first = np.searchsorted(ends, span_starts, side="right")
         last = np.searchsorted(starts, span_ends, side="left")
         chosen = np.flatnonzero(inside & (first < last))
+        for k in np.flatnonzero(~inside & (home >= 0)).tolist():  # a span over a line break: no sentence holds it
+            adjusted.setdefault(int(home[k]), []).append((k, CROSSES))
         tagged_to = -1  # spans come in order of start: one overlaps a tagged span iff it starts before the last tagged one's end
         accepted = []
         for k, f, l in zip(chosen.tolist(), first[chosen].tolist(), last[chosen].tolist()):
