@@ -74,10 +74,11 @@ def test_suggestions_accepted_unchanged_are_the_reviewers_rule_records(template)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["entity", "timex", "zone"]), st.integers(0, 1000), st.sampled_from(["relabel", "move", "drop"]))
+@given(st.sampled_from(["entity", "timex", "zone"]), st.integers(0, 1000), st.sampled_from(["relabel", "move", "drop", "renumber"]))
 def test_each_record_says_what_the_review_did(template, layer, pick, edit):
-    """Oracle: a record is `rule` iff a suggestion has its span and every other field; `corrected` iff
-    a suggestion has its span only; `manual` otherwise."""
+    """Oracle: a record is `rule` iff a suggestion has its span and every other field but its id
+    (suggest numbers in text order: a registry entry added since renumbers); `corrected` iff a
+    suggestion has its span only; `manual` otherwise."""
     repo = fresh(template)
     folder = suggestions(repo)
     records = read(folder, layer)
@@ -89,6 +90,8 @@ def test_each_record_says_what_the_review_did(template, layer, pick, edit):
     elif edit == "move":
         records[i]["start"] += 1
         records[i]["text"] = read_corpus(repo).texts[DOC][records[i]["start"]:records[i]["end"]]
+    elif edit == "renumber":
+        records[i]["id"] = records[i]["id"][0] + "999"
     else:
         del records[i]
     write(folder, layer, records)
@@ -96,7 +99,7 @@ def test_each_record_says_what_the_review_did(template, layer, pick, edit):
     expected = {}
     for r in records:
         s = proposed.get((r["start"], r["end"]))
-        method = "manual" if s is None else "rule" if s == r else "corrected"
+        method = "manual" if s is None else "rule" if {**s, "id": r["id"]} == r else "corrected"
         expected[method] = expected.get(method, 0) + 1
         assert method_of(r, proposed) == method
     assert result.methods[layer] == expected

@@ -7,7 +7,8 @@ annotations/registry/annotators.jsonl) and the newest guideline version listed t
 that says what the review did, judged against what `suggest` proposes for the document now:
 
 - `rule`: the record is a suggestion as it was proposed (the reviewer kept it unchanged);
-- `corrected`: a suggestion at the same span of the same layer, changed in any other field;
+- `corrected`: a suggestion at the same span of the same layer, changed in any other field (its id
+  aside: suggest numbers its records in text order);
 - `manual`: no suggestion at that span (the reviewer added it, or moved a suggestion's span).
 
 The documents' records of every layer are then replaced (as `zoomnews import` does: a record the
@@ -25,6 +26,9 @@ from zoomnews.repo import version_key
 from zoomnews.safeio import holds_repository
 
 PROVENANCE = ("annotator", "method", "guideline")
+# what the review's method is not judged by: provenance, and the id (suggest numbers its records in
+# text order, so one more entity registered since the suggestions were made renumbers those after it)
+NOT_JUDGED = frozenset(PROVENANCE) | {"id"}
 
 
 @dataclass
@@ -40,7 +44,7 @@ def method_of(record: dict, proposed: dict[tuple, dict]) -> str:
     suggestion = proposed.get((record.get("start"), record.get("end")))
     if suggestion is None:
         return "manual"
-    same = all(record.get(k) == v for k, v in suggestion.items() if k not in PROVENANCE) and set(record) - set(PROVENANCE) == set(suggestion) - set(PROVENANCE)
+    same = all(record.get(k) == v for k, v in suggestion.items() if k not in NOT_JUDGED) and set(record) - NOT_JUDGED == set(suggestion) - NOT_JUDGED
     return "rule" if same else "corrected"
 
 
