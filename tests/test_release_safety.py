@@ -405,3 +405,29 @@ def test_a_broken_project_file_is_a_coded_problem_for_every_command(repo_copy, n
         if args[0] in refusing:
             assert out.exit_code == 1 and code in out.output and file in out.output, (args, out.output)
             assert tracked(repo_copy.root) == before, args
+
+
+def _tampered(repo_copy, config="quotes"):
+    """The card's release with one byte of a config's Parquet flipped (its size unchanged)."""
+    version = repo_copy.dataset_version
+    path = next((repo_copy.release_dir(version) / config).glob("*.parquet"))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    return version, repo_copy.rel(path)
+
+
+@pytest.mark.parametrize("command", [
+    ["score", "--pred", "annotations"], ["diff", "{version}"], ["render", "--release", "{version}", "--out", "{tmp}/site"],
+    ["build"], ["release", "--bump", "patch"], ["release", "--bump", "patch", "--dry-run"]])
+def test_a_tampered_release_is_read_by_no_command(repo_copy, tmp_path, command):
+    """score scored the gold against itself at 0.963 speaker accuracy, diff showed a change nobody made,
+    render built the site, release wrote that change into CHANGELOG.md, and build advised a new version."""
+    version, tampered = _tampered(repo_copy)
+    before = {p: p.read_bytes() for p in repo_copy.root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    args = [a.format(version=version, tmp=tmp_path) for a in command]
+    out = CliRunner().invoke(main, [*args[:1], "--repo", str(repo_copy.root), *args[1:]])
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert f"{tampered}: L5 ZN501 released file changed since release" in out.output, out.output
+    assert {p: p.read_bytes() for p in repo_copy.root.rglob("*") if p.is_file() and ".git" not in p.parts} == before
+    assert not (tmp_path / "site").exists()

@@ -53,7 +53,7 @@ from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_D
 from zoomnews.sources.schemas import load_kinds
 from zoomnews.release.shards import ENCODING, SHARD_DOCUMENTS, UNRECORDED_ENCODING, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
 from zoomnews.sources.tables import read_source_table
-from zoomnews.checks.releases import ledger_entries, manifest_validator
+from zoomnews.checks.releases import check_release, ledger_entries, manifest_validator
 from zoomnews.checks.validation import registry_kinds, validate_repo
 
 JOURNAL_FORMAT = 1
@@ -225,6 +225,8 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
                                         "remove it, or restore the release from version control"))
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
+        if exists and (tampered := check_release(repo, version, manifest_validator(repo))):
+            raise ZoomnewsError(tampered)  # (restore it: the rebuild would only say it differs, and advise a new version)
         # a version the ledger lists whose folder is gone is built again only as the ledger recorded it
         recorded = None if exists else (ledger_entries(repo)[0] or {}).get(version)
         for encoding in [rebuild_encoding(repo, final)] if exists else [ENCODING] if recorded is None else [ENCODING, UNRECORDED_ENCODING]:

@@ -11,12 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow.parquet as pq
-from datasets import Features
 
 from zoomnews.release.configs import FLAT
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.loader.releases import decode_rows
-from zoomnews.release.manifest import read_manifest
+from zoomnews.loader.releases import decode_rows, release_files, verified_manifest
 from zoomnews.sources.corpus import read_corpus
 
 # layers compared, with their key and the field whose distribution is reported
@@ -62,19 +60,18 @@ def state(repo, version: str) -> dict[str, list[dict]]:
                         else pa.table({"doc_id": pa.array([], pa.string()), "article_index": pa.array([], pa.int64()), **{f: pa.nulls(0) for f in fields}}))
             layers["documents"] = with_first_article(pa.Table.from_pylist(layers["documents"]), articles, fields).to_pylist()
         return layers
-    folder = repo.release_dir(version)
     if version not in repo.released_versions():
         raise ZoomnewsError(Problem(f"releases/{version}", None, "ZN903", f"no release {version}; released: {', '.join(repo.released_versions()) or 'none'}"))
-    manifest = read_manifest(folder)
+    # verified as zoomnews.load verifies (the manifest against the ledger, each file against the
+    # manifest): score, diff, render and release read a tampered release as if it were the release
+    configs = verified_manifest(repo, version)["configs"]
     layers = {}
     for layer in COMPARED:
-        entry = manifest["configs"].get(layer)
-        if entry is None:
+        if layer not in configs:
             layers[layer] = []
             continue
-        features = Features.from_dict(entry["features"])
-        rows = [row for f in entry["files"] for row in pq.read_table(folder / f["path"]).to_pylist()]
-        layers[layer] = decode_rows(rows, features)
+        files, features, _ = release_files(layer, version, repo)
+        layers[layer] = decode_rows([row for f in files for row in pq.read_table(f).to_pylist()], features)
     return layers
 
 
