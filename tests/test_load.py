@@ -93,6 +93,15 @@ def test_zoomnews_load_by_version(built_copy):
     assert sum(1 for _ in streamed) == manifest_of(built_copy)["configs"]["articles"]["rows"]
 
 
+def test_zoomnews_load_takes_the_split_as_datasets_does(built_copy):
+    """(`split` was passed twice: a TypeError.)"""
+    whole = zoomnews.load("ner", repo=built_copy.root)
+    assert zoomnews.load("ner", repo=built_copy.root, split="train")["tokens"] == whole["tokens"]
+    assert zoomnews.load("ner", repo=built_copy.root, split="train[:10]")["tokens"] == whole["tokens"][:10]
+    with pytest.raises(ValueError, match="Unknown split"):
+        zoomnews.load("ner", repo=built_copy.root, split="test")
+
+
 @pytest.mark.parametrize("config, version", [("nope", None), ("documents", "9.9.9")])
 def test_unknown_config_or_version_is_a_coded_error(built_copy, config, version):
     with pytest.raises(ZoomnewsError) as error:

@@ -72,9 +72,10 @@ def load_release(config: str, version: str | None = None, repo=None, streaming: 
     empty Dataset with the manifest's features: datasets refuses to materialise an empty split from
     Parquet (ValueError 'Instruction "train" corresponds to no data!'), though it streams one."""
     files, features, rows = release_files(config, version, repo)
+    split = kwargs.pop("split", "train")  # the one split; a slice of it ("train[:10%]") as `datasets` reads it
     if rows == 0 and not streaming:
         return Dataset.from_dict({name: [] for name in features}, features=features, split=Split.TRAIN)
-    return load_dataset("parquet", data_files={"train": files}, split="train", features=features, streaming=streaming, **kwargs)
+    return load_dataset("parquet", data_files={"train": files}, split=split, features=features, streaming=streaming, **kwargs)
 
 
 def iter_rows(dataset, batch_size: int = 1000):

@@ -19,7 +19,7 @@ import numpy as np
 import regex
 
 # Deterministic tokenizer for the training views: words with inner apostrophes and dots ("won’t",
-# "U.S", "Zhumu.com"), numbers with inner separators ("269.82"), and every other non-space character
+# "U.S", "Zhumu.com"), numbers with inner dots ("269.82"; a comma splits), and every other non-space character
 # on its own — so hyphens split ("China-based" -> China - based) and names inside hyphenated words
 # align with tokens. A possessive ’s/'s is its own token; an abbreviation ("U.S.", "Calif.") keeps its
 # final dot, a number ("$269.82.") does not; two dots in a row are one token ("..").

@@ -108,7 +108,9 @@ def guideline_examples_line(repo, corpus) -> str:
         texts = [r["text"] for r in corpus.rows(kind)]
         quoted = sum(1 for text in texts if text in guideline or text[:40] in guideline)
         shares.append(f"{LAYER_NAMES[kind]} {quoted}/{len(texts)} ({quoted / max(len(texts), 1):.0%})")
-    return "Gold spans whose text the guideline quotes as an example: " + ", ".join(shares) + "."
+    return ("Gold spans whose text (or its first 40 characters) occurs somewhere in the guideline, which a blind pass reads: "
+            + ", ".join(shares) + ". A name such as \"Zoom\" counts wherever the guideline uses it, so these shares are an upper "
+            "bound on the spans the guideline shows as worked examples.")
 
 
 def annotators_block(corpus) -> str:
