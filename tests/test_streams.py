@@ -41,3 +41,16 @@ def test_no_pattern_aborts_at_exit_in_200_runs():
 @pytest.mark.skipif(not os.environ.get("ZOOMNEWS_SOAK_CONTROL"), reason="opt-in: ZOOMNEWS_SOAK_CONTROL=1 (the race needs a loaded machine to show)")
 def test_without_the_hook_the_race_is_real():
     assert failures(soak("datasets_row", 100, "--no-hook")) > 0, "no abort without the hook: check whether apache/arrow#45214 is fixed"
+
+
+@pytest.mark.parametrize("held", ["it = iter(stream)\nprint(next(it)['id'])", "print(next(iter(stream))['id'])"])
+def test_a_half_read_stream_exits_without_a_word_on_stderr(tmp_path, held):
+    """A stream's iterator still held at exit (a module global) was closed by finalization after
+    pyarrow was torn down: "Exception ignored in: <generator object Parquet._generate_tables> ...
+    AttributeError: 'NoneType' object has no attribute 'ArrowInvalid'" on every run."""
+    script = tmp_path / "half_read.py"
+    script.write_text(f"import zoomnews\nstream = zoomnews.load('entities', streaming=True, repo={str(ROOT)!r})\n{held}\n", encoding="utf-8")
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == "e1\n"
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
