@@ -276,9 +276,19 @@ def test_an_edit_of_doc_ents_is_imported_as_that_edit(repo_copy, tmp_path):
     ents[person] = docs[0].char_span(ents[person].start_char, ents[person].end_char, label="ORG")
     docs[0].ents = ents
     save_docs(docs, tmp_path / "sp" / "corpus.spacy")
-    out = CliRunner().invoke(main, ["import", str(tmp_path / "sp"), "--format", "spacy", "--repo", str(repo_copy.root)])
+    before = repo_copy.path("annotations/entities.jsonl").read_bytes()
+    command = ["import", str(tmp_path / "sp"), "--format", "spacy", "--repo", str(repo_copy.root)]
+    unsigned = CliRunner().invoke(main, command)  # who relabelled it? not the old record's annotator
+    assert unsigned.exit_code == 1 and "ZN608" in unsigned.output and "1 entity record(s) changed in the tool" in unsigned.output, unsigned.output
+    assert repo_copy.path("annotations/entities.jsonl").read_bytes() == before
+    out = CliRunner().invoke(main, [*command, "--annotator", "a0"])
     assert out.exit_code == 0, out.output
     assert re.search(r"entity: \d+ -> \d+ record\(s\) in 5 document\(s\): 0 added, 0 removed, 1 changed", out.output), out.output
+    old = {(r["doc_id"], r["id"]): r for r in map(json.loads, before.decode("utf-8").splitlines())}
+    now = [r for r in map(json.loads, repo_copy.path("annotations/entities.jsonl").read_text(encoding="utf-8").splitlines())
+           if r != old[(r["doc_id"], r["id"])]]
+    was = old[(now[0]["doc_id"], now[0]["id"])]["method"]  # a record code proposed stays `corrected`
+    assert [(r["label"], r["annotator"], r["method"], r["guideline"]) for r in now] == [("ORG", "a0", "manual" if was == "manual" else "corrected", "1.0.0")]
 
 
 SPACY_EDITS = st.lists(st.tuples(st.sampled_from(["drop", "relabel", "add"]), st.sampled_from(["ents", "zones", "entities", "timexes", "quotes", "cues"]),

@@ -585,9 +585,9 @@ def test_label_studio_several_annotations_need_a_choice(repo_copy, export):
     problem = refused(repo_copy, LS, folder, "ZN605")
     assert "2 annotations" in problem.message and DOC in problem.message  # the cancelled one does not count
     refused(repo_copy, LS, folder, "ZN605", annotation="12345")  # an id that is in no task
-    import_corpus(repo_copy, LS, folder, annotation=str(first_one["id"]))
+    import_corpus(repo_copy, LS, folder, annotation=str(first_one["id"]), annotator="a0")
     assert label_of(repo_copy, ident) != relabelled
-    import_corpus(repo_copy, LS, folder, annotation="99")
+    import_corpus(repo_copy, LS, folder, annotation="99", annotator="a0")
     assert label_of(repo_copy, ident) == relabelled
 
 
@@ -595,7 +595,7 @@ def test_label_studio_latest_is_the_one_updated_last_not_the_one_listed_last(rep
     folder = export(LS)
     _, ident, relabelled = two_annotations(folder)
     edit_json(folder / TASKS, lambda tasks: next(t for t in tasks if t["data"]["doc_id"] == DOC)["annotations"].reverse())
-    import_corpus(repo_copy, LS, folder, annotation="latest")
+    import_corpus(repo_copy, LS, folder, annotation="latest", annotator="a0")
     assert label_of(repo_copy, ident) == relabelled
 
 
@@ -631,7 +631,7 @@ def test_counts_in_equal_counts_out(repo_copy, export):
 
     edit_json(folder / TASKS, edit)
     total = len(read_corpus(repo_copy).rows("entity"))
-    result = import_corpus(repo_copy, LS, folder, allow_removal=True)
+    result = import_corpus(repo_copy, LS, folder, allow_removal=True, annotator="a0")
     counts = result.counts["entity"]
     assert (counts.added, counts.removed, counts.changed) == (1, 1, 1)
     assert counts.before + counts.added - counts.removed == counts.after
@@ -806,7 +806,7 @@ class Sandbox:
     def attempt(self, fmt: str, folder: Path, allow_removal: bool = False) -> None:
         """The property: a coded refusal with the sources byte-identical, or sound records (put back after)."""
         try:
-            import_corpus(self.repo, fmt, folder, allow_removal=allow_removal)
+            import_corpus(self.repo, fmt, folder, allow_removal=allow_removal, annotator="a0")
         except ZoomnewsError as e:
             assert e.problems and all(p.code in CHECKS for p in e.problems), e
             assert snapshot(self.repo) == self.pristine, "a refused import changed the sources"
@@ -1039,7 +1039,7 @@ def test_cli_refusal_is_exit_1_with_a_code_and_no_traceback(shared_repo, export)
 def test_cli_removal_annotation_and_dry_run(repo_copy, export):
     folder = export(LS)
     two_annotations(folder)
-    run = lambda *extra: CliRunner().invoke(main, ["import", str(folder), "--format", LS, "--repo", str(repo_copy.root), *extra])
+    run = lambda *extra: CliRunner().invoke(main, ["import", str(folder), "--format", LS, "--repo", str(repo_copy.root), "--annotator", "a0", *extra])
     out = run()
     assert out.exit_code == 1 and "ZN605" in out.output
     edit_json(folder / TASKS, lambda tasks: drop_region(tasks, "timex"))
@@ -1153,3 +1153,72 @@ def test_conll_line_endings_or_a_bom_are_one_problem(shared_repo, export, change
     with pytest.raises(ZoomnewsError) as error:
         import_corpus(shared_repo, CONLL, folder)
     assert len(error.value.problems) == 1 and said in error.value.problems[0].message, error.value
+
+
+# --- provenance: a record changed in a tool says who changed it (ZN608, --annotator) ------------
+
+def _relabel_first_entity(tasks, method=None) -> str:
+    """DOC's first entity relabelled in Label Studio (and its method choice set to `method`); its record id."""
+    entity = region(tasks)
+    entity["value"]["labels"] = ["PERSON" if entity["value"]["labels"] != ["PERSON"] else "ORG"]
+    if method:
+        next(r for r in task_results(tasks) if r.get("id") == entity["id"] and r["from_name"] == "entity.method")["value"]["choices"] = [method]
+    return entity["id"].split("/", 1)[1]
+
+
+def _entity(repo, ident):
+    return next(r for r in read_corpus(repo).rows("entity") if r["doc_id"] == DOC and r["id"] == ident)
+
+
+def test_a_record_changed_in_a_tool_needs_who_changed_it(repo_copy, export):
+    """It kept the old record's annotator, method and guideline: the card's provenance said the old
+    annotator made a label they never gave. Its removals are listed in the same run."""
+    folder = export(LS)
+    idents = []
+    edit_json(folder / TASKS, lambda tasks: idents.append(_relabel_first_entity(tasks)))
+    edit_json(folder / TASKS, lambda tasks: drop_region(tasks, "timex"))
+    old = _entity(repo_copy, idents[0])
+    before = snapshot(repo_copy)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(repo_copy, LS, folder)
+    assert [p.code for p in error.value.problems] == ["ZN608", "ZN604"]
+    assert f"{DOC}/{idents[0]} {old['text']!r}" in error.value.problems[0].message
+    assert snapshot(repo_copy) == before
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(repo_copy, LS, folder, allow_removal=True, annotator="nobody")
+    assert [p.code for p in error.value.problems] == ["ZN403"] and snapshot(repo_copy) == before
+    import_corpus(repo_copy, LS, folder, allow_removal=True, annotator="a3")
+    new = _entity(repo_copy, idents[0])
+    assert new["label"] != old["label"] and new["annotator"] == "a3" and new["guideline"] == "1.1.0"
+    assert new["method"] == ("manual" if old["method"] == "manual" else "corrected")
+    untouched = {(r["doc_id"], r["id"]): r for r in read_corpus(repo_copy).rows("entity") if r["id"] != idents[0]}
+    assert all(r == untouched[(r["doc_id"], r["id"])] for r in bundle_rows(before, "annotations/entities.jsonl") if r["id"] != idents[0])
+
+
+def bundle_rows(snapshot_, name):
+    return [json.loads(line) for line in snapshot_[name].decode("utf-8").splitlines()]
+
+
+def test_provenance_set_in_the_tool_is_kept(repo_copy, export):
+    folder = export(LS)
+    idents = []
+    edit_json(folder / TASKS, lambda tasks: idents.append(_relabel_first_entity(tasks, method="model")))
+    import_corpus(repo_copy, LS, folder)
+    assert _entity(repo_copy, idents[0])["method"] == "model"
+
+
+def test_a_record_drawn_in_a_tool_gets_the_annotator(repo_copy, export):
+    """(Without --annotator it is written without one, and listed as incomplete: no old record to keep.)"""
+    folder = export(LS)
+
+    def draw(tasks):
+        results = task_results(tasks)
+        copy = json.loads(json.dumps(region(tasks)))
+        results[:] = [r for r in results if r.get("id") != copy["id"]]  # its region and fields, drawn anew
+        results.append({**copy, "id": "drawn-in-label-studio"})
+
+    edit_json(folder / TASKS, draw)
+    result = import_corpus(repo_copy, LS, folder, allow_removal=True, annotator="a3")
+    drawn = [r for r in read_corpus(repo_copy).rows("entity") if r["doc_id"] == DOC and r["annotator"] == "a3"]
+    assert len(drawn) == 1 and drawn[0]["method"] == "manual" and drawn[0]["guideline"] == "1.1.0"
+    assert result.counts["entity"].added == 1

@@ -52,7 +52,7 @@ def commands(repo, tmp_path: Path) -> dict[str, list[str]]:
     export = label_changed_export(repo, "crn-2020-08-03", tmp_path / "export")
     root = str(repo.root)
     return {"fmt": ["fmt", "--repo", root],
-            "import": ["import", "--repo", root, "--format", "labelstudio", str(export)],
+            "import": ["import", "--repo", root, "--format", "labelstudio", "--annotator", "a0", str(export)],
             "new-document": ["new-document", str(capture), "--repo", root, "--outlet", "Example", "--published", "2020-08-04"],
             "docs": ["docs", "--repo", root],
             "build": ["build", root, "--version", "9.9.9"],
@@ -105,7 +105,7 @@ def test_two_imports_at_once_lose_nothing(repo_copy, tmp_path, run):
     zones = repo_copy.path("annotations/zones.jsonl")
     before = zones.read_text(encoding="utf-8").splitlines()
     imports = {doc_id: subprocess.Popen([sys.executable, "-m", "zoomnews", "import", "--repo", str(repo_copy.root), "--format", "labelstudio",
-                                         str(export)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                         "--annotator", "a0", str(export)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                for doc_id, export in exports.items()}
     outcomes = {doc_id: (process.wait(), process.stdout.read()) for doc_id, process in imports.items()}
     after = zones.read_text(encoding="utf-8").splitlines()

@@ -424,14 +424,16 @@ def export_command(out, fmt, path, doc_ids, units):
 @click.option("--annotation", "annotation", multiple=True, metavar="latest|ID",
               help="Label Studio: which of a task's several annotations to import (repeatable); else such a task is refused (ZN605).")
 @click.option("--allow-removal", is_flag=True, help="Let the import remove the listed records its export lacks (else ZN604).")
-def import_command(source, fmt, path, units, dry_run, annotation, allow_removal):
+@click.option("--annotator", metavar="ID", help="Who made the changes (an id in annotations/registry/annotators.jsonl): records changed "
+                                               "or added in the tool get it as their provenance (else a changed record is refused, ZN608).")
+def import_command(source, fmt, path, units, dry_run, annotation, allow_removal, annotator):
     """Replace the annotations of the documents in SOURCE (a tool's export) with the tool's; then run validate."""
     from zoomnews.formats import import_corpus
 
     units = _units(fmt, units)
     try:
         result = import_corpus(CorpusRepo.find(path), fmt, Path(source), units, write=not dry_run,
-                               annotation=annotation, allow_removal=allow_removal)
+                               annotation=annotation, allow_removal=allow_removal, annotator=annotator)
     except ZoomnewsError as e:
         _fail(e)
     for note in result.notes:

@@ -111,6 +111,8 @@ _CHECKS = [
           "Remove the attribute from the note/field; move the span in the tool instead."),
     Check("ZN607", 6, "export-unwritable", "A document exported to XMI holds only characters XML 1.0 can carry (no C0 control but tab, LF and CR).",
           "Export that document in another format (brat, Label Studio, doccano, CoNLL and spaCy carry any text), or leave it out with --doc."),
+    Check("ZN608", 6, "import-provenance", "A record changed in a tool says who changed it: its annotator, method and guideline are not left as the old record's.",
+          "Pass --annotator with your id from annotations/registry/annotators.jsonl (the changed records get it, your newest guideline, and method manual, or corrected where code proposed the record), or set the three fields in the tool."),
     Check("ZN905", 9, "version-released", "`release` never reuses a released version: releases are immutable.",
           "Choose the next version (`--bump patch|minor|major`)."),
     Check("ZN906", 9, "bump-too-small", "A release bumps at least as far as its changes need (policy: docs/releases.md).",

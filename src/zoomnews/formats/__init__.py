@@ -20,7 +20,8 @@ line; Label Studio: each task, region, attribute and relation; doccano: each lin
 each file and annotation; CoNLL: each line and document; spaCy: each Doc), leaving out what only
 names a refused item (a relation to a refused span, the tokens after a refused CoNLL line). Lossy formats take ids and attributes back from the corpus records with the
 same layer and offsets, and report every span that needs completing. An import that would remove
-existing records lists them and needs `allow_removal` (ZN604); the result counts each layer's
+existing records lists them and needs `allow_removal` (ZN604), and a record changed in the tool
+that still carries the old record's provenance needs `annotator` (ZN608, `sign`); the result counts each layer's
 records before and after, added, removed and changed. The carried layers are written together and
 atomically (zoomnews.safeio.write_files).
 """
@@ -131,16 +132,68 @@ class ImportResult:
 
 @holds_repository("import")
 def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: bool = True,
-                  annotation: str | Iterable[str] = (), allow_removal: bool = False) -> ImportResult:
+                  annotation: str | Iterable[str] = (), allow_removal: bool = False, annotator: str | None = None) -> ImportResult:
     """Replace the imported documents' records in annotations/ with those of the tool's export
     (canonical form). Removing a record the export lacks needs `allow_removal` (ZN604, listing each
-    one, also when not writing); nothing is written unless every check passed, and then every carried
-    layer at once (zoomnews.safeio.write_files)."""
+    one, also when not writing); a record changed in the tool whose provenance is still the old
+    record's needs `annotator`, who made the change (ZN608; see `sign`); nothing is written unless
+    every check passed, and then every carried layer at once (zoomnews.safeio.write_files)."""
     from zoomnews.sources.corpus import read_corpus
 
     corpus = read_corpus(repo)
     bundle, notes = _read(repo, corpus, fmt, Path(path), units, annotation)
-    return replace_documents(repo, corpus, bundle, module(fmt).CARRIES, notes, write, allow_removal)
+    unsigned = sign(corpus, bundle, module(fmt).CARRIES, annotator, Path(path))
+    try:  # (its removals are listed in the same run)
+        result = replace_documents(repo, corpus, bundle, module(fmt).CARRIES, notes, write and not unsigned, allow_removal)
+    except ZoomnewsError as e:
+        raise ZoomnewsError(unsigned + e.problems) from None
+    if unsigned:
+        raise ZoomnewsError(unsigned)
+    return result
+
+
+PROVENANCE = ("annotator", "method", "guideline")
+SHOWN_STALE = 5  # records a ZN608 names (it counts the rest)
+
+
+def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> list[Problem]:
+    """Provenance for what the tool changed. A record changed in the tool (same id, another span or
+    value) whose annotator, method and guideline are the old record's would say that the old record's
+    annotator made it: with `annotator` (a registered id) it gets that annotator, their newest
+    guideline, and method `manual` (`corrected` when code had proposed it: method rule, model or
+    corrected); without, the import is refused (the ZN608 problems returned name the records). A new record with no
+    annotator gets `annotator` and their guideline too (its method, when it has none, `manual`).
+    Provenance the tool itself changed is kept."""
+    entry = None
+    if annotator is not None:
+        entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
+        if entry is None:
+            raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
+                                                                       "add yourself there first (CONTRIBUTING.md)"))
+    from zoomnews.repo import version_key
+
+    guideline = max(entry["guidelines"], key=version_key) if entry else None
+    problems = []
+    for layer in layers:
+        old = {(r.get("doc_id"), r.get("id")): r for r in corpus.rows(layer)}
+        stale = []
+        for record in bundle.layers[layer]:
+            before = old.get((record["doc_id"], record["id"]))
+            if before is None:
+                if entry and record.get("annotator") is None:
+                    record.update(annotator=annotator, guideline=guideline, method=record.get("method") or "manual")
+                continue
+            changed = any(record.get(k) != v for k, v in before.items() if k not in PROVENANCE)
+            if changed and all(record.get(k) == before.get(k) for k in PROVENANCE):
+                stale.append(record)
+                if entry:
+                    record.update(annotator=annotator, guideline=guideline, method="manual" if before.get("method") == "manual" else "corrected")
+        if stale and not entry:
+            named = ", ".join(f"{r['doc_id']}/{r['id']} {r['text']!r}" for r in stale[:SHOWN_STALE])
+            more = f" and {len(stale) - SHOWN_STALE} more" if len(stale) > SHOWN_STALE else ""
+            problems.append(Problem(str(path), None, "ZN608", f"{len(stale)} {layer} record(s) changed in the tool still carry the old record's "
+                                                              f"annotator, method and guideline: {named}{more}", field="annotator"))
+    return problems
 
 
 def replace_documents(repo, corpus, bundle: Bundle, layers, notes: list[str], write: bool = True, allow_removal: bool = False) -> ImportResult:
