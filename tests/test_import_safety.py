@@ -1222,3 +1222,28 @@ def test_a_record_drawn_in_a_tool_gets_the_annotator(repo_copy, export):
     drawn = [r for r in read_corpus(repo_copy).rows("entity") if r["doc_id"] == DOC and r["annotator"] == "a3"]
     assert len(drawn) == 1 and drawn[0]["method"] == "manual" and drawn[0]["guideline"] == "1.1.0"
     assert result.counts["entity"].added == 1
+
+
+@pytest.mark.parametrize("fmt, file", [(LS, TASKS), (DC, "doccano.jsonl")])
+def test_a_json_export_with_a_byte_order_mark_says_so(repo_copy, export, fmt, file):
+    """(It said "not valid JSON: 'Expecting value' at column 1".)"""
+    folder = export(fmt)
+    (folder / file).write_bytes(b"\xef\xbb\xbf" + (folder / file).read_bytes())
+    problem = refused(repo_copy, fmt, folder, "ZN602")
+    assert "byte-order mark" in problem.message and problem.line == 1, problem
+
+
+def test_a_doccano_label_given_twice_names_the_span_not_an_id(repo_copy, export):
+    """(It said "entity crn-2020-08-03/'e1': id e1 appears twice": an id doccano never showed.)"""
+    folder = export(DC)
+    given = []
+
+    def twice(line):
+        label = next(l for l in line["label"] if not l[2].startswith(("Zone", "Quote", "TIMEX", "Cue", "Source")))
+        given.append(label)
+        line["label"].append(list(label))
+
+    edit_doccano(folder, twice)
+    problem = refused(repo_copy, DC, folder, "ZN602")
+    start, end, name = given[0]
+    assert f"2 entity spans at code points {start}-{end}" in problem.message and f"({name}, {name})" in problem.message, problem

@@ -141,7 +141,7 @@ class Units:
                 raise at.refuse("ZN601", f"offset {offset} is negative")
             return offset
         if not 0 <= offset <= self.length(text):  # checked before numpy sees it: it would overflow, not refuse
-            raise at.refuse("ZN601", f"offset {offset} outside the text (0..{self.length(text)} {self.unit} units)")
+            raise at.refuse("ZN601", f"offset {offset} outside the text (0..{self.length(text)} {'code points' if self.unit == 'codepoint' else 'UTF-16 code units'})")
         if self.unit == "codepoint":
             return offset
         try:
@@ -184,9 +184,10 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
     with ids and attributes taken from `base` where a base record has the same layer, document and
     offsets; spans with no such record get a new id and `defaults` (reported as needing completion).
     These formats keep no links: a quotation keeps its cue and source where they were. A part linked to
-    no quotation is noted and left out (a new quotation's cue); but where a quotation of its document
-    lost its part of that kind, the part was moved, and the import is refused (ZN602, at `at`): it
-    used to import as the quotation losing its cue, with only a note about the span."""
+    no quotation is noted and left out (a new quotation's cue, or one whose quotation was deleted); but
+    a part no quotation had, where a quotation of its document lost its part of that kind, was moved,
+    and the import is refused (ZN602, at `at`): it used to import as the quotation losing its cue, with
+    only a note about the span."""
     bundle = Bundle(dict(texts))
     notes: list[str] = []
     known = {}
@@ -197,6 +198,16 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
                     known[(layer, r["doc_id"], r["start"], r["end"])] = r
     counters = next_ids(base) if base is not None else {}
     present_parts = set(parts)
+    labels: dict[tuple, list[str]] = {}
+    for layer, doc_id, start, end, label in spans:
+        labels.setdefault((layer, doc_id, start, end), []).append(label)
+    twice = Refusals()  # (each would be the same record twice: "id e1 appears twice", an id the tool never showed)
+    for (layer, doc_id, start, end), given in labels.items():
+        if len(given) > 1:
+            with twice.each():
+                raise at.inside(doc_id).refuse("ZN602", f"{len(given)} {layer} spans at code points {start}-{end} {shown(texts[doc_id][start:end])} "
+                                                        f"({', '.join(given)}): one span, one label; delete the others")
+    twice.raise_any()
     for layer, doc_id, start, end, label in spans:
         text = texts[doc_id]
         old = known.get((layer, doc_id, start, end))
@@ -222,12 +233,14 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
         for part in SPAN_PARTS:
             if old and usable_span(old, f"{part}_") and record[f"{part}_start"] is None:
                 lost.setdefault((part, record["doc_id"]), []).append(old)
+    owned = {(p, r["doc_id"], r[f"{p}_start"], r[f"{p}_end"]) for r in known.values() if r is not None and "cue_start" in r
+             for p in SPAN_PARTS if usable_span(r, f"{p}_")}  # the parts the base's quotations have
     refusals = Refusals()
     for part, doc_id, start, end in sorted(set(parts)):  # (a span given twice is one span)
         if (part, doc_id, start, end) in linked:
             continue
         text = texts[doc_id]
-        if (part, doc_id) not in lost:
+        if (part, doc_id) not in lost or (part, doc_id, start, end) in owned:  # (owned: its quotation was deleted)
             notes.append(f"{doc_id}: {part} span {start}-{end} {text[start:end]!r} is linked to no quotation; not imported")
             continue
         had = [f"{q['id']} (at {q[f'{part}_start']}-{q[f'{part}_end']} {shown(text[q[f'{part}_start']:q[f'{part}_end']])})" for q in lost[(part, doc_id)]]
@@ -386,6 +399,8 @@ def parse_json(text: str, at: At):
     a float, no repeated key; malformed or nested too deeply is ZN602, a lone surrogate ZN115."""
     from zoomnews.sources.jsonl import parse_line
 
+    if text.startswith("\ufeff"):  # (JSON forbids it; the parser said only "Expecting value at column 1")
+        raise at.on(at.line or 1).refuse("ZN602", "starts with a byte-order mark, which JSON does not allow: save it as UTF-8 without one and import again")
     try:
         value = parse_line(text)
     except RecursionError:
@@ -464,7 +479,7 @@ def doc_id(kinds, value, at: At, known=None) -> str:
 def record_id(kinds, layer: str, value, at: At, code: str = "ZN602") -> str:
     """A record id from an import, whole-string matched against the layer schema's pattern."""
     if not isinstance(value, str) or not kinds[layer].matches("id", value):
-        raise at.refuse(code, f"{shown(value)} is not a {layer} id ({ID_PREFIX[layer]} and a number)")
+        raise at.refuse(code, f"{shown(value)} is not {'an' if layer[0] in 'aeiou' else 'a'} {layer} id ({ID_PREFIX[layer]} and a number)")
     return value
 
 
@@ -473,7 +488,7 @@ def label(kinds, layer: str, value, at: At) -> str:
     wrong layer or nowhere."""
     choices = kinds[layer].schema["properties"][LABEL_FIELD[layer]].get("enum", [])
     if not isinstance(value, str) or value not in choices:
-        raise at.refuse("ZN602", f"{shown(value)} is not a {layer} {LABEL_FIELD[layer]} ({', '.join(map(str, choices))})")
+        raise at.refuse("ZN602", f"{shown(value)} is not {'an' if layer[0] in 'aeiou' else 'a'} {layer} {LABEL_FIELD[layer]} ({', '.join(map(str, choices))})")
     return value
 
 
