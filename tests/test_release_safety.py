@@ -431,3 +431,12 @@ def test_a_tampered_release_is_read_by_no_command(repo_copy, tmp_path, command):
     assert f"{tampered}: L5 ZN501 released file changed since release" in out.output, out.output
     assert {p: p.read_bytes() for p in repo_copy.root.rglob("*") if p.is_file() and ".git" not in p.parts} == before
     assert not (tmp_path / "site").exists()
+
+
+def test_a_load_without_the_ledger_says_the_ledger_is_missing(repo_copy):
+    """(It said that the release "is not recorded" in a ledger that was not there.)"""
+    repo_copy.ledger_path.unlink()
+    with pytest.raises(ZoomnewsError) as error:
+        zoomnews.load("entities", repo=repo_copy.root)
+    assert [p.code for p in error.value.problems] == ["ZN507"]
+    assert "there is no releases/RELEASES.lock" in error.value.problems[0].message

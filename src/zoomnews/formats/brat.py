@@ -195,7 +195,8 @@ def _records(read: Ann, doc: str, text: str, kinds, counters: dict, at: At):
     for tid, number in parts.items():
         if tid not in linked:
             with refusals.each():
-                raise at.on(number).refuse("ZN602", f"{tid} is a {read.spans[tid][0]} span linked to no quotation")
+                raise at.on(number).refuse("ZN602", f"{tid} is a {read.spans[tid][0]} span linked to no quotation (its quotation deleted? "
+                                                            f"delete the span too; else add the {read.spans[tid][0]} relation from its quotation)")
     for tid, (note, number) in read.notes.items():
         if tid not in refused and (tid not in read.spans or tid in parts):
             with refusals.each():

@@ -494,5 +494,6 @@ def _links(relations: list, regions: dict, at: At, refused: set[str], refusals: 
     for rid in sorted(set(rid for rid, region in regions.items() if region[0] in SPAN_PARTS) - meant):
         part = regions[rid][0]
         with refusals.each():
-            raise at.inside(f"region {shown(rid)}").refuse("ZN602", f"a {part} region linked to no quotation by a {part} relation")
+            raise at.inside(f"region {shown(rid)}").refuse("ZN602", f"a {part} region linked to no quotation by a {part} relation (its quotation deleted? delete "
+                                                                   f"the region too; else draw the {part} relation from its quotation)")
     return links

@@ -28,7 +28,10 @@ def verified_manifest(repo: CorpusRepo, version: str) -> dict:
     entries, problems = ledger_entries(repo)
     if problems:
         raise ZoomnewsError(problems)
-    if entries is None or version not in entries:
+    if entries is None:
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"there is no releases/{LEDGER} (the ledger of released manifests), so release {version} "
+                                                          "cannot be verified; restore it from version control"))
+    if version not in entries:
         raise ZoomnewsError(Problem(label, None, "ZN507", f"release {version} is not recorded in releases/{LEDGER}; it cannot be verified"))
     message = manifest_problem(repo, version, entries[version])
     if message:
