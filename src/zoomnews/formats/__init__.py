@@ -156,6 +156,18 @@ PROVENANCE = ("annotator", "method", "guideline")
 SHOWN_STALE = 5  # records a ZN608 names (it counts the rest)
 
 
+def newest_guideline(corpus, annotator: str) -> str:
+    """The newest guideline version `annotator` lists in annotations/registry/annotators.jsonl: what
+    they annotate by (`accept`, `import --annotator`); ZN403 when they are not registered."""
+    from zoomnews.repo import version_key
+
+    entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
+    if entry is None:
+        raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
+                                                                   "add yourself there first (CONTRIBUTING.md)"))
+    return max(entry["guidelines"], key=version_key)
+
+
 def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> list[Problem]:
     """Provenance for what the tool changed. A record changed in the tool (same id, another span or
     value) whose annotator, method and guideline are the old record's would say that the old record's
@@ -164,15 +176,7 @@ def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> l
     corrected); without, the import is refused (the ZN608 problems returned name the records). A new record with no
     annotator gets `annotator` and their guideline too (its method, when it has none, `manual`).
     Provenance the tool itself changed is kept."""
-    entry = None
-    if annotator is not None:
-        entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
-        if entry is None:
-            raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
-                                                                       "add yourself there first (CONTRIBUTING.md)"))
-    from zoomnews.repo import version_key
-
-    guideline = max(entry["guidelines"], key=version_key) if entry else None
+    guideline = newest_guideline(corpus, annotator) if annotator is not None else None
     problems = []
     for layer in layers:
         old = {(r.get("doc_id"), r.get("id")): r for r in corpus.rows(layer)}
@@ -180,15 +184,15 @@ def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> l
         for record in bundle.layers[layer]:
             before = old.get((record["doc_id"], record["id"]))
             if before is None:
-                if entry and record.get("annotator") is None:
+                if guideline and record.get("annotator") is None:
                     record.update(annotator=annotator, guideline=guideline, method=record.get("method") or "manual")
                 continue
             changed = any(record.get(k) != v for k, v in before.items() if k not in PROVENANCE)
             if changed and all(record.get(k) == before.get(k) for k in PROVENANCE):
                 stale.append(record)
-                if entry:
+                if guideline:
                     record.update(annotator=annotator, guideline=guideline, method="manual" if before.get("method") == "manual" else "corrected")
-        if stale and not entry:
+        if stale and not guideline:
             named = ", ".join(f"{r['doc_id']}/{r['id']} {r['text']!r}" for r in stale[:SHOWN_STALE])
             more = f" and {len(stale) - SHOWN_STALE} more" if len(stale) > SHOWN_STALE else ""
             problems.append(Problem(str(path), None, "ZN608", f"{len(stale)} {layer} record(s) changed in the tool still carry the old record's "

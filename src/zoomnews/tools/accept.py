@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.repo import version_key
+from zoomnews.formats import PROVENANCE
 from zoomnews.safeio import holds_repository
 
-PROVENANCE = ("annotator", "method", "guideline")
 # what the review's method is not judged by: provenance, and the id (suggest numbers its records in
 # text order, so one more entity registered since the suggestions were made renumbers those after it)
 NOT_JUDGED = frozenset(PROVENANCE) | {"id"}
@@ -53,7 +52,7 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
                        annotation=()) -> AcceptResult:
     """Accept reviewed suggestions (`fmt` "records": a folder of layer files as `suggest` writes them;
     "labelstudio": a Label Studio export) for their documents, as `annotator`'s (see the module)."""
-    from zoomnews.formats import read_import, replace_documents
+    from zoomnews.formats import newest_guideline, read_import, replace_documents
     from zoomnews.formats.common import At, Bundle, check_records
     from zoomnews.sources.corpus import read_corpus
     from zoomnews.sources.schemas import LAYER_NAMES, SPAN_KINDS
@@ -61,11 +60,7 @@ def accept_suggestions(repo, path, annotator: str, fmt: str = "records", write: 
     from zoomnews.tools.suggest import suggest, suggestion_inputs
 
     corpus = read_corpus(repo)
-    entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
-    if entry is None:
-        raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
-                                                                   "add yourself there first (CONTRIBUTING.md)"))
-    guideline = max(entry["guidelines"], key=version_key)
+    guideline = newest_guideline(corpus, annotator)
     if fmt == "labelstudio":
         bundle, notes = read_import(repo, "labelstudio", Path(path), annotation=annotation)
         if not bundle.texts:  # nothing accepted is not a success to report; the notes say what each task holds instead
