@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
+from zoomnews.checks.validation import validate_repo
 from zoomnews.release import building
 from zoomnews.release.building import build_release
 from zoomnews.release.configs import CONFIGS
@@ -49,30 +50,38 @@ def test_a_release_records_how_its_parquet_is_compressed(repo_copy):
     assert codecs == {ENCODING["compression"].upper()}
 
 
-@pytest.mark.parametrize("level", [1, 9, 15])
+@pytest.mark.parametrize("level", [1, 9, 15, None])
 def test_a_rebuild_compresses_as_the_release_records(repo_copy, monkeypatch, level):
-    """A release written at another level (an older zoomnews, or the releases up to 1.2.0, whose
+    """A release written at another level (an older zoomnews; None: the releases up to 1.2.0, whose
     manifests record nothing) is rebuilt byte for byte: the rebuild reads the level from its manifest."""
     with monkeypatch.context() as patched:
-        patched.setattr(building, "ENCODING", {"compression": "zstd", "compression_level": level})
+        patched.setattr(building, "ENCODING", level and {"compression": "zstd", "compression_level": level})
         written = build_release(repo_copy, version="9.0.0")
-    if level == UNRECORDED_ENCODING["compression_level"]:
-        assert "parquet" not in read_manifest(written.path)
+    assert read_manifest(written.path).get("parquet", UNRECORDED_ENCODING)["compression_level"] == (level or 9)
     before = tree_digest(written.path)
     assert build_release(repo_copy, version="9.0.0").status == "unchanged"
     assert tree_digest(written.path) == before
 
 
 @pytest.mark.parametrize("record", [{"compression": "zstd", "compression_level": "9"}, {"compression": "gzip", "compression_level": 9},
-                                    "zstd", None])
-def test_a_release_whose_manifest_is_not_a_manifest_is_not_rebuilt(repo_copy, record):
+                                    {"compression": "zstd", "compression_level": 3.0}, "zstd", None])
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_release_whose_manifest_is_not_a_manifest_is_not_rebuilt(repo_copy, record, signed):
+    """Edited (ZN507: not the manifest the ledger recorded), or edited with the ledger made to agree
+    (ZN506: not a manifest; a level of 3.0 passes JSON Schema's integer and made ParquetWriter raise)."""
+    from zoomnews.release.manifest import ledger_with, sha256_bytes
+
     release = build_release(repo_copy, version="9.0.0")
     manifest = read_manifest(release.path)
     manifest["parquet"] = record
-    (release.path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    data = json.dumps(manifest).encode("utf-8")
+    (release.path / "manifest.json").write_bytes(data)
+    if signed:
+        repo_copy.ledger_path.write_text(ledger_with(repo_copy.ledger_path.read_text(encoding="utf-8"), "9.0.0", sha256_bytes(data)), encoding="utf-8")
     with pytest.raises(ZoomnewsError) as error:
         build_release(repo_copy, version="9.0.0")
-    assert [p.code for p in error.value.problems] == ["ZN901"]
+    assert [p.code for p in error.value.problems] == (["ZN506"] if signed else ["ZN507"]), error.value
+    assert sorted(p.code for p in validate_repo(repo_copy).problems) == (["ZN506"] if signed else ["ZN506", "ZN507"])
 
 
 @pytest.mark.parametrize("version", ["committed", "9.0.0"])
@@ -203,7 +212,7 @@ def test_a_failed_process_of_build_is_a_coded_problem_and_leaves_nothing(repo_co
     import os
     import sys
 
-    from zoomnews.release import building
+    from zoomnews.checks.validation import validate_repo
     from zoomnews.repo import LOCK
 
     broken = tmp_path / "broken"

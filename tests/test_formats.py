@@ -76,17 +76,18 @@ def test_an_edit_made_in_label_studio_comes_back_as_that_edit(repo_copy, tmp_pat
     export_corpus(repo_copy, "labelstudio", out_dir, doc_ids=["crn-2020-08-03"])
     tasks = json.loads((out_dir / "tasks.json").read_text(encoding="utf-8"))
     region = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "labels" and r["from_name"] == "timex")
-    note = next(r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "choices" and r["id"] == region["id"] and r["from_name"] == "timex.method")
-    note["value"]["choices"] = ["corrected" if note["value"]["choices"][0] != "corrected" else "manual"]
+    assert not any(r.get("from_name") == "timex.mod" and r.get("id") == region["id"] for r in tasks[0]["annotations"][0]["result"])  # (no mod: none shown)
+    tasks[0]["annotations"][0]["result"].append({"id": region["id"], "from_name": "timex.mod", "to_name": "text", "type": "choices",
+                                                 "value": {"start": region["value"]["start"], "end": region["value"]["end"], "choices": ["APPROX"]}})
     (out_dir / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    out = CliRunner().invoke(main, ["import", str(out_dir), "--format", "labelstudio", "--repo", str(repo_copy.root)])
+    out = CliRunner().invoke(main, ["import", str(out_dir), "--format", "labelstudio", "--repo", str(repo_copy.root), "--annotator", "a3"])
     assert out.exit_code == 0, out.output
     assert validate_repo(repo_copy).problems == []
     from zoomnews.tools.diff import WORKING, diff
 
     result = diff(repo_copy, repo_copy.released_versions()[-1], WORKING)
     changed = [(c["key"]["id"], c["fields"]) for c in result["timexes"].changed]
-    assert changed == [(region["id"].split("/", 1)[1], ["method"])]
+    assert [(ident, sorted(set(fields) - {"method"})) for ident, fields in changed] == [(region["id"].split("/", 1)[1], ["annotator", "guideline", "mod"])]
     assert all(d.empty for layer, d in result.items() if layer != "timexes")
 
 

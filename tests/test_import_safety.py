@@ -1199,12 +1199,27 @@ def bundle_rows(snapshot_, name):
     return [json.loads(line) for line in snapshot_[name].decode("utf-8").splitlines()]
 
 
-def test_provenance_set_in_the_tool_is_kept(repo_copy, export):
+def test_provenance_is_the_imports_not_the_tools(repo_copy, export):
+    """A tool holds the provenance it was exported with: after a signed import, the same export (or a
+    later one from the same project) still says the old annotator. An unchanged record keeps the
+    corpus's provenance; a changed one needs --annotator whatever the tool says."""
     folder = export(LS)
     idents = []
-    edit_json(folder / TASKS, lambda tasks: idents.append(_relabel_first_entity(tasks, method="model")))
-    import_corpus(repo_copy, LS, folder)
-    assert _entity(repo_copy, idents[0])["method"] == "model"
+    edit_json(folder / TASKS, lambda tasks: idents.append(_relabel_first_entity(tasks)))
+    import_corpus(repo_copy, LS, folder, annotator="a3")
+    signed = _entity(repo_copy, idents[0])
+    assert signed["annotator"] == "a3"
+    import_corpus(repo_copy, LS, folder)  # the same export again: nothing changed, the signature stays
+    assert _entity(repo_copy, idents[0]) == signed
+    edit_json(folder / TASKS, lambda tasks: _relabel_first_entity(tasks, method="model"))  # changed again, provenance set in the tool
+    problem = refused(repo_copy, LS, folder, "ZN608")
+    assert problem.file == "annotations/entities.jsonl" and problem.line and f"{DOC}/{idents[0]}" in problem.message
+    only = folder.parent / "now"
+    export_corpus(repo_copy, LS, only, doc_ids=[DOC])  # the corpus as it is now
+    edit_json(only / TASKS, lambda tasks: next(r for r in task_results(tasks) if r["from_name"] == "entity.method").__setitem__("value", {"choices": ["model"]}))
+    before = snapshot(repo_copy)
+    result = import_corpus(repo_copy, LS, only)  # provenance alone changed in the tool: the corpus's kept
+    assert snapshot(repo_copy) == before and result.counts["entity"].changed == 0
 
 
 def test_a_record_drawn_in_a_tool_gets_the_annotator(repo_copy, export):
@@ -1222,6 +1237,24 @@ def test_a_record_drawn_in_a_tool_gets_the_annotator(repo_copy, export):
     drawn = [r for r in read_corpus(repo_copy).rows("entity") if r["doc_id"] == DOC and r["annotator"] == "a3"]
     assert len(drawn) == 1 and drawn[0]["method"] == "manual" and drawn[0]["guideline"] == "1.1.0"
     assert result.counts["entity"].added == 1
+    assert not any(word in note for note in result.notes for word in ("annotator", "guideline")), result.notes
+
+
+@pytest.mark.parametrize("guidelines", [None, [], "1.1.0", ["x"], "absent"])
+def test_an_annotator_whose_entry_lists_no_guideline_is_told_so(repo_copy, export, guidelines):
+    """(KeyError, ValueError or TypeError tracebacks; a string wrote the guideline "1".)"""
+    entry = {"id": "b1", "kind": "person", "handle": "@b1", **({} if guidelines == "absent" else {"guidelines": guidelines})}
+    with open(repo_copy.path("annotations/registry/annotators.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
+    folder = export(LS)
+    edit_json(folder / TASKS, lambda tasks: _relabel_first_entity(tasks))
+    edit_json(folder / TASKS, lambda tasks: drop_region(tasks, "timex"))
+    before = snapshot(repo_copy)
+    with pytest.raises(ZoomnewsError) as error:
+        import_corpus(repo_copy, LS, folder, annotator="b1")
+    assert [p.code for p in error.value.problems] == ["ZN201", "ZN604"], error.value
+    assert error.value.problems[0].file == "annotations/registry/annotators.jsonl" and error.value.problems[0].field == "guidelines"
+    assert snapshot(repo_copy) == before
 
 
 @pytest.mark.parametrize("fmt, file", [(LS, TASKS), (DC, "doccano.jsonl")])

@@ -100,6 +100,9 @@ def test_zoomnews_load_takes_the_split_as_datasets_does(built_copy):
     assert zoomnews.load("ner", repo=built_copy.root, split="train[:10]")["tokens"] == whole["tokens"][:10]
     with pytest.raises(ValueError, match="Unknown split"):
         zoomnews.load("ner", repo=built_copy.root, split="test")
+    with pytest.raises(ValueError, match="Unknown split"):  # a config released empty too
+        zoomnews.load("zones", version="0.1.0", repo=ROOT, split="test")
+    assert len(zoomnews.load("zones", version="0.1.0", repo=ROOT, split="train[:10]")) == 0
 
 
 @pytest.mark.parametrize("config, version", [("nope", None), ("documents", "9.9.9")])

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from zoomnews import safeio
 from zoomnews.release.card import card_version
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, parse_ledger, read_ledger, sha256_bytes, sha256_file
+from zoomnews.release.manifest import MANIFEST, encoding_problem, parse_ledger, read_ledger, sha256_bytes, sha256_file
 from zoomnews.repo import JOURNAL, LEDGER, RELEASES_DIR, SEMVER
 from zoomnews.sources.schemas import load_schema
 
@@ -104,6 +104,26 @@ def manifest_problem(repo, version: str, expected: str | None) -> str | None:
     return None
 
 
+def verified_manifest(repo: CorpusRepo, version: str) -> dict:
+    """Release `version`'s manifest, checked against the ledger releases/RELEASES.lock (ZN507)."""
+    label = f"releases/{version}/{MANIFEST}"
+    entries, problems = ledger_entries(repo)
+    if problems:
+        raise ZoomnewsError(problems)
+    if entries is None:
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"there is no releases/{LEDGER} (the ledger of released manifests), so release {version} "
+                                                          "cannot be verified; restore it from version control"))
+    if version not in entries:
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"release {version} is not recorded in releases/{LEDGER}; it cannot be verified"))
+    message = manifest_problem(repo, version, entries[version])
+    if message:
+        raise ZoomnewsError(Problem(label, None, "ZN507", message))
+    data = safeio.read_bytes(repo.release_dir(version) / MANIFEST, label, follow=False)
+    if sha256_bytes(data) != entries[version]:  # read again: the bytes parsed are the bytes checked
+        raise ZoomnewsError(Problem(label, None, "ZN507", f"manifest.json is not the one released (its sha256 differs from releases/{LEDGER})"))
+    return json.loads(data.decode("utf-8"))
+
+
 def check_ledger(repo) -> list[Problem]:
     """ZN507: every release is in the ledger with its manifest's sha256, and every ledger line is a release."""
     entries, problems = ledger_entries(repo)
@@ -131,6 +151,8 @@ def check_release(repo, version: str, validator) -> list[Problem]:
     errors = list(validator.iter_errors(manifest))
     if errors:
         return [Problem(label, None, "ZN506", f"manifest does not match schema/manifest.schema.json: {e.message[:120]}") for e in errors[:5]]
+    if (problem := encoding_problem(manifest)):
+        return [Problem(label, None, "ZN506", problem)]
     if manifest["version"] != version:
         return [Problem(label, None, "ZN506", f"manifest says version {manifest['version']}, folder says {version}")]
     problems, listed = [], {MANIFEST}

@@ -21,7 +21,7 @@ each file and annotation; CoNLL: each line and document; spaCy: each Doc), leavi
 names a refused item (a relation to a refused span, the tokens after a refused CoNLL line). Lossy formats take ids and attributes back from the corpus records with the
 same layer and offsets, and report every span that needs completing. An import that would remove
 existing records lists them and needs `allow_removal` (ZN604), and a record changed in the tool
-that still carries the old record's provenance needs `annotator` (ZN608, `sign`); the result counts each layer's
+needs `annotator`, who changed it (ZN608, `sign`); the result counts each layer's
 records before and after, added, removed and changed. The carried layers are written together and
 atomically (zoomnews.safeio.write_files).
 """
@@ -135,14 +135,14 @@ def import_corpus(repo, fmt: str, path: Path, units: str | None = None, write: b
                   annotation: str | Iterable[str] = (), allow_removal: bool = False, annotator: str | None = None) -> ImportResult:
     """Replace the imported documents' records in annotations/ with those of the tool's export
     (canonical form). Removing a record the export lacks needs `allow_removal` (ZN604, listing each
-    one, also when not writing); a record changed in the tool whose provenance is still the old
-    record's needs `annotator`, who made the change (ZN608; see `sign`); nothing is written unless
+    one, also when not writing); a record changed in the tool needs `annotator`, who made the change
+    (ZN608; see `sign`); nothing is written unless
     every check passed, and then every carried layer at once (zoomnews.safeio.write_files)."""
     from zoomnews.sources.corpus import read_corpus
 
     corpus = read_corpus(repo)
     bundle, notes = _read(repo, corpus, fmt, Path(path), units, annotation)
-    unsigned = sign(corpus, bundle, module(fmt).CARRIES, annotator, Path(path))
+    unsigned = sign(corpus, bundle, module(fmt).CARRIES, annotator, notes)
     try:  # (its removals are listed in the same run)
         result = replace_documents(repo, corpus, bundle, module(fmt).CARRIES, notes, write and not unsigned, allow_removal)
     except ZoomnewsError as e:
@@ -158,28 +158,37 @@ SHOWN_STALE = 5  # records a ZN608 names (it counts the rest)
 
 def newest_guideline(corpus, annotator: str) -> str:
     """The newest guideline version `annotator` lists in annotations/registry/annotators.jsonl: what
-    they annotate by (`accept`, `import --annotator`); ZN403 when they are not registered."""
-    from zoomnews.repo import version_key
+    they annotate by (`accept`, `import --annotator`); ZN403 when they are not registered, ZN201 when
+    their entry lists no version (validate says the same of the entry)."""
+    from zoomnews.repo import SEMVER, version_key
 
-    entry = next((r for r in corpus.rows("registry_annotator") if r.get("id") == annotator), None)
-    if entry is None:
+    found = next((r for r in corpus.records["registry_annotator"] if r.data.get("id") == annotator), None)
+    if found is None:
         raise ZoomnewsError(Problem("--annotator", None, "ZN403", f"annotator {annotator!r} is not in annotations/registry/annotators.jsonl: "
                                                                    "add yourself there first (CONTRIBUTING.md)"))
-    return max(entry["guidelines"], key=version_key)
+    versions = found.data.get("guidelines")
+    if not isinstance(versions, list) or not versions or not all(isinstance(v, str) and SEMVER.match(v) for v in versions):
+        raise ZoomnewsError(Problem(found.file, found.line, "ZN201", f"annotator {annotator!r} lists no guideline version they annotate by "
+                                                                     f"(\"guidelines\": [\"1.1.0\"]), not {versions!r}", field="guidelines"))
+    return max(versions, key=version_key)
 
 
-def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> list[Problem]:
-    """Provenance for what the tool changed. A record changed in the tool (same id, another span or
-    value) whose annotator, method and guideline are the old record's would say that the old record's
-    annotator made it: with `annotator` (a registered id) it gets that annotator, their newest
-    guideline, and method `manual` (`corrected` when code had proposed it: method rule, model or
-    corrected); without, the import is refused (the ZN608 problems returned name the records). A new record with no
-    annotator gets `annotator` and their guideline too (its method, when it has none, `manual`).
-    Provenance the tool itself changed is kept."""
-    guideline = newest_guideline(corpus, annotator) if annotator is not None else None
+def sign(corpus, bundle: Bundle, layers, annotator: str | None, notes: list[str]) -> list[Problem]:
+    """Provenance is the import's to decide, not the tool's: a tool holds the provenance it was
+    exported with, which a later import may have replaced. A record the tool left as it was keeps
+    the corpus's provenance. A record changed in the tool (same id, another span or value) gets
+    `annotator` (a registered id), their newest guideline, and method `manual` (`corrected` when code
+    had proposed it: method rule, model or corrected); without `annotator` it is refused (the ZN608
+    problems returned name the records, on their lines in annotations/), else it would say that the
+    old record's annotator made the change. A new record with no annotator gets `annotator` and their
+    guideline too (its method, when it has none, `manual`), and `notes` stop asking for them."""
+    try:
+        guideline = newest_guideline(corpus, annotator) if annotator is not None else None
+    except ZoomnewsError as error:  # (the run's other refusals are listed with it)
+        return error.problems
     problems = []
     for layer in layers:
-        old = {(r.get("doc_id"), r.get("id")): r for r in corpus.rows(layer)}
+        old = {(r.data.get("doc_id"), r.data.get("id")): r for r in corpus.records[layer]}
         stale = []
         for record in bundle.layers[layer]:
             before = old.get((record["doc_id"], record["id"]))
@@ -187,17 +196,30 @@ def sign(corpus, bundle: Bundle, layers, annotator: str | None, path: Path) -> l
                 if guideline and record.get("annotator") is None:
                     record.update(annotator=annotator, guideline=guideline, method=record.get("method") or "manual")
                 continue
-            changed = any(record.get(k) != v for k, v in before.items() if k not in PROVENANCE)
-            if changed and all(record.get(k) == before.get(k) for k in PROVENANCE):
-                stale.append(record)
-                if guideline:
-                    record.update(annotator=annotator, guideline=guideline, method="manual" if before.get("method") == "manual" else "corrected")
-        if stale and not guideline:
-            named = ", ".join(f"{r['doc_id']}/{r['id']} {r['text']!r}" for r in stale[:SHOWN_STALE])
+            if all(record.get(k) == v for k, v in before.data.items() if k not in PROVENANCE):
+                record.update({k: before.data.get(k) for k in PROVENANCE})
+            elif guideline:
+                record.update(annotator=annotator, guideline=guideline, method="manual" if before.data.get("method") == "manual" else "corrected")
+            else:
+                stale.append(before)
+        if stale:
+            named = ", ".join(f"{r.data['doc_id']}/{r.data['id']} {r.data.get('text')!r} (line {r.line})" for r in stale[:SHOWN_STALE])
             more = f" and {len(stale) - SHOWN_STALE} more" if len(stale) > SHOWN_STALE else ""
-            problems.append(Problem(str(path), None, "ZN608", f"{len(stale)} {layer} record(s) changed in the tool still carry the old record's "
-                                                              f"annotator, method and guideline: {named}{more}", field="annotator"))
+            problems.append(Problem(stale[0].file, stale[0].line, "ZN608", f"{len(stale)} {layer} record(s) changed in the tool would keep the old "
+                                                                           f"record's annotator, method and guideline: {named}{more}", field="annotator"))
+    if guideline:
+        notes[:] = [n for n in (_signed(note) for note in notes) if n]
     return problems
+
+
+def _signed(note: str) -> str | None:
+    """An import note with the provenance fields `--annotator` filled dropped from its "complete …" list
+    (None: nothing is left to complete)."""
+    head, found, wanted = note.rpartition(": complete ")
+    if not found:
+        return note
+    left = [name for name in wanted.split(", ") if name not in PROVENANCE]
+    return f"{head}: complete {', '.join(left)}" if left else None
 
 
 def replace_documents(repo, corpus, bundle: Bundle, layers, notes: list[str], write: bool = True, allow_removal: bool = False) -> ImportResult:

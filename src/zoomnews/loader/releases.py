@@ -8,38 +8,14 @@ the same (zoomnews.release.manifest.file_problem).
 
 from __future__ import annotations
 
-import json
-
 from datasets import ClassLabel, Dataset, Features, List, Split, load_dataset
 
-from zoomnews import safeio
 from zoomnews.release.card import card_version
 from zoomnews.release.configs import CONFIGS
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, file_problem, sha256_bytes
-from zoomnews.repo import LEDGER, CorpusRepo
-
-
-def verified_manifest(repo: CorpusRepo, version: str) -> dict:
-    """Release `version`'s manifest, checked against the ledger releases/RELEASES.lock (ZN507)."""
-    from zoomnews.checks.releases import ledger_entries, manifest_problem
-
-    label = f"releases/{version}/{MANIFEST}"
-    entries, problems = ledger_entries(repo)
-    if problems:
-        raise ZoomnewsError(problems)
-    if entries is None:
-        raise ZoomnewsError(Problem(label, None, "ZN507", f"there is no releases/{LEDGER} (the ledger of released manifests), so release {version} "
-                                                          "cannot be verified; restore it from version control"))
-    if version not in entries:
-        raise ZoomnewsError(Problem(label, None, "ZN507", f"release {version} is not recorded in releases/{LEDGER}; it cannot be verified"))
-    message = manifest_problem(repo, version, entries[version])
-    if message:
-        raise ZoomnewsError(Problem(label, None, "ZN507", message))
-    data = safeio.read_bytes(repo.release_dir(version) / MANIFEST, label, follow=False)
-    if sha256_bytes(data) != entries[version]:  # read again: the bytes parsed are the bytes checked
-        raise ZoomnewsError(Problem(label, None, "ZN507", f"manifest.json is not the one released (its sha256 differs from releases/{LEDGER})"))
-    return json.loads(data.decode("utf-8"))
+from zoomnews.release.manifest import file_problem
+from zoomnews.checks.releases import verified_manifest
+from zoomnews.repo import CorpusRepo
 
 
 def release_files(config: str, version: str | None = None, repo=None) -> tuple[list[str], Features, int]:
@@ -77,6 +53,8 @@ def load_release(config: str, version: str | None = None, repo=None, streaming: 
     files, features, rows = release_files(config, version, repo)
     split = kwargs.pop("split", "train")  # the one split; a slice of it ("train[:10%]") as `datasets` reads it
     if rows == 0 and not streaming:
+        if not (isinstance(split, str) and (split == "train" or split.startswith("train["))):
+            raise ValueError(f"Unknown split {split!r}: a release has one split, 'train' (a slice such as 'train[:10%]' reads part of it)")
         return Dataset.from_dict({name: [] for name in features}, features=features, split=Split.TRAIN)
     return load_dataset("parquet", data_files={"train": files}, split=split, features=features, streaming=streaming, **kwargs)
 

@@ -48,12 +48,12 @@ from zoomnews.release.apart import Apart
 from zoomnews.release.croissant import CROISSANT, croissant_text
 from zoomnews.release.configs import CONFIGS, FLAT, SchemasApart, config_schemas, declared_features, document_configs, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, release_encoding, sha256_bytes
+from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, read_manifest, release_encoding, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
 from zoomnews.sources.schemas import load_kinds
-from zoomnews.release.shards import ENCODING, SHARD_DOCUMENTS, UNRECORDED_ENCODING, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
+from zoomnews.release.shards import ENCODING, SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
 from zoomnews.sources.tables import read_source_table
-from zoomnews.checks.releases import check_release, ledger_entries, manifest_validator
+from zoomnews.checks.releases import check_release, ledger_entries, manifest_validator, verified_manifest
 from zoomnews.checks.validation import registry_kinds, validate_repo
 
 JOURNAL_FORMAT = 1
@@ -225,11 +225,13 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
                                         "remove it, or restore the release from version control"))
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
-        if exists and (tampered := check_release(repo, version, manifest_validator(repo))):
-            raise ZoomnewsError(tampered)  # (restore it: the rebuild would only say it differs, and advise a new version)
+        if exists:  # a tampered release is said to be one (the rebuild would only say it differs, and advise a new version)
+            verified_manifest(repo, version)
+            if tampered := check_release(repo, version, manifest_validator(repo)):
+                raise ZoomnewsError(tampered)
         # a version the ledger lists whose folder is gone is built again only as the ledger recorded it
         recorded = None if exists else (ledger_entries(repo)[0] or {}).get(version)
-        for encoding in [rebuild_encoding(repo, final)] if exists else [ENCODING] if recorded is None else [ENCODING, UNRECORDED_ENCODING]:
+        for encoding in [release_encoding(read_manifest(final))] if exists else [ENCODING] if recorded is None else [ENCODING, None]:
             try:
                 return _build(repo, version, final, exists, encoding, recorded, shard_documents, jobs, card, published, changes or {}, command, progress)
             except NotAsRecorded:
@@ -261,17 +263,6 @@ def large(repo: CorpusRepo, kinds) -> bool:
         except OSError:  # a missing or unreadable source: validate reports it
             pass
     return size >= APART_FROM
-
-
-def rebuild_encoding(repo: CorpusRepo, final: Path) -> dict:
-    """How the release in `final` was compressed, so that rebuilding it writes its bytes again. A
-    manifest that cannot say (unreadable, or not of the manifest schema's shape) gives ENCODING: the
-    rebuild then differs from the release and is refused (ZN901), as any change to a release is."""
-    try:
-        manifest = json.loads(safeio.read_text(final / MANIFEST, repo.rel(final / MANIFEST), follow=False))
-    except (OSError, ValueError, ZoomnewsError):
-        return ENCODING
-    return release_encoding(manifest) if manifest_validator(repo).is_valid(manifest) else ENCODING
 
 
 def _build(repo, version, final, exists, encoding, recorded, shard_documents, jobs, card, published, changes, command, progress=None) -> BuildResult:

@@ -25,7 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from zoomnews.release.shards import UNRECORDED_ENCODING
 from zoomnews.repo import RAW_DIR, SEMVER, version_key
 from zoomnews.sources.schemas import KINDS
 
@@ -130,11 +129,11 @@ def file_entry(folder: Path, relative: str) -> dict:
     return {"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict[str, dict], encoding: dict,
+def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]], features: dict[str, dict], encoding: dict | None,
                   known: RawDigests | None = None) -> dict:
     """`features`: config -> its features in Features.to_dict() form; `encoding`: how the Parquet
-    files were compressed (recorded unless it is UNRECORDED_ENCODING, which a manifest without the
-    record means)."""
+    files were compressed, recorded (None: not recorded, as the releases up to 1.2.0 were written:
+    UNRECORDED_ENCODING)."""
     from importlib.metadata import version as installed  # `datasets` is not imported: build's process never needs it
 
     from zoomnews import __version__
@@ -155,15 +154,24 @@ def make_manifest(repo, version: str, folder: Path, files: dict[str, list[str]],
         "sources_sha256": sources_sha256(repo, known),
         "schema_fingerprint": features_fingerprint(features),
         "built_with": {"zoomnews": __version__, "pyarrow": pa.__version__, "datasets": installed("datasets")},
-        **({} if encoding == UNRECORDED_ENCODING else {"parquet": encoding}),
+        **({} if encoding is None else {"parquet": encoding}),
         "configs": configs,
     }
 
 
-def release_encoding(manifest: dict) -> dict:
-    """How a release's Parquet files were compressed: what its manifest records, else the level the
-    releases used before it was recorded."""
-    return manifest.get("parquet", UNRECORDED_ENCODING)
+def release_encoding(manifest: dict) -> dict | None:
+    """How a release's Parquet files were compressed, as its manifest records it (None: not recorded,
+    UNRECORDED_ENCODING)."""
+    return manifest.get("parquet")
+
+
+def encoding_problem(manifest: dict) -> str | None:
+    """What the schema cannot say about a manifest's "parquet" record: JSON Schema takes 3.0 for an
+    integer, and a ParquetWriter given it fails."""
+    level = (manifest.get("parquet") or {}).get("compression_level") if isinstance(manifest.get("parquet"), dict) else None
+    if level is not None and type(level) is not int:
+        return f"parquet compression_level {level!r} is not an integer as JSON writes one (3, not 3.0)"
+    return None
 
 
 def read_manifest(release_dir: Path) -> dict:

@@ -38,8 +38,10 @@ ENCODING = {"compression": "zstd", "compression_level": 3}
 UNRECORDED_ENCODING = {"compression": "zstd", "compression_level": 9}
 
 
-def parquet_options(encoding: dict) -> dict:
-    return dict(**encoding, use_dictionary=True, write_statistics=True)
+def parquet_options(encoding: dict | None) -> dict:
+    """ParquetWriter's options for `encoding` (None: UNRECORDED_ENCODING, a rebuild of a release whose
+    manifest records none)."""
+    return dict(**(encoding or UNRECORDED_ENCODING), use_dictionary=True, write_statistics=True)
 
 
 def shard_name(index: int, count: int) -> str:
@@ -56,7 +58,7 @@ class ParquetFile:
     bytes do not depend on how the rows were chunked. A file that gets no rows has no row group at
     all (readers choke on a 0-row group)."""
 
-    def __init__(self, path: Path, schema: pa.Schema, encoding: dict, row_group_rows: int = ROW_GROUP_ROWS):
+    def __init__(self, path: Path, schema: pa.Schema, encoding: dict | None, row_group_rows: int = ROW_GROUP_ROWS):
         self.path, self.schema, self.options, self.row_group_rows = path, schema, parquet_options(encoding), row_group_rows
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
@@ -93,7 +95,7 @@ class ParquetFile:
         return self.rows
 
 
-def write_table_shards(table: pa.Table, folder: Path, name: str, encoding: dict, shard_rows: int = SHARD_ROWS) -> list[str]:
+def write_table_shards(table: pa.Table, folder: Path, name: str, encoding: dict | None, shard_rows: int = SHARD_ROWS) -> list[str]:
     """A config not keyed by document: `table` cut every `shard_rows` rows into folder/name/; the
     files' names relative to `folder`."""
     count = shard_count(table.num_rows, shard_rows)
@@ -117,7 +119,7 @@ class ShardWriter:
     # every config's (zoomnews.release.configs.config_schemas): the processes never import `datasets`;
     # or a function that gives them (SchemasApart: the schemas are asked for when first needed)
     schemas: dict[str, pa.Schema] | Callable[[], dict[str, pa.Schema]]
-    encoding: dict  # ENCODING, or the one an existing release's manifest records (a rebuild)
+    encoding: dict | None  # ENCODING, or what an existing release's manifest records (a rebuild; None: nothing)
     shard_documents: int = SHARD_DOCUMENTS
 
     @property
@@ -175,7 +177,7 @@ class RangeShards:
     not grow with the corpus."""
 
     def __init__(self, folder: Path, schemas: dict[str, pa.Schema], shard_documents: int, names, lo: int, hi: int, kinds, index,
-                 encoding: dict):
+                 encoding: dict | None):
         from zoomnews.release.configs import document_configs
 
         self.folder, self.kinds, self.schemas, self.encoding = folder, kinds, schemas, encoding
@@ -271,7 +273,7 @@ def statement_groups(quotes_per_statement: np.ndarray, shard_rows: int = SHARD_R
     return groups
 
 
-def write_statements(registry: pa.Table, spills: list[str], schema: pa.Schema, folder: Path, encoding: dict, name: str = "statements",
+def write_statements(registry: pa.Table, spills: list[str], schema: pa.Schema, folder: Path, encoding: dict | None, name: str = "statements",
                      shard_rows: int = SHARD_ROWS, group_quotes: int | None = None) -> tuple[list[str], int]:
     """The `statements` config into folder/name/, a row group at a time, from the statement registry's
     rows and the aligned quotes the ranges spilled (in document order); its files' names relative to
