@@ -31,7 +31,7 @@ class SpyShards(RangeShards):
 @dataclass(frozen=True)
 class SpyWriter(ShardWriter):
     def open(self, names, lo, hi, kinds, index):
-        return SpyShards(self.folder, self.config_schemas(), self.shard_documents, names, lo, hi, kinds, index)
+        return SpyShards(self.folder, self.config_schemas(), self.shard_documents, names, lo, hi, kinds, index, self.encoding)
 
 
 def run(root: str) -> None:
