@@ -1280,3 +1280,5 @@ def test_a_doccano_label_given_twice_names_the_span_not_an_id(repo_copy, export)
     problem = refused(repo_copy, DC, folder, "ZN602")
     start, end, name = given[0]
     assert f"2 entity spans at code points {start}-{end}" in problem.message and f"({name}, {name})" in problem.message, problem
+    lines = (folder / "doccano.jsonl").read_text(encoding="utf-8").split("\n")
+    assert problem.line == 1 + next(i for i, line in enumerate(lines) if f'"doc_id": "{DOC}"' in line)  # the document's line

@@ -179,7 +179,7 @@ def new_id(counters: dict, layer: str, doc_id: str) -> str:
 
 
 def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, str, int, int]], texts: dict[str, str],
-            base: Bundle | None, defaults: dict[str, dict], at: At) -> tuple[Bundle, list[str]]:
+            base: Bundle | None, defaults: dict[str, dict], at: At, lines: dict[str, At] | None = None) -> tuple[Bundle, list[str]]:
     """Records from bare spans (layer, doc_id, start, end, label) and quote parts (part, doc_id, start, end),
     with ids and attributes taken from `base` where a base record has the same layer, document and
     offsets; spans with no such record get a new id and `defaults` (reported as needing completion).
@@ -187,7 +187,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
     no quotation is noted and left out (a new quotation's cue, or one whose quotation was deleted); but
     a part no quotation had, where a quotation of its document lost its part of that kind, was moved,
     and the import is refused (ZN602, at `at`): it used to import as the quotation losing its cue, with
-    only a note about the span."""
+    only a note about the span. `lines`: where each document was read, when the format has lines."""
     bundle = Bundle(dict(texts))
     notes: list[str] = []
     known = {}
@@ -205,7 +205,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
     for (layer, doc_id, start, end), given in labels.items():
         if len(given) > 1:
             with twice.each():
-                raise at.inside(doc_id).refuse("ZN602", f"{len(given)} {layer} spans at code points {start}-{end} {shown(texts[doc_id][start:end])} "
+                raise (lines or {}).get(doc_id, at).inside(doc_id).refuse("ZN602", f"{len(given)} {layer} spans at code points {start}-{end} {shown(texts[doc_id][start:end])} "
                                                         f"({', '.join(given)}): one span, one label; delete the others")
     twice.raise_any()
     for layer, doc_id, start, end, label in spans:
@@ -245,7 +245,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
             continue
         had = [f"{q['id']} (at {q[f'{part}_start']}-{q[f'{part}_end']} {shown(text[q[f'{part}_start']:q[f'{part}_end']])})" for q in lost[(part, doc_id)]]
         with refusals.each():
-            raise at.inside(doc_id).refuse("ZN602", f"{part} span {shown(text[start:end])} at code points {start}-{end} is linked to no quotation, and "
+            raise (lines or {}).get(doc_id, at).inside(doc_id).refuse("ZN602", f"{part} span {shown(text[start:end])} at code points {start}-{end} is linked to no quotation, and "
                                                     f"{' and '.join(had)} lost {'its' if len(had) == 1 else 'their'} {part}: this format keeps no links, so a quotation's {part} stays "
                                                     f"where it was; put it back, or move it in Label Studio, brat or XMI (or in "
                                                     f"annotations/quotes.jsonl)", field=f"{part}_start")

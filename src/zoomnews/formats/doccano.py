@@ -49,11 +49,12 @@ def export(bundle: Bundle, out: Path, repo, units: str = UNIT) -> list[str]:
 
 
 def read_spans(path: Path, units: str, kinds, known=None):
-    """(texts, spans, quote parts) of a doccano file, each line checked (ZN601/ZN602 with its line);
+    """(texts, spans, quote parts, doc_id -> its line) of a doccano file, each line checked (ZN601/ZN602 with its line);
     every refused line and label is named in one run (then nothing is imported)."""
     convert = Units(units)
     file = path / FILE if path.is_dir() else path
     texts, spans, parts = Bundle({}), [], []
+    lines: dict[str, At] = {}  # doc_id -> its line, where restore's refusals point
     refusals = Refusals()
     for number, line in numbered_lines(read_text_file(file)):
         if not line.strip():
@@ -64,6 +65,7 @@ def read_spans(path: Path, units: str, kinds, known=None):
             doc = doc_id(kinds, task.get("doc_id"), at.inside("doc_id"), known)
             texts.add_document(doc, task.get("text"), at, known)
             text = texts.texts[doc]
+            lines[doc] = at
             for item in need(task.get("label"), list, at, "its label list"):
                 with refusals.each():
                     if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):
@@ -75,11 +77,11 @@ def read_spans(path: Path, units: str, kinds, known=None):
                     else:
                         spans.append((layer, doc, start, end, label(kinds, layer, name, at)))
     refusals.raise_any()
-    return texts.texts, spans, parts
+    return texts.texts, spans, parts, lines
 
 
 def import_(path: Path, repo, base: Bundle | None = None, units: str = UNIT, kinds=None) -> tuple[Bundle, list[str]]:
     from zoomnews.sources.schemas import load_kinds
 
-    texts, spans, parts = read_spans(path, units, kinds or load_kinds(repo), base.texts if base else None)
-    return restore(spans, parts, texts, base, NEW_DEFAULTS, At(str(path / FILE if path.is_dir() else path)))
+    texts, spans, parts, lines = read_spans(path, units, kinds or load_kinds(repo), base.texts if base else None)
+    return restore(spans, parts, texts, base, NEW_DEFAULTS, At(str(path / FILE if path.is_dir() else path)), lines)
