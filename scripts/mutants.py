@@ -119,6 +119,8 @@ MUTANTS = [
      ["tests/test_import_safety.py", "tests/test_formats.py"]),
     ("import: a record the tool left unchanged takes the tool's (stale) provenance", "src/zoomnews/formats/__init__.py",
      "                record.update({k: before.data.get(k) for k in PROVENANCE})", "                pass", ["tests/test_import_safety.py"]),
+    ("validator: a first article's mistyped doc_id is ZN401 and the document's ZN413 too", "src/zoomnews/checks/validation.py",
+     "    problems = mistyped_first_articles(problems)\n", "", ["tests/test_messages.py"]),
     ("import: a Label Studio choices result holding its region's text is refused", "src/zoomnews/formats/labelstudio.py",
      '    if r["type"] == "choices" and isinstance(value.get("text"), str):', '    if False:', ["tests/test_labelstudio.py"]),
     ("import: a cue moved in doccano or spaCy imports as the quotation losing its cue", "src/zoomnews/formats/common.py",

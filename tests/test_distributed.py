@@ -46,6 +46,7 @@ BREAKS = {
                                    ("annotations/zones.jsonl", lambda ls: [ls[0].replace("\n", "\r\n"), *ls[1:]]),
                                    ("annotations/registry/speakers.jsonl", lambda ls: ["\ufeff" + ls[0], *ls[1:]])],
     "level 1: a doc_id mistyped in the register": [("corpus/documents.jsonl", edit_json(1, lambda r: {**r, "doc_id": "crn-2020-08-30"}))],
+    "level 4: a first article's doc_id mistyped": [("corpus/articles.jsonl", edit_json(0, lambda r: {**r, "doc_id": r["doc_id"] + "x"}))],
     "level 2: enum, type, extra key": [("annotations/entities.jsonl", edit_json(5, lambda r: {**r, "label": "gpe"})),
                                        ("annotations/timexes.jsonl", edit_json(2, lambda r: {**r, "start": "7"})),
                                        ("corpus/articles.jsonl", edit_json(1, lambda r: {**r, "note": 1}))],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 
@@ -16,6 +17,9 @@ class Problem:
     field: str | None = None
     # this problem's own advice (e.g. the nearest allowed value), shown before the check's hint
     suggestion: str | None = None
+    # the document of the record it is about (not shown: for pairing one mistake's problems, see
+    # zoomnews.checks.validation.one_per_mistake)
+    doc_id: str | None = dataclasses.field(default=None, compare=False)
 
     @property
     def level(self) -> int:
@@ -32,7 +36,9 @@ class Problem:
         return f"{self.suggestion} {general}" if self.suggestion else general
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "level": self.level, "hint": self.hint}
+        fields = asdict(self)
+        del fields["doc_id"]
+        return {**fields, "level": self.level, "hint": self.hint}
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

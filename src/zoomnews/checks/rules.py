@@ -73,7 +73,9 @@ class Block:
     whole_spans: dict[tuple[str, str], Spans] = field(default_factory=dict, repr=False)  # (kind, prefix) -> every span, made once
 
     def problem(self, kind: str, row: int, code: str, message: str, field: str | None = None, suggestion: str | None = None) -> Problem:
-        return Problem(self.index.sources[kind], int(self.tables[kind].column(LINE)[row].as_py()), code, message, field=field, suggestion=suggestion)
+        table = self.tables[kind]
+        doc_id = table.column("doc_id")[row].as_py() if "doc_id" in table.column_names else None
+        return Problem(self.index.sources[kind], int(table.column(LINE)[row].as_py()), code, message, field=field, suggestion=suggestion, doc_id=doc_id)
 
     def blamed(self, kind: str, fields) -> np.ndarray:
         """The rows of `kind` one of whose `fields` an earlier check has blamed."""

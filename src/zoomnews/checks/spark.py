@@ -29,7 +29,7 @@ from zoomnews.errors import Problem
 from zoomnews.repo import CorpusRepo
 
 PROBLEM_COLUMNS = [("p_file", pa.string()), ("p_line", pa.int64()), ("p_code", pa.string()), ("p_field", pa.string()),
-                   ("p_message", pa.string()), ("p_suggestion", pa.string())]
+                   ("p_message", pa.string()), ("p_suggestion", pa.string()), ("p_doc_id", pa.string())]
 PROBLEMS = pa.schema([(name[2:], t) for name, t in PROBLEM_COLUMNS])
 RAW = "raw"  # the `kind` of a raw text's row (its bytes in `content`)
 
@@ -58,7 +58,8 @@ def _widen(table: pa.Table, kind: str, wide: pa.Schema) -> pa.RecordBatch:
 
 def _problem_batch(problems: list[Problem], wide: pa.Schema) -> pa.RecordBatch:
     values = {"p_file": [p.file for p in problems], "p_line": [p.line for p in problems], "p_code": [p.code for p in problems],
-              "p_field": [p.field for p in problems], "p_message": [p.message for p in problems], "p_suggestion": [p.suggestion for p in problems]}
+              "p_field": [p.field for p in problems], "p_message": [p.message for p in problems], "p_suggestion": [p.suggestion for p in problems],
+              "p_doc_id": [p.doc_id for p in problems]}
     return pa.RecordBatch.from_arrays([pa.array(values[f.name], f.type) if f.name in values else pa.nulls(len(problems), f.type) for f in wide], schema=wide)
 
 
@@ -73,7 +74,7 @@ def _narrow(table: pa.Table, kind) -> pa.Table:
 
 
 def _problems_of(table: pa.Table) -> list[Problem]:
-    return [Problem(r["p_file"], r["p_line"], r["p_code"], r["p_message"], field=r["p_field"], suggestion=r["p_suggestion"])
+    return [Problem(r["p_file"], r["p_line"], r["p_code"], r["p_message"], field=r["p_field"], suggestion=r["p_suggestion"], doc_id=r["p_doc_id"])
             for r in table.select([name for name, _ in PROBLEM_COLUMNS]).to_pylist()]
 
 
@@ -178,7 +179,7 @@ def validate_with_spark(repo: CorpusRepo, spark, releases: bool = True):
             raws = {doc_id: raw_rows.column("content")[0].as_py()} if raw_rows.num_rows else {}
             found = check_documents(groups, raws, set(raws), unreadable_raw, index)
             return pa.Table.from_pylist([{"file": p.file, "line": p.line, "code": p.code, "field": p.field, "message": p.message,
-                                          "suggestion": p.suggestion} for p in found], schema=PROBLEMS)
+                                          "suggestion": p.suggestion, "doc_id": p.doc_id} for p in found], schema=PROBLEMS)
 
         checked = rows.groupBy("doc_id").applyInArrow(check_group, from_arrow_schema(PROBLEMS)).toArrow()
         problems.extend(_problems_of(checked.rename_columns([f"p_{name}" for name in checked.column_names])))

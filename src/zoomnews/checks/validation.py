@@ -749,10 +749,13 @@ SAID_ONCE_PER_FILE = ("ZN401", "ZN403")
 def one_per_mistake(problems: list[Problem]) -> list[Problem]:
     """Each problem of SAID_ONCE_PER_FILE once per file and message, on its first line, naming the
     others: a deleted registry entity was 8,974 ZN403s (one per mention), a doc_id mistyped on a
-    document's rows one ZN401 per row. Over the whole report (every block and range, and Spark's
-    groups alike), so it is the same whatever the block size or --jobs."""
+    document's rows one ZN401 per row. And a doc_id mistyped on a document's first article is its
+    ZN401, which names the document meant, not also that document's ZN413 (mistyped_first_articles).
+    Over the whole report (every block and range, and Spark's groups alike), so it is the same
+    whatever the block size or --jobs."""
     from zoomnews.checks.rules import LINES_SHOWN, so_do_lines
 
+    problems = mistyped_first_articles(problems)
     groups: dict[tuple, list[Problem]] = {}
     kept: list[Problem] = []
     for problem in problems:
@@ -765,6 +768,24 @@ def one_per_mistake(problems: list[Problem]) -> list[Problem]:
         also = so_do_lines([p.line for p in group[1:LINES_SHOWN + 1]], len(group) - 1)
         kept.append(replace(group[0], message=group[0].message + also))
     return kept
+
+
+def mistyped_first_articles(problems: list[Problem]) -> list[Problem]:
+    """A document without its first article (ZN413) and an article whose doc_id is no document's
+    (ZN401 in corpus/articles.jsonl) a typo apart are one mistake: the ZN401 says which document it
+    meant and the ZN413 goes."""
+    from zoomnews.sources.corpus import nearest_names
+
+    lacking = {p.doc_id: p for p in problems if p.code == "ZN413" and p.doc_id}
+    strays = sorted({p.doc_id for p in problems if p.code == "ZN401" and p.file == ARTICLES and p.doc_id})
+    pairs = {stray: doc_id for doc_id, stray in nearest_names(sorted(lacking), strays).items()}
+    if not pairs:
+        return problems
+    return [replace(p, suggestion=f"Did you mean {pairs[p.doc_id]!r}? It has no article 0.") if p.code == "ZN401" and p.file == ARTICLES and p.doc_id in pairs
+            else p for p in problems if not (p.code == "ZN413" and p.doc_id in pairs.values())]
+
+
+ARTICLES = "corpus/articles.jsonl"
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

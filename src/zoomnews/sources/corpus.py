@@ -275,13 +275,20 @@ def misnamed_documents(registered: Collection[str], present: Collection[str], un
     name is nearest to it (difflib's ratio at least MISNAMED_RATIO; one file per doc_id, the closest
     pairs first, then in name order): doc_id -> that file's doc_id. Over the whole corpus, so that
     every block (and Spark) pairs alike; empty when there are too many of either to compare."""
-    import difflib
-
     unraw = sorted(d for d in registered if d not in present and f"{RAW_DIR}/{d}.txt" not in unreadable_raw)
     unregistered = sorted(set(present) - set(registered)) if unraw else []
-    if not unraw or not unregistered or len(unraw) * len(unregistered) > MISNAMED_COMPARED:
+    return nearest_names(unraw, unregistered)
+
+
+def nearest_names(names: list[str], others: list[str]) -> dict[str, str]:
+    """Each name paired with the other name nearest to it, a typo's distance at most (difflib's ratio
+    at least MISNAMED_RATIO; each other name used once, the closest pairs first, then in name order);
+    empty when there are too many to compare (a register renamed whole is no typo)."""
+    import difflib
+
+    if not names or not others or len(names) * len(others) > MISNAMED_COMPARED:
         return {}
-    scored = sorted((-difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in unraw for b in unregistered)
+    scored = sorted((-difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in sorted(names) for b in sorted(others))
     pairs: dict[str, str] = {}
     for score, a, b in scored:
         if -score >= MISNAMED_RATIO and a not in pairs and b not in pairs.values():
