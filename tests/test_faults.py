@@ -186,13 +186,14 @@ def make_non_canonical(ws: Path) -> None:
 
 
 def export_edited_labelstudio(ws: Path) -> None:
-    """A Label Studio export outside the repository, with one value edited (an entity's annotator)."""
+    """A Label Studio export outside the repository, with one value edited (an entity's label; imported
+    with --annotator, who made the change)."""
     done = zoomnews(["export", "ls", "--format", "labelstudio", "--repo", "repo"], ws)
     assert done.returncode == 0, tail(done)
     tasks_file = ws / "ls" / "tasks.json"
     tasks = json.loads(tasks_file.read_text(encoding="utf-8"))
-    result = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("from_name") == "entity.annotator")
-    result["value"]["text"] = ["a2"]
+    result = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("from_name") == "entity" and r["type"] == "labels")
+    result["value"]["labels"] = ["PRODUCT" if result["value"]["labels"] != ["PRODUCT"] else "ORG"]
     tasks_file.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -240,7 +241,7 @@ class Scenario:
 EXPORT_FORMATS = ("brat", "labelstudio", "doccano", "xmi", "conll")
 SCENARIOS = [
     Scenario("fmt", ("fmt", "repo"), make_non_canonical),
-    Scenario("import", ("import", "ls", "--format", "labelstudio", "--repo", "repo"), export_edited_labelstudio),
+    Scenario("import", ("import", "ls", "--format", "labelstudio", "--repo", "repo", "--annotator", "a2"), export_edited_labelstudio),
     Scenario("new-document", ("new-document", "capture.txt", "--outlet", "Test Outlet", "--published", "2020-08-05", "--repo", "repo"),
              new_capture),
     *[Scenario(f"export-{fmt}-new", ("export", "out", "--format", fmt, "--repo", "repo"), out="out") for fmt in EXPORT_FORMATS],
