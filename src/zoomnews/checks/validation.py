@@ -776,9 +776,9 @@ def mistyped_first_articles(problems: list[Problem]) -> list[Problem]:
     meant and the ZN413 goes."""
     from zoomnews.sources.corpus import nearest_names
 
-    lacking = {p.doc_id: p for p in problems if p.code == "ZN413" and p.doc_id}
+    lacking = sorted({p.doc_id for p in problems if p.code == "ZN413" and p.doc_id})
     strays = sorted({p.doc_id for p in problems if p.code == "ZN401" and p.file == ARTICLES and p.doc_id})
-    pairs = {stray: doc_id for doc_id, stray in nearest_names(sorted(lacking), strays).items()}
+    pairs = {stray: doc_id for doc_id, stray in nearest_names(lacking, strays).items()}
     if not pairs:
         return problems
     return [replace(p, suggestion=f"Did you mean {pairs[p.doc_id]!r}? It has no article 0.") if p.code == "ZN401" and p.file == ARTICLES and p.doc_id in pairs

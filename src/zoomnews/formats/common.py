@@ -233,7 +233,7 @@ def restore(spans: list[tuple[str, str, int, int, str]], parts: list[tuple[str, 
         for part in SPAN_PARTS:
             if old and usable_span(old, f"{part}_") and record[f"{part}_start"] is None:
                 lost.setdefault((part, record["doc_id"]), []).append(old)
-    owned = {(p, r["doc_id"], r[f"{p}_start"], r[f"{p}_end"]) for r in known.values() if r is not None and "cue_start" in r
+    owned = {(p, r["doc_id"], r[f"{p}_start"], r[f"{p}_end"]) for r in known.values() if "cue_start" in r
              for p in SPAN_PARTS if usable_span(r, f"{p}_")}  # the parts the base's quotations have
     refusals = Refusals()
     for part, doc_id, start, end in sorted(set(parts)):  # (a span given twice is one span)

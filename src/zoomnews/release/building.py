@@ -48,7 +48,7 @@ from zoomnews.release.apart import Apart
 from zoomnews.release.croissant import CROISSANT, croissant_text
 from zoomnews.release.configs import CONFIGS, FLAT, SchemasApart, config_schemas, declared_features, document_configs, table_from_arrow
 from zoomnews.errors import Problem, ZoomnewsError
-from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, read_manifest, release_encoding, sha256_bytes
+from zoomnews.release.manifest import MANIFEST, RawDigests, ledger_with, make_manifest, manifest_text, release_encoding, sha256_bytes
 from zoomnews.repo import JOURNAL, LEDGER, LOCK, RELEASE_TEMP_PREFIX, RELEASES_DIR, SEMVER, CorpusRepo
 from zoomnews.sources.schemas import load_kinds
 from zoomnews.release.shards import ENCODING, SHARD_DOCUMENTS, ShardWriter, shard_count, shard_name, write_statements, write_table_shards
@@ -226,12 +226,12 @@ def build_release(repo: CorpusRepo, version: str | None = None, shard_documents:
         if exists and changes:
             raise ZoomnewsError(Problem(repo.rel(final), None, "ZN905", f"release {version} exists; releases are immutable"))
         if exists:  # a tampered release is said to be one (the rebuild would only say it differs, and advise a new version)
-            verified_manifest(repo, version)
+            released = verified_manifest(repo, version)
             if tampered := check_release(repo, version, manifest_validator(repo)):
                 raise ZoomnewsError(tampered)
         # a version the ledger lists whose folder is gone is built again only as the ledger recorded it
         recorded = None if exists else (ledger_entries(repo)[0] or {}).get(version)
-        for encoding in [release_encoding(read_manifest(final))] if exists else [ENCODING] if recorded is None else [ENCODING, None]:
+        for encoding in [release_encoding(released)] if exists else [ENCODING] if recorded is None else [ENCODING, None]:
             try:
                 return _build(repo, version, final, exists, encoding, recorded, shard_documents, jobs, card, published, changes or {}, command, progress)
             except NotAsRecorded:

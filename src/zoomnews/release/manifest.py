@@ -168,7 +168,8 @@ def release_encoding(manifest: dict) -> dict | None:
 def encoding_problem(manifest: dict) -> str | None:
     """What the schema cannot say about a manifest's "parquet" record: JSON Schema takes 3.0 for an
     integer, and a ParquetWriter given it fails."""
-    level = (manifest.get("parquet") or {}).get("compression_level") if isinstance(manifest.get("parquet"), dict) else None
+    record = manifest.get("parquet")
+    level = record.get("compression_level") if isinstance(record, dict) else None
     if level is not None and type(level) is not int:
         return f"parquet compression_level {level!r} is not an integer as JSON writes one (3, not 3.0)"
     return None
